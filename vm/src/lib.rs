@@ -1,0 +1,13 @@
+//! # strike-vm
+//!
+//! Everything needed to run Strike contracts; protocols embed only this crate.
+//!
+//! - [`math`]: the deterministic fixed-point kernels (exp, ln, sqrt, pow, the normal
+//!   distribution, and multiplication and division with explicit rounding) that the
+//!   interpreter, the JIT and native functions all call.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod math;
+
+pub use math::{Fx, MathError, Rounding};

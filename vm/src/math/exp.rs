@@ -1,0 +1,83 @@
+//! The exponential, and `exp_core`, the 190-bit kernel that pow, npdf and ncdf share.
+//!
+//! exp(x) for x = n + j/256 + c (n integer, j in 0..256, 0 <= c < 2^-8):
+//!
+//! ```text
+//!   e^x = e^n * e^(j/256) * e^c
+//!   e^c = 1 + c + c^2 * U(c),   U(c) = sum_{k=0}^{11} c^k / (k+2)!
+//! ```
+//!
+//! e^n and e^(j/256) come from tables correctly rounded to 192 bits; c carries at most 56
+//! significant bits (64 plus a 64-bit tail when the caller supplies a wider argument), so
+//! the polynomial is cheap and exact where it matters. The product is formed in 192-bit
+//! arithmetic with a relative error below 2^-140 (see spec/numerics.md for the budget),
+//! which keeps exp within 1 ulp even where its result is near 2^63 and 1 ulp is a relative
+//! 2^-127.
+
+use super::tables::{EXP_FRAC, EXP_INT, EXP_N_MAX, EXP_N_MIN, EXP_POLY};
+use super::wide::{add3, join3, mul3_hi, mul_u128, mul_u128_u64_shr64, shr_u256, split3};
+use super::{Fx, MathError};
+
+/// e^(n + frac * 2^-128) for n in EXP_N_MIN..=EXP_N_MAX, as (z, k) with
+/// e^x = z * 2^(k - 188) and z in [2^188, 2^190.45), relative error below 2^-140.
+#[inline]
+pub(crate) fn exp_core(n: i32, frac: u128) -> ([u64; 3], i32) {
+    debug_assert!((EXP_N_MIN..=EXP_N_MAX).contains(&n));
+    let j = (frac >> 120) as usize;
+    let c = ((frac >> 64) as u64) & ((1 << 56) - 1); // c at 2^-64, < 2^56
+    let tail = frac as u64; // further argument bits at 2^-128
+
+    // U(c) at 2^-128 by Horner's rule; every product is floored.
+    let mut u = EXP_POLY[EXP_POLY.len() - 1];
+    for &a in EXP_POLY[..EXP_POLY.len() - 1].iter().rev() {
+        u = a + mul_u128_u64_shr64(u, c);
+    }
+    // P = 1 + c + c^2 U(c) at 2^-191, in [1, 1.004).
+    let c2 = c as u128 * c as u128; // exact, at 2^-128
+    let (hi, lo) = mul_u128(c2, u); // c^2 U at 2^-256
+    let c2u = join3(hi >> 65, shr_u256(hi, lo, 65)); // at 2^-191
+    let lin = join3((c >> 1) as u128, (c as u128) << 127); // c at 2^-191
+    let mut p = add3(add3(lin, c2u), [0, 0, 1 << 63]);
+    if tail != 0 {
+        // e^tail = 1 + tail + O(2^-128): P += P * tail / 2^128, and with P = ph*2^128 + pl,
+        // floor(P * tail / 2^128) = ph * tail + floor(pl * tail / 2^128) (< 2^128).
+        let (ph, pl) = split3(p);
+        let (h, _) = mul_u128(pl, tail as u128);
+        p = add3(p, join3(0, ph * tail as u128 + h));
+    }
+    // Y = e^(j/256) * P: 2^-190 x 2^-191 -> 2^-381 -> (>> 192) at 2^-189, in [2^189, 2^190.45).
+    let y = mul3_hi(EXP_FRAC[j], p);
+    let (m, k) = EXP_INT[(n - EXP_N_MIN) as usize];
+    // z = e^n mantissa (2^(k-191)) x Y (2^-189) >> 192: e^x = z * 2^(k - 188).
+    (mul3_hi(m, y), k)
+}
+
+/// Rounds e^(n + frac * 2^-128) to I64F64 raw bits: 0 below the table, overflow above.
+#[inline]
+pub(crate) fn exp_to_fx(n: i128, frac: u128) -> Result<i128, MathError> {
+    if n < EXP_N_MIN as i128 {
+        // e^x < e^-46 < 2^-66: rounds to 0.
+        return Ok(0);
+    }
+    if n > EXP_N_MAX as i128 {
+        return Err(MathError::Overflow);
+    }
+    let (z, k) = exp_core(n as i32, frac);
+    // raw = z * 2^(k - 124), rounded half up (a tie is impossible for a transcendental value,
+    // and the computed z is never exact to the last bit anyway).
+    let shift = (124 - k) as u32; // in [62, 191]
+    let (hi, lo) = split3(z);
+    if shift - 1 < 128 && hi >> (shift - 1) != 0 {
+        return Err(MathError::Overflow); // the result needs more than 128 bits
+    }
+    let half_up = shr_u256(hi, lo, shift - 1);
+    let raw = (half_up >> 1) + (half_up & 1);
+    i128::try_from(raw).map_err(|_| MathError::Overflow)
+}
+
+/// e^x, within 1 ulp. Results below 2^-65 round to 0; above the I64F64 range, overflow.
+#[inline]
+pub fn exp(x: Fx) -> Result<Fx, MathError> {
+    let raw = x.to_bits();
+    exp_to_fx(raw >> 64, (raw as u64 as u128) << 64).map(Fx::from_bits)
+}
