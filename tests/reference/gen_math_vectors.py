@@ -278,6 +278,8 @@ def gen_pow(rng):
         (1500, lambda: (any_x(), rng.randint(-4 * ONE, 4 * ONE))),
         (1500, lambda: (ONE + signed(rng, log_uniform(rng, 0, 40)), signed(rng, log_uniform(rng, 40, 110)))),
         (1000, lambda: (any_x(), signed(rng, log_uniform(rng, 0, 127)))),
+        # x a few ulps from 1 with y near the top of the range: ln x tiny, y ln x ~ 1
+        (1500, lambda: (ONE + signed(rng, log_uniform(rng, 1, 16)), signed(rng, log_uniform(rng, 110, 127)))),
         (500, lambda: (rng.choice((0, -1, MIN, -ONE)), rng.randint(MIN, MAX))),
     ]
     for n, g in parts:

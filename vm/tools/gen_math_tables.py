@@ -70,7 +70,7 @@ def exp_tables():
 
 
 # ---------------------------------------------------------------- ln
-LOG1P_G_DEGREE = 8  # log1p(t) = t - t^2 G(t), G = sum_{k=0}^{8} (-t)^k/(k+2)
+LOG1P_G_DEGREE = 12  # log1p(t) = t - t^2 G(t), G = sum_{k=0}^{12} (-t)^k/(k+2): tail < 2^-107 G
 
 
 def ln_tables():
@@ -250,8 +250,8 @@ def generate():
     for v in g:
         out.append(f"    {i128_hex(v)},")
     out.append("];")
-    out.append(f"/// ln 2 at 2^-120.")
-    out.append(f"pub(super) const LN2_120: i128 = {i128_hex(rnd(mp.log(2) * mpf(2) ** 120))};")
+    out.append(f"/// ln 2 at 2^-127.")
+    out.append(f"pub(super) const LN2_127: i128 = {i128_hex(rnd(mp.log(2) * mpf(2) ** 127))};")
     out.append(f"/// ln sqrt(2 pi) at 2^-120.")
     out.append(f"pub(super) const LN_SQRT_2PI_120: i128 = "
                f"{i128_hex(rnd(mp.log(mp.sqrt(2 * mp.pi)) * mpf(2) ** 120))};")

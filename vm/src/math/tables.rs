@@ -1184,7 +1184,7 @@ pub(super) static LN_LOG_RECIP: [u128; 256] = [
     0x589907fb3e1d0bc380423ecfc368a3b7,
 ];
 /// (-1)^k/(k+2) at 2^-126: log1p(t) = t - t^2 * G(t).
-pub(super) static LOG1P_G: [i128; 9] = [
+pub(super) static LOG1P_G: [i128; 13] = [
     0x20000000000000000000000000000000,
     -0x15555555555555555555555555555555,
     0x10000000000000000000000000000000,
@@ -1194,9 +1194,13 @@ pub(super) static LOG1P_G: [i128; 9] = [
     0x08000000000000000000000000000000,
     -0x071c71c71c71c71c71c71c71c71c71c7,
     0x06666666666666666666666666666666,
+    -0x05d1745d1745d1745d1745d1745d1746,
+    0x05555555555555555555555555555555,
+    -0x04ec4ec4ec4ec4ec4ec4ec4ec4ec4ec5,
+    0x04924924924924924924924924924925,
 ];
-/// ln 2 at 2^-120.
-pub(super) const LN2_120: i128 = 0x00b17217f7d1cf79abc9e3b39803f2f7;
+/// ln 2 at 2^-127.
+pub(super) const LN2_127: i128 = 0x58b90bfbe8e7bcd5e4f1d9cc01f97b58;
 /// ln sqrt(2 pi) at 2^-120.
 pub(super) const LN_SQRT_2PI_120: i128 = 0x00eb3f8e4325f5a53494bc9001441920;
 /// 1/sqrt(2 pi) at 2^-128.
