@@ -178,6 +178,15 @@ fn exact_values() {
 }
 
 #[test]
+fn constants_are_correctly_rounded_where_fixed_truncates() {
+    // e * 2^64 = 0x2_b7e151628aed2a6a_bf71...: rounding goes up, the fixed crate truncates.
+    assert_eq!(math::consts::E.to_bits(), 0x2_b7e1_5162_8aed_2a6b);
+    assert_eq!(Fx::E.to_bits() + 1, math::consts::E.to_bits());
+    // pi * 2^64 = 0x3_243f6a8885a308d3_13...: here truncation and rounding agree.
+    assert_eq!(Fx::PI, math::consts::PI);
+}
+
+#[test]
 fn errors_and_limits() {
     use MathError::*;
     assert_eq!(math::ln(Fx::ZERO), Err(Domain));

@@ -11,3 +11,8 @@
 pub mod math;
 
 pub use math::{Fx, MathError, Rounding};
+
+/// The README's Rust examples, compiled and run as doctests so they cannot go stale.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
