@@ -13,7 +13,7 @@
 //! small ln v is, which is what pow needs when it multiplies ln x by a large y.
 
 use super::tables::{LN2_127, LN_LOG_RECIP, LN_RECIP, LOG1P_G};
-use super::wide::{mul_shr_i128, mul_shr_i64, mul_u128, mul_u128_u64_shr64, shr_u256};
+use super::wide::{mul_shr127_approx, mul_shr_i64, mul_u128, mul_u128_u64_shr64, shr_u256};
 use super::{Fx, MathError};
 
 /// How many of G's leading coefficients take the full-precision t (see `log1p_127`).
@@ -34,7 +34,7 @@ fn log1p_127(t: i128) -> i128 {
     let (leading, trailing) = LOG1P_G.split_at(EXACT_STEPS);
     let mut g = horner_t70(trailing, t70);
     for &a in leading.iter().rev() {
-        g = a + mul_shr_i128(g, t, 127);
+        g = a + mul_shr127_approx(g, t);
     }
     // g = G(t) at 2^-126, in (0.49, 0.51); t^2 at 2^-140 from the exact 254-bit square.
     let (hi, lo) = mul_u128(t.unsigned_abs(), t.unsigned_abs());
