@@ -183,6 +183,21 @@ def gen_sqrt(rng):
 
 
 # ----------------------------------------------------------------------------- normal
+def normal_inputs(rng, edges, tail_end):
+    """The edges, then uniform on [-10, 10], log-uniform, anything, and both tails to
+    +-tail_end (where the last rounding boundaries lie)."""
+    parts = [
+        (4000, lambda: rng.randint(-10 * ONE, 10 * ONE)),
+        (2500, lambda: signed(rng, log_uniform(rng, 0, 68))),
+        (500, lambda: rng.randint(MIN, MAX)),
+        (2500, lambda: signed(rng, rng.randint(9 * ONE, tail_end))),
+    ]
+    xs = list(dict.fromkeys(edges))
+    for n, g in parts:
+        xs = fill(rng, xs, len(xs) + n, g)
+    return fill(rng, xs, max(COUNT, len(xs)), lambda: rng.randint(-10 * ONE, 10 * ONE))
+
+
 def gen_ncdf(rng):
     xs = [0, 1, -1, MIN, MAX, ONE, -ONE, 10 * ONE, -10 * ONE, 10 * ONE - 1, -(10 * ONE - 1)]
     for i in range(-40, 41):
@@ -192,16 +207,7 @@ def gen_ncdf(rng):
         target = mpf(b) / ONE
         x = mp.findroot(lambda t: mp.ncdf(t) - target, -9.2 if b < 2 else -9)
         xs += near(raw_of(x), 100) + near(-raw_of(x), 100)
-    parts = [
-        (4000, lambda: rng.randint(-10 * ONE, 10 * ONE)),
-        (2500, lambda: signed(rng, log_uniform(rng, 0, 68))),
-        (500, lambda: rng.randint(MIN, MAX)),
-        (2500, lambda: signed(rng, rng.randint(9 * ONE, 19 * ONE // 2))),
-    ]
-    xs = list(dict.fromkeys(xs))
-    for n, g in parts:
-        xs = fill(rng, xs, len(xs) + n, g)
-    xs = fill(rng, xs, max(COUNT, len(xs)), lambda: rng.randint(-10 * ONE, 10 * ONE))
+    xs = normal_inputs(rng, xs, 19 * ONE // 2)
     return [f"{x}\t{exact_fields(mp.ncdf(fx(x)))}" for x in xs]
 
 
@@ -211,16 +217,7 @@ def gen_npdf(rng):
         # phi(x) * 2^64 = b  <=>  x^2/2 = -ln(b sqrt(2 pi) / 2^64)
         x = mp.sqrt(-2 * mp.log(mpf(b) / ONE * mp.sqrt(2 * mp.pi)))
         xs += near(raw_of(x), 100) + near(-raw_of(x), 100)
-    parts = [
-        (4000, lambda: rng.randint(-10 * ONE, 10 * ONE)),
-        (2500, lambda: signed(rng, log_uniform(rng, 0, 68))),
-        (500, lambda: rng.randint(MIN, MAX)),
-        (2500, lambda: signed(rng, rng.randint(9 * ONE, 10 * ONE))),
-    ]
-    xs = list(dict.fromkeys(xs))
-    for n, g in parts:
-        xs = fill(rng, xs, len(xs) + n, g)
-    xs = fill(rng, xs, max(COUNT, len(xs)), lambda: rng.randint(-10 * ONE, 10 * ONE))
+    xs = normal_inputs(rng, xs, 10 * ONE)
     return [f"{x}\t{exact_fields(mp.npdf(fx(x)))}" for x in xs]
 
 

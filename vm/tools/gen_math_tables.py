@@ -181,6 +181,14 @@ def emit_piecewise(out, ident, doc, start_raw, log2_width, count, deg, coeffs, b
     out.append("")
 
 
+def emit_array(out, doc, name, elem_type, items):
+    """A documented static array, one entry a line."""
+    out.append(f"/// {doc}")
+    out.append(f"pub(super) static {name}: [{elem_type}; {len(items)}] = [")
+    out.extend(f"    {item}," for item in items)
+    out.append("];")
+
+
 def fx_const(v):
     return rnd(v * mpf(2) ** 64)
 
@@ -222,34 +230,18 @@ def generate():
     for n, (m, k) in zip(range(EXP_N_MIN, EXP_N_MAX + 1), ints):
         out.append(f"    ({hex3(m)}, {k}), // e^{n}")
     out.append("];")
-    out.append("/// e^(j/256) at 2^-190 for j in 0..256, three little-endian u64 limbs.")
-    out.append(f"pub(super) static EXP_FRAC: [[u64; 3]; 256] = [")
-    for v in fracs:
-        out.append(f"    {hex3(v)},")
-    out.append("];")
-    out.append("/// 1/(k+2)! at 2^-128: coefficients of U(c) = (e^c - 1 - c)/c^2.")
-    out.append(f"pub(super) static EXP_POLY: [u128; {len(poly)}] = [")
-    for v in poly:
-        out.append(f"    {u128_hex(v)},")
-    out.append("];")
+    emit_array(out, "e^(j/256) at 2^-190 for j in 0..256, three little-endian u64 limbs.",
+               "EXP_FRAC", "[u64; 3]", [hex3(v) for v in fracs])
+    emit_array(out, "1/(k+2)! at 2^-128: coefficients of U(c) = (e^c - 1 - c)/c^2.",
+               "EXP_POLY", "u128", [u128_hex(v) for v in poly])
     out.append("")
 
     recips, logs, g = ln_tables()
-    out.append("/// r_j = round(2^64 / (1 + (j + 1/2)/256)) for the 256 cells of m in [1, 2).")
-    out.append("pub(super) static LN_RECIP: [u64; 256] = [")
-    for v in recips:
-        out.append(f"    0x{v:016x},")
-    out.append("];")
-    out.append("/// -ln(r_j / 2^64) at 2^-127.")
-    out.append("pub(super) static LN_LOG_RECIP: [u128; 256] = [")
-    for v in logs:
-        out.append(f"    {u128_hex(v)},")
-    out.append("];")
-    out.append("/// (-1)^k/(k+2) at 2^-126: log1p(t) = t - t^2 * G(t).")
-    out.append(f"pub(super) static LOG1P_G: [i128; {len(g)}] = [")
-    for v in g:
-        out.append(f"    {i128_hex(v)},")
-    out.append("];")
+    emit_array(out, "r_j = round(2^64 / (1 + (j + 1/2)/256)) for the 256 cells of m in [1, 2).",
+               "LN_RECIP", "u64", [f"0x{v:016x}" for v in recips])
+    emit_array(out, "-ln(r_j / 2^64) at 2^-127.", "LN_LOG_RECIP", "u128", [u128_hex(v) for v in logs])
+    emit_array(out, "(-1)^k/(k+2) at 2^-126: log1p(t) = t - t^2 * G(t).",
+               "LOG1P_G", "i128", [i128_hex(v) for v in g])
     out.append(f"/// ln 2 at 2^-127.")
     out.append(f"pub(super) const LN2_127: i128 = {i128_hex(rnd(mp.log(2) * mpf(2) ** 127))};")
     out.append(f"/// ln sqrt(2 pi) at 2^-120.")

@@ -29,366 +29,96 @@ pub(super) const EXP_N_MAX: i32 = 43;
 /// e^n for n in EXP_N_MIN..=EXP_N_MAX as (mantissa m, exponent k): e^n = m * 2^(k-191),
 /// m in [2^191, 2^192) as three little-endian u64 limbs.
 pub(super) static EXP_INT: [([u64; 3], i32); 90] = [
-    (
-        [0x1358f358f89c7840, 0x9babbb6db97dfa54, 0xc6eaf0dd84ebf364],
-        -67,
-    ), // e^-46
-    (
-        [0x002e70fceed39147, 0x1f2aaf39897b91e4, 0x872db9e8ffa9e7d4],
-        -65,
-    ), // e^-45
-    (
-        [0x63e4fce1cc86a41e, 0x6c3ecb4c71340f88, 0xb7ba0ef0ba475f5f],
-        -64,
-    ), // e^-44
-    (
-        [0x71153fa0f4364fb3, 0xc1330b344668f63a, 0xf9b5e9bfa179f0be],
-        -63,
-    ), // e^-43
-    (
-        [0xc86a3eaaa3d18ee4, 0x21f8687da598b417, 0xa9b2297717badf40],
-        -61,
-    ), // e^-42
-    (
-        [0x5c1edac51829a22e, 0x8ea4bc8cf8bf58be, 0xe6a4050dba40feeb],
-        -60,
-    ), // e^-41
-    (
-        [0x1cbf3c802152b9ac, 0xa50a41ade9f4222b, 0x9cbc924cd8d1214a],
-        -58,
-    ), // e^-40
-    (
-        [0xbd68a9952d8fd6c8, 0x1ec8ff51f6190e87, 0xd506f25f9ad9bf4f],
-        -57,
-    ), // e^-39
-    (
-        [0xcec91b737487424e, 0xc07bd245e819fe12, 0x90c456b57198186e],
-        -55,
-    ), // e^-38
-    (
-        [0x5169b4cc3f47bb6d, 0xb56d111151ac7519, 0xc4c238fe5302a7f3],
-        -54,
-    ), // e^-37
-    (
-        [0x3b5c5e42aa175184, 0x688065c5caed9c0c, 0x85b61d7eef031c03],
-        -52,
-    ), // e^-36
-    (
-        [0xad8edce587c5dd42, 0xdc2ca57167021abc, 0xb5bb8cd2cf870153],
-        -51,
-    ), // e^-35
-    (
-        [0x18ddb3c3feeac809, 0xc71f79f035d90761, 0xf7000f76b154fea3],
-        -50,
-    ), // e^-34
-    (
-        [0x15bc20d758236423, 0xe11902239896db68, 0xa7daa3e3baed3c37],
-        -48,
-    ), // e^-33
-    (
-        [0x48eb7652f5b5d16f, 0x4cd0092243c426b2, 0xe42327bb0b2340f1],
-        -47,
-    ), // e^-32
-    (
-        [0x0bb9792c5b0e2f8f, 0xc6204c912a698fd8, 0x9b090f1269ddcc4b],
-        -45,
-    ), // e^-31
-    (
-        [0xf1c3af0d9efa90d7, 0x7ea71ea007c0f35b, 0xd2b7061563fba6a8],
-        -44,
-    ), // e^-30
-    (
-        [0x1d157a50712f364f, 0x7783ce763d805b83, 0x8f3215d75c250285],
-        -42,
-    ), // e^-29
-    (
-        [0x119aed14cfb4dca4, 0x64183c8af3c6b113, 0xc29f80eb6a9dcfeb],
-        -41,
-    ), // e^-28
-    (
-        [0x8f61b93c4b11c4c2, 0xc77ef31e4023f76d, 0x844294c3b3f4d11b],
-        -39,
-    ), // e^-27
-    (
-        [0x8924fc6b334a1b52, 0x6c7bab324c2be570, 0xb3c2953803f20c3c],
-        -38,
-    ), // e^-26
-    (
-        [0xe14476ae4759b3c0, 0x8e4ee1e7635035a9, 0xf451bd22fe196e81],
-        -37,
-    ), // e^-25
-    (
-        [0x4cb0430e03a42d43, 0xdab76c0c886bd554, 0xa6083c7f49145050],
-        -35,
-    ), // e^-24
-    (
-        [0x662c5e4cbe60f501, 0x5a61dbd599c594e4, 0xe1a93f219fd588bf],
-        -34,
-    ), // e^-23
-    (
-        [0xbe38dd6795e039fe, 0x7782fb42c8adf24a, 0x995a45f88bed129e],
-        -32,
-    ), // e^-22
-    (
-        [0xbff0f4bbd322bc3a, 0x55b91e979d68d9a3, 0xd06d8686ed9f6104],
-        -31,
-    ), // e^-21
-    (
-        [0x25a48361fc73351b, 0x25a28a80bf7ad594, 0x8da432af9b933730],
-        -29,
-    ), // e^-20
-    (
-        [0x9080103b7c7b1955, 0xf87c8edfdaeec54f, 0xc082b7f962bb8d3b],
-        -28,
-    ), // e^-19
-    (
-        [0x13c05d0b4dc6a139, 0x238abd2b5fab70cf, 0x82d314634cfd0644],
-        -26,
-    ), // e^-18
-    (
-        [0x3afa076aeeac5cd5, 0xce1dd4e867f102f8, 0xb1cf18bad344e5ec],
-        -25,
-    ), // e^-17
-    (
-        [0x14db84884fabab27, 0x2fb9f997447d9e63, 0xf1aaddd7742e56d3],
-        -24,
-    ), // e^-16
-    (
-        [0xc6a5783911bfc8c6, 0xc716c7dd7997f802, 0xa43ae5113f61c05f],
-        -22,
-    ), // e^-15
-    (
-        [0x07de349c8f8e1d28, 0xe670bd598c44323e, 0xdf3637ed80b09086],
-        -21,
-    ), // e^-14
-    (
-        [0x4975e7c505d129b6, 0x0a92959636a2c5cb, 0x97b029dcc0ecc1a1],
-        -19,
-    ), // e^-13
-    (
-        [0x24f4b524d319395c, 0x8760d9fe391e9c8f, 0xce2a61da1de4578c],
-        -18,
-    ), // e^-12
-    (
-        [0x9ed2e4528ad40a8e, 0x4f7e77977d56e66c, 0x8c1aa11c7b3b201e],
-        -16,
-    ), // e^-11
-    (
-        [0x7c74a72ca099a2e7, 0xd923aa84c4397caf, 0xbe6bcdab23e4d4e2],
-        -15,
-    ), // e^-10
-    (
-        [0xd25498fb1c77e9d0, 0xb6d9e082ec1b6425, 0x8167912932a2cc8a],
-        -13,
-    ), // e^-9
-    (
-        [0x1fde5bfa540f2c3b, 0xe6a33c07f738f569, 0xafe10820813d65df],
-        -12,
-    ), // e^-8
-    (
-        [0xe4b366a4a6857de7, 0xccbbf55fbd28ae28, 0xef0b5ce1254c755c],
-        -11,
-    ), // e^-7
-    (
-        [0x9ac958e6ec137b4a, 0x5d023e000435e608, 0xa2728f889ea6aec0],
-        -9,
-    ), // e^-6
-    (
-        [0x0c206c07c05138a1, 0x2e1248a4d2dcaee3, 0xdcc9ff006a9bb0e2],
-        -8,
-    ), // e^-5
-    (
-        [0x1f286a70f8fba66f, 0x4578099615711ea5, 0x960aadc109e7a3bf],
-        -6,
-    ), // e^-4
-    (
-        [0xa08ae39cdc318c61, 0x4130191c84086803, 0xcbed86667585764a],
-        -5,
-    ), // e^-3
-    (
-        [0xc37658768a2b2656, 0xdbb757096814ab8f, 0x8a95551dfc0e5cfe],
-        -3,
-    ), // e^-2
-    (
-        [0xb5300b556ad8ee66, 0x75bd8f0520a9f21b, 0xbc5ab1b16779be35],
-        -2,
-    ), // e^-1
-    (
-        [0x0000000000000000, 0x0000000000000000, 0x8000000000000000],
-        0,
-    ), // e^0
-    (
-        [0xd8b9c583ce2d3696, 0xafdc5620273d3cf1, 0xadf85458a2bb4a9a],
-        1,
-    ), // e^1
-    (
-        [0x23d73d7b27910fd7, 0x9d1dd1035b455dd4, 0xec7325c6a6ed6e61],
-        2,
-    ), // e^2
-    (
-        [0x2c2c1cb945548509, 0xa5efe29ba261d1c8, 0xa0af2dfb7d882f96],
-        4,
-    ), // e^3
-    (
-        [0x16535430ba26dd2d, 0x6b69dfedc9edcb68, 0xda64817139d2c33c],
-        5,
-    ), // e^4
-    (
-        [0x2e3863b691991763, 0x37d56c91ad5f3a15, 0x9469c4cb819c78fb],
-        7,
-    ), // e^5
-    (
-        [0x1c8e47f2311b6746, 0x4d728fcb99912fff, 0xc9b6e2b4860479bd],
-        8,
-    ), // e^6
-    (
-        [0x2310254a6f379f1d, 0xfd005449bd707832, 0x891442d576ed5378],
-        10,
-    ), // e^7
-    (
-        [0x3225e9a7ab4f4474, 0xf007042540ae8ef3, 0xba4f53ea38636f85],
-        11,
-    ), // e^8
-    (
-        [0xfd05748a08c9dcd0, 0x2af0de0a53b236c6, 0xfd38abe2387c0e1b],
-        12,
-    ), // e^9
-    (
-        [0x530b9a94b9876f99, 0x3f54602b689a645d, 0xac14ee7ca82afcf8],
-        14,
-    ), // e^10
-    (
-        [0xef29dbcba999ba69, 0xb8937dac77c90401, 0xe9e22447727bf9f7],
-        15,
-    ), // e^11
-    (
-        [0x8823a6cd6ab0b989, 0x002e232b9084e292, 0x9ef0b2a69be4d175],
-        17,
-    ), // e^12
-    (
-        [0xb6906475bd08145e, 0x63a6c655d6817020, 0xd805ac8b564aa9aa],
-        18,
-    ), // e^13
-    (
-        [0x31571b22a6fa3eb3, 0x0dd1a208f1856050, 0x92cd6245f82eb77c],
-        20,
-    ), // e^14
-    (
-        [0xa0f37faf3441f40a, 0xb97f8dcb352c48ec, 0xc786657d69543778],
-        21,
-    ), // e^15
-    (
-        [0xedd33c5abbff9cbf, 0x11f8b84415af72f7, 0x87975e8540010249],
-        23,
-    ), // e^16
-    (
-        [0xf862e0f8c0ca97fb, 0xf4c865486a9e13e7, 0xb849a4607527c673],
-        24,
-    ), // e^17
-    (
-        [0x2fecf785958b25d9, 0x611a95e0b5beaa59, 0xfa791048ca05e985],
-        25,
-    ), // e^18
-    (
-        [0x2dd6dfeeedb80f58, 0x0b198f77416974e9, 0xaa36c7cf69370b94],
-        27,
-    ), // e^19
-    (
-        [0xccbd6bd9634e4f68, 0xc4bcbfcacce5c5b5, 0xe758445b47402010],
-        28,
-    ), // e^20
-    (
-        [0x76619f7d445525ab, 0xed4e40d4b0f0983d, 0x9d370fecf767eab2],
-        30,
-    ), // e^21
-    (
-        [0x8df9bc887ddd7c2a, 0xd9a3592a7c3a2dfe, 0xd5ad6dce21affc0d],
-        31,
-    ), // e^22
-    (
-        [0x04d1e3cb7cce5c49, 0xc2707d74e492fd58, 0x9135799d8fee052b],
-        33,
-    ), // e^23
-    (
-        [0xa0d10e8a69a2271c, 0xcd1d08231da345af, 0xc55bfdaa3afdb99b],
-        34,
-    ), // e^24
-    (
-        [0xe8e3910845139dd8, 0x7d957396b42b84ff, 0x861e9c904b164455],
-        36,
-    ), // e^25
-    (
-        [0x7c7ca771afcc2f33, 0x4ef8c7e9ecdb9a61, 0xb649934b535ae505],
-        37,
-    ), // e^26
-    (
-        [0xa308f89be184fab5, 0x357823a28fb81dd1, 0xf7c117bfb398e449],
-        38,
-    ), // e^27
-    (
-        [0x61ff402b996764f2, 0xb56b5c14ef79b8b5, 0xa85dd1bcb1bcd27d],
-        40,
-    ), // e^28
-    (
-        [0x63af9d4d81c99055, 0xc6c7f9454be6603b, 0xe4d572318e02b158],
-        41,
-    ), // e^29
-    (
-        [0x14a2103be861d588, 0x3e201f73a542cacc, 0x9b823857614764f4],
-        43,
-    ), // e^30
-    (
-        [0xe3d1a9ded5f2c7f6, 0x8e31fa5acf1fbd2b, 0xd35bb2ec66fb66df],
-        44,
-    ), // e^31
-    (
-        [0x3acfce835e85c93f, 0x23c4200c210ba03a, 0x8fa1fe625b3163ec],
-        46,
-    ), // e^32
-    (
-        [0x29d462c4655a4e12, 0x37cd69a982a4f56f, 0xc3379a5392bc108b],
-        47,
-    ), // e^33
-    (
-        [0x2fb48c4bbc678b8b, 0xe7b8760e438c1e7e, 0x84a9f179d0f7b868],
-        49,
-    ), // e^34
-    (
-        [0x8c43b6bc6a37c999, 0xd68a5d4e44de9661, 0xb44f110de46ad74c],
-        50,
-    ), // e^35
-    (
-        [0x3355068bdd0701b5, 0x41af13aff48c67e2, 0xf510ad0e906bb3a2],
-        51,
-    ), // e^36
-    (
-        [0xe2d0753a6ef10dd1, 0x2ef9392bf8307341, 0xa689fdd8d000cd3c],
-        53,
-    ), // e^37
-    (
-        [0x81a4840f927f9db5, 0xceeb6ea8099dbb1a, 0xe2599a30be633870],
-        54,
-    ), // e^38
-    (
-        [0xadd66492eaa198ff, 0x0fcabea25199a976, 0x99d21e941528c97a],
-        56,
-    ), // e^39
-    (
-        [0x82a7e2da328c6383, 0x1b083a2d56cee2d8, 0xd11069cbcb97545a],
-        57,
-    ), // e^40
-    (
-        [0x9a63a35fb87ccdce, 0x90078041d8cb2102, 0x8e12e446fb431253],
-        59,
-    ), // e^41
-    (
-        [0x7de83eb089812b46, 0x284eabdad2be47e7, 0xc1192ac1008ac9bb],
-        60,
-    ), // e^42
-    (
-        [0xe052352e32f3df3a, 0xf2ec1a06a731d9b6, 0x833951e4f5c38a02],
-        62,
-    ), // e^43
+    ([0x1358f358f89c7840, 0x9babbb6db97dfa54, 0xc6eaf0dd84ebf364], -67), // e^-46
+    ([0x002e70fceed39147, 0x1f2aaf39897b91e4, 0x872db9e8ffa9e7d4], -65), // e^-45
+    ([0x63e4fce1cc86a41e, 0x6c3ecb4c71340f88, 0xb7ba0ef0ba475f5f], -64), // e^-44
+    ([0x71153fa0f4364fb3, 0xc1330b344668f63a, 0xf9b5e9bfa179f0be], -63), // e^-43
+    ([0xc86a3eaaa3d18ee4, 0x21f8687da598b417, 0xa9b2297717badf40], -61), // e^-42
+    ([0x5c1edac51829a22e, 0x8ea4bc8cf8bf58be, 0xe6a4050dba40feeb], -60), // e^-41
+    ([0x1cbf3c802152b9ac, 0xa50a41ade9f4222b, 0x9cbc924cd8d1214a], -58), // e^-40
+    ([0xbd68a9952d8fd6c8, 0x1ec8ff51f6190e87, 0xd506f25f9ad9bf4f], -57), // e^-39
+    ([0xcec91b737487424e, 0xc07bd245e819fe12, 0x90c456b57198186e], -55), // e^-38
+    ([0x5169b4cc3f47bb6d, 0xb56d111151ac7519, 0xc4c238fe5302a7f3], -54), // e^-37
+    ([0x3b5c5e42aa175184, 0x688065c5caed9c0c, 0x85b61d7eef031c03], -52), // e^-36
+    ([0xad8edce587c5dd42, 0xdc2ca57167021abc, 0xb5bb8cd2cf870153], -51), // e^-35
+    ([0x18ddb3c3feeac809, 0xc71f79f035d90761, 0xf7000f76b154fea3], -50), // e^-34
+    ([0x15bc20d758236423, 0xe11902239896db68, 0xa7daa3e3baed3c37], -48), // e^-33
+    ([0x48eb7652f5b5d16f, 0x4cd0092243c426b2, 0xe42327bb0b2340f1], -47), // e^-32
+    ([0x0bb9792c5b0e2f8f, 0xc6204c912a698fd8, 0x9b090f1269ddcc4b], -45), // e^-31
+    ([0xf1c3af0d9efa90d7, 0x7ea71ea007c0f35b, 0xd2b7061563fba6a8], -44), // e^-30
+    ([0x1d157a50712f364f, 0x7783ce763d805b83, 0x8f3215d75c250285], -42), // e^-29
+    ([0x119aed14cfb4dca4, 0x64183c8af3c6b113, 0xc29f80eb6a9dcfeb], -41), // e^-28
+    ([0x8f61b93c4b11c4c2, 0xc77ef31e4023f76d, 0x844294c3b3f4d11b], -39), // e^-27
+    ([0x8924fc6b334a1b52, 0x6c7bab324c2be570, 0xb3c2953803f20c3c], -38), // e^-26
+    ([0xe14476ae4759b3c0, 0x8e4ee1e7635035a9, 0xf451bd22fe196e81], -37), // e^-25
+    ([0x4cb0430e03a42d43, 0xdab76c0c886bd554, 0xa6083c7f49145050], -35), // e^-24
+    ([0x662c5e4cbe60f501, 0x5a61dbd599c594e4, 0xe1a93f219fd588bf], -34), // e^-23
+    ([0xbe38dd6795e039fe, 0x7782fb42c8adf24a, 0x995a45f88bed129e], -32), // e^-22
+    ([0xbff0f4bbd322bc3a, 0x55b91e979d68d9a3, 0xd06d8686ed9f6104], -31), // e^-21
+    ([0x25a48361fc73351b, 0x25a28a80bf7ad594, 0x8da432af9b933730], -29), // e^-20
+    ([0x9080103b7c7b1955, 0xf87c8edfdaeec54f, 0xc082b7f962bb8d3b], -28), // e^-19
+    ([0x13c05d0b4dc6a139, 0x238abd2b5fab70cf, 0x82d314634cfd0644], -26), // e^-18
+    ([0x3afa076aeeac5cd5, 0xce1dd4e867f102f8, 0xb1cf18bad344e5ec], -25), // e^-17
+    ([0x14db84884fabab27, 0x2fb9f997447d9e63, 0xf1aaddd7742e56d3], -24), // e^-16
+    ([0xc6a5783911bfc8c6, 0xc716c7dd7997f802, 0xa43ae5113f61c05f], -22), // e^-15
+    ([0x07de349c8f8e1d28, 0xe670bd598c44323e, 0xdf3637ed80b09086], -21), // e^-14
+    ([0x4975e7c505d129b6, 0x0a92959636a2c5cb, 0x97b029dcc0ecc1a1], -19), // e^-13
+    ([0x24f4b524d319395c, 0x8760d9fe391e9c8f, 0xce2a61da1de4578c], -18), // e^-12
+    ([0x9ed2e4528ad40a8e, 0x4f7e77977d56e66c, 0x8c1aa11c7b3b201e], -16), // e^-11
+    ([0x7c74a72ca099a2e7, 0xd923aa84c4397caf, 0xbe6bcdab23e4d4e2], -15), // e^-10
+    ([0xd25498fb1c77e9d0, 0xb6d9e082ec1b6425, 0x8167912932a2cc8a], -13), // e^-9
+    ([0x1fde5bfa540f2c3b, 0xe6a33c07f738f569, 0xafe10820813d65df], -12), // e^-8
+    ([0xe4b366a4a6857de7, 0xccbbf55fbd28ae28, 0xef0b5ce1254c755c], -11), // e^-7
+    ([0x9ac958e6ec137b4a, 0x5d023e000435e608, 0xa2728f889ea6aec0], -9), // e^-6
+    ([0x0c206c07c05138a1, 0x2e1248a4d2dcaee3, 0xdcc9ff006a9bb0e2], -8), // e^-5
+    ([0x1f286a70f8fba66f, 0x4578099615711ea5, 0x960aadc109e7a3bf], -6), // e^-4
+    ([0xa08ae39cdc318c61, 0x4130191c84086803, 0xcbed86667585764a], -5), // e^-3
+    ([0xc37658768a2b2656, 0xdbb757096814ab8f, 0x8a95551dfc0e5cfe], -3), // e^-2
+    ([0xb5300b556ad8ee66, 0x75bd8f0520a9f21b, 0xbc5ab1b16779be35], -2), // e^-1
+    ([0x0000000000000000, 0x0000000000000000, 0x8000000000000000], 0), // e^0
+    ([0xd8b9c583ce2d3696, 0xafdc5620273d3cf1, 0xadf85458a2bb4a9a], 1), // e^1
+    ([0x23d73d7b27910fd7, 0x9d1dd1035b455dd4, 0xec7325c6a6ed6e61], 2), // e^2
+    ([0x2c2c1cb945548509, 0xa5efe29ba261d1c8, 0xa0af2dfb7d882f96], 4), // e^3
+    ([0x16535430ba26dd2d, 0x6b69dfedc9edcb68, 0xda64817139d2c33c], 5), // e^4
+    ([0x2e3863b691991763, 0x37d56c91ad5f3a15, 0x9469c4cb819c78fb], 7), // e^5
+    ([0x1c8e47f2311b6746, 0x4d728fcb99912fff, 0xc9b6e2b4860479bd], 8), // e^6
+    ([0x2310254a6f379f1d, 0xfd005449bd707832, 0x891442d576ed5378], 10), // e^7
+    ([0x3225e9a7ab4f4474, 0xf007042540ae8ef3, 0xba4f53ea38636f85], 11), // e^8
+    ([0xfd05748a08c9dcd0, 0x2af0de0a53b236c6, 0xfd38abe2387c0e1b], 12), // e^9
+    ([0x530b9a94b9876f99, 0x3f54602b689a645d, 0xac14ee7ca82afcf8], 14), // e^10
+    ([0xef29dbcba999ba69, 0xb8937dac77c90401, 0xe9e22447727bf9f7], 15), // e^11
+    ([0x8823a6cd6ab0b989, 0x002e232b9084e292, 0x9ef0b2a69be4d175], 17), // e^12
+    ([0xb6906475bd08145e, 0x63a6c655d6817020, 0xd805ac8b564aa9aa], 18), // e^13
+    ([0x31571b22a6fa3eb3, 0x0dd1a208f1856050, 0x92cd6245f82eb77c], 20), // e^14
+    ([0xa0f37faf3441f40a, 0xb97f8dcb352c48ec, 0xc786657d69543778], 21), // e^15
+    ([0xedd33c5abbff9cbf, 0x11f8b84415af72f7, 0x87975e8540010249], 23), // e^16
+    ([0xf862e0f8c0ca97fb, 0xf4c865486a9e13e7, 0xb849a4607527c673], 24), // e^17
+    ([0x2fecf785958b25d9, 0x611a95e0b5beaa59, 0xfa791048ca05e985], 25), // e^18
+    ([0x2dd6dfeeedb80f58, 0x0b198f77416974e9, 0xaa36c7cf69370b94], 27), // e^19
+    ([0xccbd6bd9634e4f68, 0xc4bcbfcacce5c5b5, 0xe758445b47402010], 28), // e^20
+    ([0x76619f7d445525ab, 0xed4e40d4b0f0983d, 0x9d370fecf767eab2], 30), // e^21
+    ([0x8df9bc887ddd7c2a, 0xd9a3592a7c3a2dfe, 0xd5ad6dce21affc0d], 31), // e^22
+    ([0x04d1e3cb7cce5c49, 0xc2707d74e492fd58, 0x9135799d8fee052b], 33), // e^23
+    ([0xa0d10e8a69a2271c, 0xcd1d08231da345af, 0xc55bfdaa3afdb99b], 34), // e^24
+    ([0xe8e3910845139dd8, 0x7d957396b42b84ff, 0x861e9c904b164455], 36), // e^25
+    ([0x7c7ca771afcc2f33, 0x4ef8c7e9ecdb9a61, 0xb649934b535ae505], 37), // e^26
+    ([0xa308f89be184fab5, 0x357823a28fb81dd1, 0xf7c117bfb398e449], 38), // e^27
+    ([0x61ff402b996764f2, 0xb56b5c14ef79b8b5, 0xa85dd1bcb1bcd27d], 40), // e^28
+    ([0x63af9d4d81c99055, 0xc6c7f9454be6603b, 0xe4d572318e02b158], 41), // e^29
+    ([0x14a2103be861d588, 0x3e201f73a542cacc, 0x9b823857614764f4], 43), // e^30
+    ([0xe3d1a9ded5f2c7f6, 0x8e31fa5acf1fbd2b, 0xd35bb2ec66fb66df], 44), // e^31
+    ([0x3acfce835e85c93f, 0x23c4200c210ba03a, 0x8fa1fe625b3163ec], 46), // e^32
+    ([0x29d462c4655a4e12, 0x37cd69a982a4f56f, 0xc3379a5392bc108b], 47), // e^33
+    ([0x2fb48c4bbc678b8b, 0xe7b8760e438c1e7e, 0x84a9f179d0f7b868], 49), // e^34
+    ([0x8c43b6bc6a37c999, 0xd68a5d4e44de9661, 0xb44f110de46ad74c], 50), // e^35
+    ([0x3355068bdd0701b5, 0x41af13aff48c67e2, 0xf510ad0e906bb3a2], 51), // e^36
+    ([0xe2d0753a6ef10dd1, 0x2ef9392bf8307341, 0xa689fdd8d000cd3c], 53), // e^37
+    ([0x81a4840f927f9db5, 0xceeb6ea8099dbb1a, 0xe2599a30be633870], 54), // e^38
+    ([0xadd66492eaa198ff, 0x0fcabea25199a976, 0x99d21e941528c97a], 56), // e^39
+    ([0x82a7e2da328c6383, 0x1b083a2d56cee2d8, 0xd11069cbcb97545a], 57), // e^40
+    ([0x9a63a35fb87ccdce, 0x90078041d8cb2102, 0x8e12e446fb431253], 59), // e^41
+    ([0x7de83eb089812b46, 0x284eabdad2be47e7, 0xc1192ac1008ac9bb], 60), // e^42
+    ([0xe052352e32f3df3a, 0xf2ec1a06a731d9b6, 0x833951e4f5c38a02], 62), // e^43
 ];
 /// e^(j/256) at 2^-190 for j in 0..256, three little-endian u64 limbs.
 pub(super) static EXP_FRAC: [[u64; 3]; 256] = [

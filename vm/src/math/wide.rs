@@ -156,7 +156,6 @@ pub(crate) fn div_rem_u256(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     if hi == 0 {
         return (lo / d, lo % d);
     }
-    const B: u128 = 1 << 64;
     let s = d.leading_zeros();
     let d = d << s;
     let (d1, d0) = (d >> 64, d & LOW64);
@@ -168,33 +167,29 @@ pub(crate) fn div_rem_u256(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     let un10 = lo << s;
     let (un1, un0) = (un10 >> 64, un10 & LOW64);
 
-    let mut q1 = un32 / d1;
-    let mut rhat = un32 - q1 * d1;
-    while q1 >= B || q1 * d0 > (rhat << 64) + un1 {
-        q1 -= 1;
-        rhat += d1;
-        if rhat >= B {
-            break;
-        }
-    }
-    let un21 = (un32 << 64)
-        .wrapping_add(un1)
-        .wrapping_sub(q1.wrapping_mul(d));
+    let (q1, un21) = quotient_digit(un32, un1, d, d1, d0);
+    let (q0, r) = quotient_digit(un21, un0, d, d1, d0);
+    ((q1 << 64) | q0, r >> s)
+}
 
-    let mut q0 = un21 / d1;
-    let mut rhat = un21 - q0 * d1;
-    while q0 >= B || q0 * d0 > (rhat << 64) + un0 {
-        q0 -= 1;
+/// One step of algorithm D: the 64-bit quotient digit q of (u * 2^64 + next) / d and the
+/// remainder, for a normalised d = d1 * 2^64 + d0 (top bit set) and u < d. The estimate
+/// u / d1 is corrected at most twice (Knuth's theorem B).
+#[inline(always)]
+fn quotient_digit(u: u128, next: u128, d: u128, d1: u128, d0: u128) -> (u128, u128) {
+    const B: u128 = 1 << 64;
+    let mut q = u / d1;
+    let mut rhat = u - q * d1;
+    while q >= B || q * d0 > (rhat << 64) + next {
+        q -= 1;
         rhat += d1;
         if rhat >= B {
             break;
         }
     }
-    let r = (un21 << 64)
-        .wrapping_add(un0)
-        .wrapping_sub(q0.wrapping_mul(d))
-        >> s;
-    ((q1 << 64) | q0, r)
+    // The true remainder is below d, so wrapping arithmetic gives it exactly.
+    let r = (u << 64).wrapping_add(next).wrapping_sub(q.wrapping_mul(d));
+    (q, r)
 }
 
 /// floor(sqrt(n)) for n = hi * 2^128 + lo < 2^196.
