@@ -5,9 +5,11 @@
 //! - [`math`]: the deterministic fixed-point kernels (exp, ln, sqrt, pow, the normal
 //!   distribution, and multiplication and division with explicit rounding) that the
 //!   interpreter, the JIT and native functions all call.
+//! - [`isa`]: the instruction set (one table), the `.sbc` module format and its limits.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod isa;
 pub mod math;
 
 pub use math::{Fx, MathError, Rounding};

@@ -1,0 +1,44 @@
+//! Resource limits on modules and execution. Decoding and verification reject modules
+//! beyond them, so the interpreter can rely on every index and size being bounded.
+
+/// Limits applied to untrusted modules and to execution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted `.sbc` file.
+    pub max_module_bytes: usize,
+    /// Most functions in a module.
+    pub max_functions: u32,
+    /// Most instructions in one function.
+    pub max_code_len: u32,
+    /// Most entries in the constant pool.
+    pub max_constants: u32,
+    /// Most exports.
+    pub max_exports: u32,
+    /// Most event names.
+    pub max_events: u32,
+    /// Most debug entries.
+    pub max_debug_entries: u32,
+    /// Longest export or event name, in bytes.
+    pub max_name_len: u32,
+    /// Deepest call stack (frames, the entry function included).
+    pub max_call_depth: u32,
+    /// Most values in one event.
+    pub max_event_values: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_module_bytes: 4 << 20,
+            max_functions: 4096,
+            max_code_len: 65_536,
+            max_constants: 65_536,
+            max_exports: 4096,
+            max_events: 4096,
+            max_debug_entries: 1 << 20,
+            max_name_len: 255,
+            max_call_depth: 256,
+            max_event_values: 16,
+        }
+    }
+}

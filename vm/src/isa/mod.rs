@@ -1,0 +1,14 @@
+//! The instruction set and everything that reads or writes it: the opcode table (the single
+//! source of truth), instruction words, the `.sbc` module format, limits, the verifier.
+
+mod format;
+mod limits;
+mod module;
+mod opcode;
+
+pub use format::{DecodeError, Format, ImmKind, Instr, WORD};
+pub use limits::Limits;
+pub use module::{
+    DebugEntry, Export, Function, Module, ModuleError, ModuleErrorKind, ValueType, MAGIC, VERSION,
+};
+pub use opcode::{OpInfo, Opcode};
