@@ -206,6 +206,13 @@ fn errors_and_limits() {
     assert_eq!(math::mul(fx(i128::MIN), Fx::ONE), Ok(fx(i128::MIN)));
     assert_eq!(math::div(fx(i128::MIN), fx(-ONE)), Err(Overflow));
     assert_eq!(math::ncdf(fx(i128::MIN)), Ok(Fx::ZERO));
+    // pow at the top of the range: 2^63 is out of it, exactly, however it is reached.
+    assert_eq!(math::pow(fx(2 * ONE), fx(63 * ONE)), Err(Overflow));
+    assert_eq!(math::pow(fx(4 * ONE), fx(63 * ONE / 2)), Err(Overflow));
+    assert_eq!(math::pow(fx(1 << 85), fx(3 * ONE)), Err(Overflow));
+    assert_eq!(math::pow(fx(ONE / 2), fx(-63 * ONE)), Err(Overflow));
+    assert_eq!(math::pow(fx(2 * ONE), fx(62 * ONE)), Ok(fx(1 << 126)));
+    assert_eq!(math::pow(fx(ONE / 4), fx(32 * ONE)), Ok(fx(1)));
     assert_eq!(math::ncdf(fx(i128::MAX)), Ok(Fx::ONE));
     for e in [Overflow, DivisionByZero, Domain] {
         assert!(!e.to_string().is_empty());

@@ -16,8 +16,8 @@ struct Report {
     worst_at: String,
     /// Largest error / bound seen, in millionths.
     used_ppm: u128,
-    /// Largest error relative to the exact result, for results >= 2^20 (where rounding to
-    /// the nearest ulp adds at most 2^-85 and the kernel's own error shows).
+    /// Largest error relative to the exact result, for results >= 2^40 (where rounding to
+    /// the nearest ulp adds at most 2^-105 and the kernel's own error shows).
     worst_relative: f64,
 }
 
@@ -52,6 +52,13 @@ fn check_exact_value(
     bound: Bound,
 ) {
     report.vectors += 1;
+    // "edge": pow within 2^-100 of the overflow threshold may report Overflow (see
+    // spec/numerics.md, pow); a value it returns must still be within the bound.
+    let (expected, got) = match (expected[0].as_str(), got) {
+        ("edge", Err(MathError::Overflow)) => return,
+        ("edge", got) => (&expected[1..], got),
+        (_, got) => (expected, got),
+    };
     match (expected[0].as_str(), got) {
         ("overflow", Err(MathError::Overflow)) | ("domain", Err(MathError::Domain)) => {}
         ("overflow" | "domain", other) => report.fail(format!(
@@ -77,7 +84,7 @@ fn check_exact_value(
             report.used_ppm = report
                 .used_ppm
                 .max(err.saturating_mul(1_000_000) / limit.max(1));
-            if floor.unsigned_abs() >= 1 << 84 {
+            if floor.unsigned_abs() >= 1 << 104 {
                 let relative = err as f64 / ULP as f64 / floor.unsigned_abs() as f64;
                 report.worst_relative = report.worst_relative.max(relative);
             }
@@ -245,7 +252,7 @@ fn main() {
     }
     if let Some((_, _, pow)) = checks.iter().find(|(n, _, _)| *n == "pow") {
         println!(
-            "  pow: worst relative error for results >= 2^20: 2^{:.1} (bound 2^-60)",
+            "  pow: worst relative error for results >= 2^40: 2^{:.1} (bound 2^-60)",
             pow.worst_relative.max(f64::MIN_POSITIVE).log2()
         );
     }

@@ -9,25 +9,25 @@
 //!
 //! m * r_j is formed exactly (128 x 64 bits), so t carries no error beyond a final 2^-127
 //! truncation. Near 1 (|v - 1| < 2^-8) the table step would cancel against e ln 2, so
-//! t = v - 1 is used directly: the result then keeps a relative error below 2^-109 however
-//! small ln v is, which is what pow needs when it multiplies ln x by a large y.
+//! t = v - 1 (exact) is used directly, as ln v = t * R(t) with R = log1p(t)/t: pow uses
+//! the two factors separately so that y * t stays exact however small t is.
 
 use super::tables::{LN2_127, LN_LOG_RECIP, LN_RECIP, LOG1P_G};
-use super::wide::{mul_shr127_approx, mul_shr_i64, mul_u128, mul_u128_u64_shr64, shr_u256};
+use super::wide::{mul_shr127_approx, mul_shr_i128, mul_shr_i64, mul_u128_u64_shr64};
 use super::{Fx, MathError};
 
-/// How many of G's leading coefficients take the full-precision t (see `log1p_127`).
+/// How many of G's leading coefficients take the full-precision t (see `log1p_ratio`).
 const EXACT_STEPS: usize = 4;
 
-/// ln(1 + t) for t at 2^-127 with |t| <= 2^-8, at 2^-127: absolute error below 2^-120 and
-/// relative error below 2^-110.
+/// log1p(t) / t = 1 - t G(t) for t at 2^-127 with |t| <= 2^-8, at 2^-126, with relative
+/// error below 2^-110.
 ///
 /// G(t) = 1/2 - t/3 + t^2/4 - ... is evaluated by Horner's rule. Each step multiplies by t,
 /// so an error in the inner part is scaled down by |t| <= 2^-8 per step outward: the inner
 /// steps use t truncated to 2^-70 (one 64-bit multiply each), the outer `EXACT_STEPS` use
-/// all 127 bits, which leaves G accurate to about 2^-103 and t^2 G to 2^-119.
+/// all 127 bits, which leaves G accurate to about 2^-103 and t G to 2^-111.
 #[inline]
-fn log1p_127(t: i128) -> i128 {
+pub(crate) fn log1p_ratio(t: i128) -> i128 {
     debug_assert!(t.unsigned_abs() <= 1 << 119);
     let t70 = (t >> 57) as i64; // t at 2^-70, |t70| <= 2^62
                                 // Horner runs from the highest coefficient down: the trailing ones first, cheaply.
@@ -36,12 +36,8 @@ fn log1p_127(t: i128) -> i128 {
     for &a in leading.iter().rev() {
         g = a + mul_shr127_approx(g, t);
     }
-    // g = G(t) at 2^-126, in (0.49, 0.51); t^2 at 2^-140 from the exact 254-bit square.
-    let (hi, lo) = mul_u128(t.unsigned_abs(), t.unsigned_abs());
-    let t2 = shr_u256(hi, lo, 114);
-    let (hi, _) = mul_u128(t2, g as u128); // t^2 G at 2^-266
-    let correction = (hi >> 11) as i128; // at 2^-127
-    t - correction
+    // g = G(t) at 2^-126, in (0.49, 0.51).
+    (1 << 126) - mul_shr127_approx(g, t)
 }
 
 /// Horner's rule over `coeffs` (at 2^-126) in t at 2^-70.
@@ -54,42 +50,48 @@ fn horner_t70(coeffs: &[i128], t70: i64) -> i128 {
     g
 }
 
-/// ln(v / 2^frac_bits) for v > 0, at 2^-120, with absolute error below 2^-117.
+/// t = v / 2^frac_bits - 1 at 2^-127 when |t| <= 2^-8 (exact, but for a floor of the last
+/// half bit below 1), else None.
 #[inline]
-pub(crate) fn ln_core(v: u128, frac_bits: u32) -> i128 {
-    let (l, scale) = ln_scaled(v, frac_bits);
-    l >> (scale - 120)
-}
-
-/// ln(v / 2^frac_bits) for v > 0 as (l, s) meaning l * 2^-s. Within 2^-8 of 1, s = 127 and
-/// the relative error is below 2^-109 + 2^-127/|ln| (t is exact there, and the finer scale
-/// keeps a tiny logarithm's significant bits: pow multiplies it by y up to 2^63). Elsewhere
-/// s = 120 and the absolute error is below 2^-117.
-#[inline]
-pub(crate) fn ln_scaled(v: u128, frac_bits: u32) -> (i128, u32) {
-    debug_assert!(v != 0);
+pub(crate) fn offset_from_one(v: u128, frac_bits: u32) -> Option<i128> {
     let lz = v.leading_zeros();
     let m = v << lz; // m / 2^127 in [1, 2)
     let e = 127 - lz as i32 - frac_bits as i32; // v / 2^frac_bits = (m / 2^127) * 2^e
     const NEAR: u128 = 1 << 119; // 2^-8 at 2^-127
-    if e == 0 && m - (1 << 127) < NEAR {
+    if v != 0 && e == 0 && m - (1 << 127) < NEAR {
         // value in [1, 1 + 2^-8): t = m - 1 exactly.
-        return (log1p_127((m - (1 << 127)) as i128), 127);
-    }
-    if e == -1 && m.wrapping_neg() <= 2 * NEAR {
+        Some((m - (1 << 127)) as i128)
+    } else if v != 0 && e == -1 && m.wrapping_neg() <= 2 * NEAR {
         // value = m / 2^128 in [1 - 2^-8, 1): t = (m - 2^128) / 2, floored.
-        let d = m.wrapping_neg(); // 2^128 - m
-        return (log1p_127(-(d.div_ceil(2) as i128)), 127);
+        Some(-(m.wrapping_neg().div_ceil(2) as i128))
+    } else {
+        None
     }
+}
+
+/// ln(v / 2^frac_bits) for v > 0, at 2^-120, with absolute error below 2^-117.
+///
+/// Within 2^-8 of 1 it is t * log1p_ratio(t) (no cancellation against e ln 2); elsewhere the
+/// table path of the module docs.
+#[inline]
+pub(crate) fn ln_core(v: u128, frac_bits: u32) -> i128 {
+    debug_assert!(v != 0);
+    if let Some(t) = offset_from_one(v, frac_bits) {
+        // t (2^-127) * R (2^-126) at 2^-253 -> 2^-120.
+        return mul_shr_i128(t, log1p_ratio(t), 133);
+    }
+    let lz = v.leading_zeros();
+    let m = v << lz;
+    let e = 127 - lz as i32 - frac_bits as i32;
     let j = ((m >> 119) & 0xff) as usize;
     // m * r_j at 2^-191, kept at 2^-127: within 2^-9 of 1, so it fits a u128.
     let scaled = mul_u128_u64_shr64(m, LN_RECIP[j]);
     let t = scaled.wrapping_sub(1 << 127) as i128;
-    // floor((e ln2 + ln(1/r_j) + ln(1 + t)) / 2^7) with everything at 2^-127, splitting
-    // ln 2 = h 2^7 + l so that e * ln 2 never needs more than 128 bits.
+    let log1p = mul_shr_i128(t, log1p_ratio(t), 126); // at 2^-127
+                                                      // floor((e ln2 + ln(1/r_j) + ln(1 + t)) / 2^7) with everything at 2^-127, splitting
+                                                      // ln 2 = h 2^7 + l so that e * ln 2 never needs more than 128 bits.
     let (h, l) = (LN2_127 >> 7, LN2_127 & 0x7f);
-    let l = e as i128 * h + ((e as i128 * l + LN_LOG_RECIP[j] as i128 + log1p_127(t)) >> 7);
-    (l, 120)
+    e as i128 * h + ((e as i128 * l + LN_LOG_RECIP[j] as i128 + log1p) >> 7)
 }
 
 /// Natural logarithm of `x`, within 1 ulp. `x <= 0` is a domain error.

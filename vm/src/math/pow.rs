@@ -1,58 +1,104 @@
 //! x^y for x > 0, as e^(y ln x) with both kernels at full internal precision.
 //!
-//! ln x comes from `ln_scaled` (at 2^-127 within 2^-8 of 1, where ln x may be as small as
-//! 2^-64 and y as large as 2^63; at 2^-120 elsewhere); y * ln x is formed exactly as a
-//! 256-bit product and handed to `exp_core` with 128 fractional bits, so nothing is rounded
-//! between the two kernels. The result's relative error is about the absolute error of
-//! y ln x: at most |y| 2^-127 + |y ln x| 2^-109 near 1, |y ln x| 2^-110 elsewhere, well
-//! inside the bound max(2 ulp, 2^-60 |result|).
+//! L = y ln x is formed at 2^-120 with an absolute error below |L| 2^-107 + 2^-119, and
+//! handed to `exp_core` without rounding in between:
+//! - within 2^-8 of 1, ln x = t R(t) with t = x - 1 exact: y t is an exact 256-bit
+//!   product, so a huge y times a tiny t loses nothing;
+//! - elsewhere, ln x comes from `ln_core` (absolute error 2^-117, and |ln x| > 2^-9).
+//!
+//! The result's relative error is therefore about 2^-100 or better, far inside the bound
+//! max(2 ulp, 2^-60 |x^y|). Overflow is decided on the computed value, except for x an exact
+//! power of two, where ln x = e ln 2 is exact and x^y = 2^(e y) is decided (and, for whole
+//! e y, returned) exactly.
 
 use super::exp::exp_to_fx;
-use super::ln::ln_scaled;
-use super::wide::{mul_u128, shr_u256};
+use super::ln::{ln_core, log1p_ratio, offset_from_one};
+use super::wide::{mul_shr_i128, mul_u128, shr_u256};
 use super::{Fx, MathError};
 
+const ONE: i128 = 1 << 64;
+
 /// x^y, within max(2 ulp, 2^-60 |x^y|). `x <= 0` is a domain error; results below 2^-65
-/// round to 0; beyond the range, overflow. x^0 = 1 and x^1 = x exactly.
+/// round to 0; beyond the range, overflow. x^0 = 1 and x^1 = x exactly, and so is 2^k for a
+/// power of two x with k = y log2 x whole.
 #[inline]
 pub fn pow(x: Fx, y: Fx) -> Result<Fx, MathError> {
     let (x, y) = (x.to_bits(), y.to_bits());
     if x <= 0 {
         return Err(MathError::Domain);
     }
-    // The two exact identities: x^0 = 1 and x^1 = x (e^(1 * ln x) would carry ln's error,
-    // which at x near the top of the range is enough to step over it).
+    // The exact identities: x^0 = 1 and x^1 = x (e^(1 * ln x) would carry ln's error).
     if y == 0 {
         return Ok(Fx::ONE);
     }
-    if y == 1 << 64 {
+    if y == ONE {
         return Ok(Fx::from_bits(x));
     }
-    // ln x = l * 2^-scale (scale 127 near 1, where ln x can be as small as 2^-64).
-    let (l, scale) = ln_scaled(x as u128, 64);
-    if l == 0 {
-        return Ok(Fx::ONE);
+    if x.count_ones() == 1 {
+        if let Some(result) = power_of_two(x.trailing_zeros() as i128 - 64, y) {
+            return result;
+        }
     }
-    let negative = (y < 0) != (l < 0);
-    // |y ln x| at 2^-(64 + scale).
-    let (hi, lo) = mul_u128(y.unsigned_abs(), l.unsigned_abs());
-    if hi >> (scale - 58) != 0 {
-        // |y ln x| >= 64: e^64 overflows, e^-64 rounds to 0.
+    let Some(l) = log_product(x as u128, y) else {
+        // |y ln x| >= 47: e^47 overflows, e^-47 rounds to 0.
+        let negative = (y < 0) != (x < ONE);
         return if negative {
             Ok(Fx::ZERO)
         } else {
             Err(MathError::Overflow)
         };
-    }
-    // Integer part and 128 fractional bits of |y ln x| (truncated: error < 2^-128).
-    let int = (hi >> (scale - 64)) as i128;
-    let frac = shr_u256(hi, lo, scale - 64);
-    let (n, frac) = if !negative {
-        (int, frac)
-    } else if frac == 0 {
-        (-int, 0)
-    } else {
-        (-int - 1, frac.wrapping_neg())
     };
+    // floor and fraction of L (at 2^-120): n = floor(L), frac at 2^-128.
+    let n = l >> 120;
+    let frac = ((l - (n << 120)) as u128) << 8;
     exp_to_fx(n, frac).map(Fx::from_bits)
+}
+
+/// y ln x at 2^-120, or None when |y ln x| >= 47 (beyond exp's range either way).
+#[inline]
+fn log_product(x: u128, y: i128) -> Option<i128> {
+    if let Some(t) = offset_from_one(x, 64) {
+        // y t exactly at 2^-191 (|t| <= 2^-8): then times R = log1p(t)/t in (0.99, 1.004).
+        let negative = (y < 0) != (t < 0);
+        let (hi, lo) = mul_u128(y.unsigned_abs(), t.unsigned_abs());
+        if hi >> 69 != 0 {
+            return None; // |y t| >= 2^(197 - 191) = 64, so |y ln x| > 63
+        }
+        let yt = shr_u256(hi, lo, 71) as i128; // at 2^-120, < 2^124
+        let yt = if negative { -yt } else { yt };
+        Some(mul_shr_i128(yt, log1p_ratio(t), 126))
+    } else {
+        let l = ln_core(x, 64); // at 2^-120, |l| > 2^-9
+        let negative = (y < 0) != (l < 0);
+        let (hi, lo) = mul_u128(y.unsigned_abs(), l.unsigned_abs()); // at 2^-184
+        if hi >> 62 != 0 {
+            return None; // |y ln x| >= 2^(190 - 184) = 64
+        }
+        let v = shr_u256(hi, lo, 64) as i128; // at 2^-120
+        Some(if negative { -v } else { v })
+    }
+}
+
+/// x^y for x = 2^e exactly: 2^(e y) with E = e y an exact multiple of 2^-64. It overflows
+/// exactly when E >= 63 (2^(63 - 2^-64) is below the range's top by far more than any
+/// rounding), and is the exact power 2^E when E is whole and representable. Other cases
+/// (None) take the general path, which cannot overflow for E < 63.
+#[inline]
+fn power_of_two(e: i128, y: i128) -> Option<Result<Fx, MathError>> {
+    let Some(big_e) = y.checked_mul(e) else {
+        // |e y| >= 2^63: beyond either end.
+        return Some(if (y < 0) != (e < 0) {
+            Ok(Fx::ZERO)
+        } else {
+            Err(MathError::Overflow)
+        });
+    };
+    if big_e >= 63 * ONE {
+        return Some(Err(MathError::Overflow));
+    }
+    if big_e % ONE == 0 && big_e >= -64 * ONE {
+        // 2^k with k in -64..=62 is raw 2^(k + 64).
+        return Some(Ok(Fx::from_bits(1 << (big_e / ONE + 64))));
+    }
+    None
 }
