@@ -247,6 +247,10 @@ def generate():
     out.append(f"/// ln sqrt(2 pi) at 2^-120.")
     out.append(f"pub(super) const LN_SQRT_2PI_120: i128 = "
                f"{i128_hex(rnd(mp.log(mp.sqrt(2 * mp.pi)) * mpf(2) ** 120))};")
+    ln_t = rnd(mp.log((mpf(2) ** 127 - mpf(1) / 2) / mpf(2) ** 64) * mpf(2) ** 190)
+    limbs = ", ".join(f"0x{(ln_t >> (64 * i)) & ((1 << 64) - 1):016x}" for i in range(4))
+    out.append("/// ln(2^63 - 2^-65) at 2^-190, four little-endian u64 limbs: pow's overflow threshold.")
+    out.append(f"pub(super) const LN_OVERFLOW_190: [u64; 4] = [{limbs}];")
     out.append(f"/// 1/sqrt(2 pi) at 2^-128.")
     out.append(f"pub(super) const INV_SQRT_2PI_128: u128 = "
                f"{u128_hex(rnd(mpf(2) ** 128 / mp.sqrt(2 * mp.pi)))};")

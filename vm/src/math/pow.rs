@@ -7,12 +7,17 @@
 //! - elsewhere, ln x comes from `ln_core` (absolute error 2^-117, and |ln x| > 2^-9).
 //!
 //! The result's relative error is therefore about 2^-100 or better, far inside the bound
-//! max(2 ulp, 2^-60 |x^y|). Overflow is decided on the computed value, except for x an exact
-//! power of two, where ln x = e ln 2 is exact and x^y = 2^(e y) is decided (and, for whole
-//! e y, returned) exactly.
+//! max(2 ulp, 2^-60 |x^y|). Overflow is decided exactly where it matters: for x an exact
+//! power of two, ln x = e ln 2 is exact and x^y = 2^(e y) is decided (and, for whole e y,
+//! returned) exactly; within 2^-8 of 1, a result near the threshold is settled by
+//! `pow_threshold` at 2^-182. Elsewhere the computed value decides: landing within 2^-100 of
+//! the threshold there takes a y whose 2^-64 grid spacing in y ln x (>= 2^-73) happens to fall
+//! that close, about a 2^-26 chance per constructed attempt.
 
 use super::exp::exp_to_fx;
 use super::ln::{ln_core, log1p_ratio, offset_from_one};
+use super::pow_threshold::overflows_near_one;
+use super::tables::LN_OVERFLOW_190;
 use super::wide::{mul_shr_i128, mul_u128, shr_u256};
 use super::{Fx, MathError};
 
@@ -39,8 +44,9 @@ pub fn pow(x: Fx, y: Fx) -> Result<Fx, MathError> {
             return result;
         }
     }
-    let Some(l) = log_product(x as u128, y) else {
-        // |y ln x| >= 47: e^47 overflows, e^-47 rounds to 0.
+    let near_one = offset_from_one(x as u128, 64);
+    let Some(l) = log_product(x as u128, y, near_one) else {
+        // |y ln x| > 63: e^63 overflows, e^-63 rounds to 0.
         let negative = (y < 0) != (x < ONE);
         return if negative {
             Ok(Fx::ZERO)
@@ -51,13 +57,33 @@ pub fn pow(x: Fx, y: Fx) -> Result<Fx, MathError> {
     // floor and fraction of L (at 2^-120): n = floor(L), frac at 2^-128.
     let n = l >> 120;
     let frac = ((l - (n << 120)) as u128) << 8;
-    exp_to_fx(n, frac).map(Fx::from_bits)
+    let result = exp_to_fx(n, frac).map(Fx::from_bits);
+    // Within 2^-100 of the overflow threshold the computed L cannot decide; near 1 the
+    // decision is made exactly (pow_threshold), and a representable result is capped at MAX.
+    if let Some(t) = near_one {
+        if (l - LN_OVERFLOW_120).unsigned_abs() <= 1 << 20 {
+            match overflows_near_one(y, t) {
+                Some(true) => return Err(MathError::Overflow),
+                Some(false) => return Ok(result.unwrap_or(Fx::MAX)),
+                None => {}
+            }
+        }
+    }
+    result
 }
 
-/// y ln x at 2^-120, or None when |y ln x| >= 47 (beyond exp's range either way).
+/// ln(2^63 - 2^-65) at 2^-120, from the 2^-190 constant (bits 70..198).
+const LN_OVERFLOW_120: i128 = {
+    let l = LN_OVERFLOW_190;
+    let high = (l[3] as u128) << 58 | (l[2] as u128) >> 6; // bits 134..
+    let low = (l[2] as u128) << 58 | (l[1] as u128) >> 6; // bits 70..134 (low 64 kept)
+    ((high << 64) | (low as u64 as u128)) as i128
+};
+
+/// y ln x at 2^-120, or None when |y ln x| > 63 (beyond exp's range either way).
 #[inline]
-fn log_product(x: u128, y: i128) -> Option<i128> {
-    if let Some(t) = offset_from_one(x, 64) {
+fn log_product(x: u128, y: i128, near_one: Option<i128>) -> Option<i128> {
+    if let Some(t) = near_one {
         // y t exactly at 2^-191 (|t| <= 2^-8): then times R = log1p(t)/t in (0.99, 1.004).
         let negative = (y < 0) != (t < 0);
         let (hi, lo) = mul_u128(y.unsigned_abs(), t.unsigned_abs());

@@ -933,6 +933,8 @@ pub(super) static LOG1P_G: [i128; 13] = [
 pub(super) const LN2_127: i128 = 0x58b90bfbe8e7bcd5e4f1d9cc01f97b58;
 /// ln sqrt(2 pi) at 2^-120.
 pub(super) const LN_SQRT_2PI_120: i128 = 0x00eb3f8e4325f5a53494bc9001441920;
+/// ln(2^63 - 2^-65) at 2^-190, four little-endian u64 limbs: pow's overflow threshold.
+pub(super) const LN_OVERFLOW_190: [u64; 4] = [0xfef7619d8ce5354d, 0xabc24c9a3e32ad47, 0xeac4f97f2883bc51, 0x000000000000000a];
 /// 1/sqrt(2 pi) at 2^-128.
 pub(super) const INV_SQRT_2PI_128: u128 = 0x662114cf50d942343f2cf1402eae38c0;
 
