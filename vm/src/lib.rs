@@ -5,12 +5,18 @@
 //! - [`math`]: the deterministic fixed-point kernels (exp, ln, sqrt, pow, the normal
 //!   distribution, and multiplication and division with explicit rounding) that the
 //!   interpreter, the JIT and native functions all call.
-//! - [`isa`]: the instruction set (one table), the `.sbc` module format and its limits.
+//! - [`isa`]: the instruction set (one table), the `.sbc` module format, limits, verifier.
+//! - [`exec`]: the embedding API: `Engine`, `Transaction`, `Receipt`, `execute`.
+//! - [`interp`]: the interpreter, the reference semantics of every opcode, with gas.
+//! - [`state`]: the `Storage` trait, an in-memory backend, and the per-block `StateCache`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod exec;
+pub mod interp;
 pub mod isa;
 pub mod math;
+pub mod state;
 
 pub use math::{Fx, MathError, Rounding};
 

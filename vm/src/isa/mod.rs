@@ -5,6 +5,7 @@ mod format;
 mod limits;
 mod module;
 mod opcode;
+mod verify;
 
 pub use format::{DecodeError, Format, ImmKind, Instr, WORD};
 pub use limits::Limits;
@@ -12,3 +13,4 @@ pub use module::{
     DebugEntry, Export, Function, Module, ModuleError, ModuleErrorKind, ValueType, MAGIC, VERSION,
 };
 pub use opcode::{OpInfo, Opcode};
+pub use verify::{VerifiedModule, VerifyError, VerifyErrorKind};

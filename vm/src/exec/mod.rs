@@ -1,0 +1,236 @@
+//! Transaction execution: the embedding API.
+//!
+//! ```
+//! use strike_vm::exec::{Engine, Transaction, Status};
+//! use strike_vm::interp::BlockEnv;
+//! use strike_vm::isa::{Export, Function, Instr, Module, Opcode, ValueType};
+//! use strike_vm::state::{MemoryStorage, StateCache};
+//!
+//! // square(x: fx) -> fx, written as instructions: r1 = r0 * r0; ret r1
+//! let module = Module {
+//!     functions: vec![Function { params: 1, returns: 1, registers: 2, code: vec![
+//!         Instr::new(Opcode::Mul, 1, 0, 0, 0),
+//!         Instr::new(Opcode::Return, 1, 1, 0, 0),
+//!     ]}],
+//!     exports: vec![Export { name: "square".into(), function: 0,
+//!                            params: vec![ValueType::Fx], returns: vec![ValueType::Fx] }],
+//!     ..Module::default()
+//! };
+//! let mut engine = Engine::new();
+//! let verified = engine.load(&module.encode())?;
+//! engine.deploy(7, verified);
+//! let mut state = StateCache::new(MemoryStorage::new());
+//! let tx = Transaction { caller: 1, contract: 7, function: "square".into(),
+//!                        args: vec![3 << 64], gas_limit: 10_000 };
+//! let receipt = engine.execute(&tx, &BlockEnv::default(), &mut state);
+//! assert_eq!(receipt.status, Status::Ok);
+//! assert_eq!(receipt.returns, vec![9 << 64]);
+//! # Ok::<(), strike_vm::exec::LoadError>(())
+//! ```
+
+use crate::interp::{self, gas, BlockEnv, Call, Event, Halt, VmError};
+use crate::isa::{Limits, Module, ModuleError, VerifiedModule, VerifyError};
+use crate::state::{Address, StateCache, Storage};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// A call to one exported function of a deployed contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transaction {
+    /// Who calls.
+    pub caller: Address,
+    /// The contract called.
+    pub contract: Address,
+    /// The export's name.
+    pub function: String,
+    /// Arguments as raw 128-bit values (fx as I64F64 bits).
+    pub args: Vec<i128>,
+    /// Most gas the transaction may use, the base charge included.
+    pub gas_limit: u64,
+}
+
+/// How a transaction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Returned normally: its writes and events stand.
+    Ok,
+    /// Reverted on purpose (REVERT): no write or event survives.
+    Revert,
+    /// Failed (out of gas, math error, ...): no write or event survives.
+    Error,
+}
+
+/// Why a transaction did not succeed, with a stable code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptError {
+    /// The revert code for `Revert`, else the VM error's code.
+    pub code: u32,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// What a transaction did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// How it ended.
+    pub status: Status,
+    /// Returned values (empty unless `Ok`).
+    pub returns: Vec<i128>,
+    /// Gas consumed, charged even when the transaction fails.
+    pub gas_used: u64,
+    /// Events emitted (empty unless `Ok`).
+    pub events: Vec<Event>,
+    /// Present unless `Ok`.
+    pub error: Option<ReceiptError>,
+}
+
+/// Why bytes could not become a runnable module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The bytes are not a well-formed module.
+    Decode(ModuleError),
+    /// The module is well-formed but unsafe to run.
+    Verify(VerifyError),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Decode(e) => e.fmt(f),
+            LoadError::Verify(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Deployed contracts and the limits they run under. Shared across threads (`Sync`):
+/// execution only reads it.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    limits: Limits,
+    contracts: HashMap<Address, Arc<VerifiedModule>>,
+}
+
+impl Engine {
+    /// An engine with the default limits and no contracts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An engine with custom limits.
+    pub fn with_limits(limits: Limits) -> Self {
+        Engine {
+            limits,
+            contracts: HashMap::new(),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Decodes and verifies untrusted `.sbc` bytes.
+    pub fn load(&self, bytes: &[u8]) -> Result<VerifiedModule, LoadError> {
+        let module = Module::decode_with(bytes, &self.limits).map_err(LoadError::Decode)?;
+        self.verify(module)
+    }
+
+    /// Verifies a module built in memory.
+    pub fn verify(&self, module: Module) -> Result<VerifiedModule, LoadError> {
+        VerifiedModule::new(module, &self.limits).map_err(LoadError::Verify)
+    }
+
+    /// Makes `module` callable at `address` (replacing any contract there).
+    pub fn deploy(&mut self, address: Address, module: VerifiedModule) {
+        self.contracts.insert(address, Arc::new(module));
+    }
+
+    /// The contract at `address`.
+    pub fn contract(&self, address: Address) -> Option<&Arc<VerifiedModule>> {
+        self.contracts.get(&address)
+    }
+
+    /// Runs `tx` against `state`: its writes stay in the cache if it succeeds and are rolled
+    /// back otherwise. Never panics; every failure is in the receipt.
+    pub fn execute<S: Storage>(
+        &self,
+        tx: &Transaction,
+        block: &BlockEnv,
+        state: &mut StateCache<S>,
+    ) -> Receipt {
+        let fail = |gas_used, error: VmError| Receipt {
+            status: Status::Error,
+            returns: Vec::new(),
+            gas_used,
+            events: Vec::new(),
+            error: Some(ReceiptError {
+                code: error.code() as u32,
+                message: error.to_string(),
+            }),
+        };
+        if tx.gas_limit < gas::TX_BASE {
+            return fail(tx.gas_limit, VmError::OutOfGas);
+        }
+        let Some(module) = self.contracts.get(&tx.contract) else {
+            return fail(gas::TX_BASE, VmError::UnknownContract(tx.contract));
+        };
+        let Some(function) = module.export(&tx.function) else {
+            return fail(gas::TX_BASE, VmError::UnknownFunction(tx.function.clone()));
+        };
+        let call = Call {
+            caller: tx.caller,
+            contract: tx.contract,
+            function,
+            args: &tx.args,
+            gas_limit: tx.gas_limit - gas::TX_BASE,
+        };
+        state.begin_tx();
+        let run = interp::run(module, call, block, state, &self.limits);
+        let gas_used = gas::TX_BASE + run.gas_used;
+        match run.halt {
+            Halt::Return(returns) => {
+                state.commit_tx();
+                Receipt {
+                    status: Status::Ok,
+                    returns,
+                    gas_used,
+                    events: run.events,
+                    error: None,
+                }
+            }
+            Halt::Revert(code) => {
+                state.revert_tx();
+                Receipt {
+                    status: Status::Revert,
+                    returns: Vec::new(),
+                    gas_used,
+                    events: Vec::new(),
+                    error: Some(ReceiptError {
+                        code,
+                        message: format!("reverted with code {code}"),
+                    }),
+                }
+            }
+            Halt::Error(e) => {
+                state.revert_tx();
+                fail(gas_used, e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+        check::<VerifiedModule>();
+        check::<Receipt>();
+    }
+}

@@ -1,0 +1,21 @@
+//! Dynamic gas charges: the costs that depend on what an instruction touches. Static
+//! per-opcode costs live in the opcode table; both are documented in `spec/gas.md`.
+//!
+//! Warm/cold is decided per transaction by `StateCache` (first touch of a slot in the
+//! transaction is cold), never by what happens to be cached, so gas is the same on every
+//! engine and thread schedule.
+
+/// Charged once per transaction, before the first instruction.
+pub const TX_BASE: u64 = 50;
+/// SLOAD of a slot the transaction has not touched yet (on top of the static gas).
+pub const SLOAD_COLD: u64 = 100;
+/// SLOAD of a slot the transaction touched before.
+pub const SLOAD_WARM: u64 = 3;
+/// Any SSTORE or SADD.
+pub const STORE_BASE: u64 = 20;
+/// Extra for an SSTORE or SADD to a slot the transaction has not touched yet.
+pub const STORE_COLD: u64 = 100;
+/// Any EMIT.
+pub const EMIT_BASE: u64 = 10;
+/// Per value of an EMIT.
+pub const EMIT_PER_VALUE: u64 = 2;

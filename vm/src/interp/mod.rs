@@ -1,0 +1,474 @@
+//! The interpreter: the reference semantics of every opcode.
+//!
+//! Guarantees: given a [`VerifiedModule`], execution never panics and never recurses on the
+//! native stack (calls push frames inside one loop, bounded by `Limits::max_call_depth`).
+//! Static gas is charged once at the start of each basic block, dynamic gas (storage,
+//! events) at the instruction; running out of either halts with [`VmError::OutOfGas`] and
+//! `gas_used` equal to the limit. The interpreter relies on the verifier for register,
+//! constant, jump and arity bounds; the indexing that remains is bounds-checked anyway, so
+//! even a verifier bug could only end in an error path, never in undefined behaviour.
+
+pub mod gas;
+
+use crate::isa::{Limits, Opcode, VerifiedModule};
+use crate::math::{self, Fx, MathError};
+use crate::state::{Access, Address, Slot, StateCache, Storage, StorageError};
+use std::fmt;
+
+/// The block a transaction executes in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// Block number.
+    pub number: u64,
+    /// Block timestamp, seconds.
+    pub timestamp: u64,
+}
+
+/// An event emitted by EMIT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// The emitting contract.
+    pub contract: Address,
+    /// The event's name from the module's event table.
+    pub name: String,
+    /// The values, as raw 128-bit register contents.
+    pub values: Vec<i128>,
+}
+
+/// Why execution stopped without returning or reverting on purpose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VmError {
+    /// Gas ran out.
+    OutOfGas,
+    /// A math operation failed (overflow, division by zero, domain).
+    Math(MathError),
+    /// Too many nested calls.
+    CallDepth,
+    /// The storage backend failed.
+    Storage(StorageError),
+    /// The called export does not exist.
+    UnknownFunction(String),
+    /// The called contract is not deployed.
+    UnknownContract(Address),
+    /// The transaction passes the wrong number of arguments.
+    ArgumentCount {
+        /// Parameters the function declares.
+        expected: usize,
+        /// Arguments given.
+        given: usize,
+    },
+}
+
+impl VmError {
+    /// Stable numeric code (1-3 are the math errors' codes).
+    pub fn code(&self) -> u16 {
+        match self {
+            VmError::Math(e) => e.code(),
+            VmError::OutOfGas => 10,
+            VmError::CallDepth => 11,
+            VmError::Storage(_) => 12,
+            VmError::UnknownFunction(_) => 13,
+            VmError::UnknownContract(_) => 14,
+            VmError::ArgumentCount { .. } => 15,
+        }
+    }
+}
+
+impl fmt::Display for VmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VmError::OutOfGas => write!(f, "out of gas"),
+            VmError::Math(e) => write!(f, "{e}"),
+            VmError::CallDepth => write!(f, "call depth limit exceeded"),
+            VmError::Storage(e) => write!(f, "{e}"),
+            VmError::UnknownFunction(n) => write!(f, "no exported function named {n:?}"),
+            VmError::UnknownContract(a) => write!(f, "no contract deployed at {a:#x}"),
+            VmError::ArgumentCount { expected, given } => {
+                write!(f, "the function takes {expected} arguments, {given} given")
+            }
+        }
+    }
+}
+
+impl std::error::Error for VmError {}
+
+impl From<MathError> for VmError {
+    fn from(e: MathError) -> Self {
+        VmError::Math(e)
+    }
+}
+
+/// How execution ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Halt {
+    /// RET from the entry function, with its values.
+    Return(Vec<i128>),
+    /// REVERT with this code.
+    Revert(u32),
+    /// An error.
+    Error(VmError),
+}
+
+/// The result of running one call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+    /// How it ended.
+    pub halt: Halt,
+    /// Gas consumed by the instructions (not counting the transaction base).
+    pub gas_used: u64,
+    /// Events, in order (meaningful only when `halt` is `Return`).
+    pub events: Vec<Event>,
+}
+
+/// One call into a verified module.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    /// The transaction's caller.
+    pub caller: Address,
+    /// The contract executing (owner of the storage touched).
+    pub contract: Address,
+    /// Function index in the module.
+    pub function: usize,
+    /// Arguments, raw.
+    pub args: &'a [i128],
+    /// Gas available to the instructions.
+    pub gas_limit: u64,
+}
+
+struct Frame {
+    function: usize,
+    pc: usize,
+    base: usize,
+    /// Absolute register index in the caller where results go.
+    results_to: usize,
+}
+
+/// Runs `call` to completion. Writes go to `state` (the caller reverts them on failure).
+pub fn run<S: Storage>(
+    module: &VerifiedModule,
+    call: Call<'_>,
+    block: &BlockEnv,
+    state: &mut StateCache<S>,
+    limits: &Limits,
+) -> Execution {
+    let mut machine = Machine {
+        module,
+        call,
+        block,
+        gas_left: call.gas_limit,
+        events: Vec::new(),
+        regs: Vec::new(),
+        frames: Vec::new(),
+    };
+    let halt = match machine.execute(state, limits) {
+        Ok(values) => Halt::Return(values),
+        Err(Stop::Revert(code)) => Halt::Revert(code),
+        Err(Stop::Error(e)) => Halt::Error(e),
+    };
+    Execution {
+        halt,
+        gas_used: call.gas_limit - machine.gas_left,
+        events: machine.events,
+    }
+}
+
+enum Stop {
+    Revert(u32),
+    Error(VmError),
+}
+
+impl<E: Into<VmError>> From<E> for Stop {
+    fn from(e: E) -> Self {
+        Stop::Error(e.into())
+    }
+}
+
+impl From<StorageError> for VmError {
+    fn from(e: StorageError) -> Self {
+        VmError::Storage(e)
+    }
+}
+
+struct Machine<'m, 'c> {
+    module: &'m VerifiedModule,
+    call: Call<'c>,
+    block: &'m BlockEnv,
+    gas_left: u64,
+    events: Vec<Event>,
+    regs: Vec<i128>,
+    frames: Vec<Frame>,
+}
+
+#[cold]
+fn out_of_gas() -> Stop {
+    Stop::Error(VmError::OutOfGas)
+}
+
+impl Machine<'_, '_> {
+    #[inline]
+    fn charge(&mut self, gas: u64) -> Result<(), Stop> {
+        match self.gas_left.checked_sub(gas) {
+            Some(left) => {
+                self.gas_left = left;
+                Ok(())
+            }
+            None => {
+                self.gas_left = 0;
+                Err(out_of_gas())
+            }
+        }
+    }
+
+    fn push_frame(
+        &mut self,
+        function: usize,
+        args_from: usize,
+        nargs: usize,
+        results_to: usize,
+        limits: &Limits,
+    ) -> Result<(), Stop> {
+        if self.frames.len() >= limits.max_call_depth as usize {
+            return Err(Stop::Error(VmError::CallDepth));
+        }
+        let base = self.regs.len();
+        let registers = self.module.module().functions[function].registers as usize;
+        self.regs.resize(base + registers, 0);
+        self.regs.copy_within(args_from..args_from + nargs, base);
+        self.frames.push(Frame {
+            function,
+            pc: 0,
+            base,
+            results_to,
+        });
+        Ok(())
+    }
+
+    fn execute<S: Storage>(
+        &mut self,
+        state: &mut StateCache<S>,
+        limits: &Limits,
+    ) -> Result<Vec<i128>, Stop> {
+        let module = self.module.module();
+        let entry = &module.functions[self.call.function];
+        if self.call.args.len() != entry.params as usize {
+            return Err(Stop::Error(VmError::ArgumentCount {
+                expected: entry.params as usize,
+                given: self.call.args.len(),
+            }));
+        }
+        // The entry frame: arguments in r0.., results returned rather than copied.
+        self.regs.resize(entry.registers as usize, 0);
+        self.regs[..self.call.args.len()].copy_from_slice(self.call.args);
+        self.frames.push(Frame {
+            function: self.call.function,
+            pc: 0,
+            base: 0,
+            results_to: 0,
+        });
+
+        let mut frame = 0;
+        let (mut func, mut pc, mut base) = (self.call.function, 0usize, 0usize);
+        let mut code = &module.functions[func].code[..];
+        let mut block_gas = self.module.block_gas(func);
+        let constants = &module.constants[..];
+        loop {
+            let g = block_gas[pc];
+            if g != 0 {
+                self.charge(g as u64)?;
+            }
+            let i = code[pc];
+            pc += 1;
+            let (a, b, c) = (
+                base + i.a as usize,
+                base + i.b as usize,
+                base + i.c as usize,
+            );
+            macro_rules! r {
+                ($x:expr) => {
+                    self.regs[$x]
+                };
+            }
+            macro_rules! fx {
+                ($x:expr) => {
+                    Fx::from_bits(self.regs[$x])
+                };
+            }
+            macro_rules! jump {
+                () => {
+                    pc = (pc as i64 + i.imm as i64) as usize
+                };
+            }
+            match i.op {
+                Opcode::Mov => r!(a) = r!(b),
+                Opcode::LoadInt => r!(a) = i.imm as i128,
+                Opcode::LoadFx => r!(a) = (i.imm as i128) << 64,
+                Opcode::LoadConst => r!(a) = constants[i.imm as usize],
+                Opcode::Add => r!(a) = r!(b).checked_add(r!(c)).ok_or(MathError::Overflow)?,
+                Opcode::Sub => r!(a) = r!(b).checked_sub(r!(c)).ok_or(MathError::Overflow)?,
+                Opcode::Neg => r!(a) = r!(b).checked_neg().ok_or(MathError::Overflow)?,
+                Opcode::AddImm => {
+                    r!(a) = r!(b)
+                        .checked_add(i.imm as i128)
+                        .ok_or(MathError::Overflow)?
+                }
+                Opcode::AddConst => {
+                    r!(a) = r!(b)
+                        .checked_add(constants[i.imm as usize])
+                        .ok_or(MathError::Overflow)?
+                }
+                Opcode::IntMul => r!(a) = r!(b).checked_mul(r!(c)).ok_or(MathError::Overflow)?,
+                Opcode::IntDiv | Opcode::IntRem => {
+                    let (x, y) = (r!(b), r!(c));
+                    if y == 0 {
+                        return Err(MathError::DivisionByZero.into());
+                    }
+                    let v = if i.op == Opcode::IntDiv {
+                        x.checked_div(y)
+                    } else {
+                        x.checked_rem(y)
+                    };
+                    r!(a) = v.ok_or(MathError::Overflow)?;
+                }
+                Opcode::Abs => r!(a) = r!(b).checked_abs().ok_or(MathError::Overflow)?,
+                Opcode::Min => r!(a) = r!(b).min(r!(c)),
+                Opcode::Max => r!(a) = r!(b).max(r!(c)),
+                Opcode::Mul => r!(a) = math::mul(fx!(b), fx!(c))?.to_bits(),
+                Opcode::MulDown => r!(a) = math::mul_down(fx!(b), fx!(c))?.to_bits(),
+                Opcode::MulUp => r!(a) = math::mul_up(fx!(b), fx!(c))?.to_bits(),
+                Opcode::MulConst => {
+                    r!(a) = math::mul(fx!(b), Fx::from_bits(constants[i.imm as usize]))?.to_bits()
+                }
+                Opcode::Div => r!(a) = math::div(fx!(b), fx!(c))?.to_bits(),
+                Opcode::DivDown => r!(a) = math::div_down(fx!(b), fx!(c))?.to_bits(),
+                Opcode::DivUp => r!(a) = math::div_up(fx!(b), fx!(c))?.to_bits(),
+                Opcode::MulDiv | Opcode::MulDivDown | Opcode::MulDivUp => {
+                    let d = base + i.d() as usize;
+                    let f = match i.op {
+                        Opcode::MulDiv => math::mul_div,
+                        Opcode::MulDivDown => math::mul_div_down,
+                        _ => math::mul_div_up,
+                    };
+                    r!(a) = f(fx!(b), fx!(c), fx!(d))?.to_bits();
+                }
+                Opcode::Exp => r!(a) = math::exp(fx!(b))?.to_bits(),
+                Opcode::Ln => r!(a) = math::ln(fx!(b))?.to_bits(),
+                Opcode::Sqrt => r!(a) = math::sqrt(fx!(b))?.to_bits(),
+                Opcode::Pow => r!(a) = math::pow(fx!(b), fx!(c))?.to_bits(),
+                Opcode::Ncdf => r!(a) = math::ncdf(fx!(b))?.to_bits(),
+                Opcode::Npdf => r!(a) = math::npdf(fx!(b))?.to_bits(),
+                Opcode::InvNcdf => r!(a) = math::inv_ncdf(fx!(b))?.to_bits(),
+                Opcode::IntToFx => r!(a) = r!(b).checked_mul(1 << 64).ok_or(MathError::Overflow)?,
+                Opcode::FxToInt => r!(a) = r!(b) >> 64,
+                Opcode::Eq => r!(a) = (r!(b) == r!(c)) as i128,
+                Opcode::Ne => r!(a) = (r!(b) != r!(c)) as i128,
+                Opcode::Lt => r!(a) = (r!(b) < r!(c)) as i128,
+                Opcode::Le => r!(a) = (r!(b) <= r!(c)) as i128,
+                Opcode::And => r!(a) = r!(b) & r!(c),
+                Opcode::Or => r!(a) = r!(b) | r!(c),
+                Opcode::Xor => r!(a) = r!(b) ^ r!(c),
+                Opcode::Not => r!(a) = (r!(b) == 0) as i128,
+                Opcode::Jump => jump!(),
+                Opcode::JumpIfZero => {
+                    if r!(a) == 0 {
+                        jump!()
+                    }
+                }
+                Opcode::JumpIfNonZero => {
+                    if r!(a) != 0 {
+                        jump!()
+                    }
+                }
+                Opcode::BranchEq => {
+                    if r!(a) == r!(b) {
+                        jump!()
+                    }
+                }
+                Opcode::BranchNe => {
+                    if r!(a) != r!(b) {
+                        jump!()
+                    }
+                }
+                Opcode::BranchLt => {
+                    if r!(a) < r!(b) {
+                        jump!()
+                    }
+                }
+                Opcode::BranchLe => {
+                    if r!(a) <= r!(b) {
+                        jump!()
+                    }
+                }
+                Opcode::Call => {
+                    self.frames[frame].pc = pc;
+                    let callee = i.imm as usize;
+                    self.push_frame(callee, a, i.b as usize, a, limits)?;
+                    frame += 1;
+                    (func, pc, base) = (callee, 0, self.frames[frame].base);
+                    code = &module.functions[func].code[..];
+                    block_gas = self.module.block_gas(func);
+                }
+                Opcode::Return => {
+                    let n = i.b as usize;
+                    if frame == 0 {
+                        return Ok(self.regs[a..a + n].to_vec());
+                    }
+                    let done = self.frames.pop().ok_or(Stop::Error(VmError::CallDepth))?;
+                    self.regs.copy_within(a..a + n, done.results_to);
+                    self.regs.truncate(done.base);
+                    frame -= 1;
+                    let f = &self.frames[frame];
+                    (func, pc, base) = (f.function, f.pc, f.base);
+                    code = &module.functions[func].code[..];
+                    block_gas = self.module.block_gas(func);
+                }
+                Opcode::Revert => return Err(Stop::Revert(i.imm as u32)),
+                Opcode::StorageLoad => {
+                    let slot = Slot {
+                        contract: self.call.contract,
+                        key: r!(b) as u128,
+                    };
+                    let cold = state.touch(slot) == Access::Cold;
+                    self.charge(if cold {
+                        gas::SLOAD_COLD
+                    } else {
+                        gas::SLOAD_WARM
+                    })?;
+                    r!(a) = state.read(slot)?;
+                }
+                Opcode::StorageStore | Opcode::StorageAdd => {
+                    let slot = Slot {
+                        contract: self.call.contract,
+                        key: r!(a) as u128,
+                    };
+                    let cold = state.touch(slot) == Access::Cold;
+                    self.charge(gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 })?;
+                    let value = if i.op == Opcode::StorageStore {
+                        r!(b)
+                    } else {
+                        state
+                            .read(slot)?
+                            .checked_add(r!(b))
+                            .ok_or(MathError::Overflow)?
+                    };
+                    state.write(slot, value)?;
+                }
+                Opcode::Emit => {
+                    let n = i.b as usize;
+                    self.charge(gas::EMIT_BASE + gas::EMIT_PER_VALUE * n as u64)?;
+                    let name = module.events[i.imm as usize].clone();
+                    let values = self.regs[a..a + n].to_vec();
+                    self.events.push(Event {
+                        contract: self.call.contract,
+                        name,
+                        values,
+                    });
+                }
+                Opcode::Caller => r!(a) = self.call.caller as i128,
+                Opcode::SelfAddress => r!(a) = self.call.contract as i128,
+                Opcode::BlockNumber => r!(a) = self.block.number as i128,
+                Opcode::Timestamp => r!(a) = self.block.timestamp as i128,
+                Opcode::GasLeft => r!(a) = self.gas_left as i128,
+            }
+        }
+    }
+}
