@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod modules;
+
 /// Directory of the committed math reference vectors.
 pub fn math_data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,16 +1,20 @@
 //! The instruction set and everything that reads or writes it: the opcode table (the single
 //! source of truth), instruction words, the `.sbc` module format, limits, the verifier.
 
+mod asm;
+mod disasm;
 mod format;
 mod limits;
 mod module;
 mod opcode;
 mod verify;
 
+pub use asm::{assemble, AsmError};
+pub use disasm::disassemble;
 pub use format::{DecodeError, Format, ImmKind, Instr, WORD};
 pub use limits::Limits;
 pub use module::{
     DebugEntry, Export, Function, Module, ModuleError, ModuleErrorKind, ValueType, MAGIC, VERSION,
 };
 pub use opcode::{OpInfo, Opcode};
-pub use verify::{VerifiedModule, VerifyError, VerifyErrorKind};
+pub use verify::{is_identifier, VerifiedModule, VerifyError, VerifyErrorKind};

@@ -78,8 +78,10 @@ pub enum VerifyErrorKind {
     BadExport(String),
     /// Two exports share a name.
     DuplicateExport(String),
-    /// A debug entry points nowhere.
+    /// A debug entry points nowhere, or the entries are not in (function, pc) order.
     BadDebugEntry,
+    /// An export or event name is not an identifier ([A-Za-z_][A-Za-z0-9_]*).
+    BadName(String),
 }
 
 impl fmt::Display for VerifyError {
@@ -108,12 +110,22 @@ impl fmt::Display for VerifyError {
             TooManyEventValues(n) => write!(f, "EMIT with {n} values exceeds the limit"),
             BadExport(name) => write!(f, "export {name:?} names a missing function or has the wrong arity"),
             DuplicateExport(name) => write!(f, "export {name:?} is defined twice"),
-            BadDebugEntry => write!(f, "a debug entry points at no instruction"),
+            BadDebugEntry => write!(f, "a debug entry points at no instruction or is out of (function, pc) order"),
+            BadName(name) => write!(f, "{name:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"),
         }
     }
 }
 
 impl std::error::Error for VerifyError {}
+
+/// Is `name` an identifier: `[A-Za-z_][A-Za-z0-9_]*`?
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
 
 /// Is this opcode an unconditional end of a block (control never reaches the next word)?
 pub(crate) const fn is_terminator(op: Opcode) -> bool {
@@ -138,6 +150,11 @@ impl VerifiedModule {
             pc: None,
             kind,
         };
+        for name in module.exports.iter().map(|e| &e.name).chain(&module.events) {
+            if !is_identifier(name) {
+                return Err(module_err(VerifyErrorKind::BadName(name.clone())));
+            }
+        }
         for e in &module.exports {
             let ok = !e.name.is_empty()
                 && module.functions.get(e.function as usize).is_some_and(|f| {
@@ -224,13 +241,14 @@ fn verify_function(
                 Err(at(VerifyErrorKind::RegisterOutOfRange(r)))
             }
         };
-        // A range r[a .. a + n] must end within the registers.
+        // A range r[a .. a + n]: a is a register even when n = 0, and the range ends inside.
         let range = |a: u8, n: u8| {
-            if n == 0 || (a as u32 + n as u32) <= regs {
+            let end = a as u32 + n as u32;
+            if (a as u32) < regs && end <= regs {
                 Ok(())
             } else {
                 Err(at(VerifyErrorKind::RegisterOutOfRange(
-                    a as u32 + n as u32 - 1,
+                    end.max(a as u32 + 1) - 1,
                 )))
             }
         };
@@ -278,9 +296,6 @@ fn verify_function(
                     }));
                 }
                 range(instr.a, instr.b.max(instr.c))?;
-                if instr.b.max(instr.c) == 0 {
-                    reg(instr.a as u32)?;
-                }
             }
             Format::Ret => {
                 if instr.b != f.returns {
@@ -400,6 +415,11 @@ mod tests {
             verify(module(vec![Instr::new(Return, 1, 1, 0, 0)], 1)).unwrap_err(),
             RegisterOutOfRange(1)
         );
+        // A zero-length range must still start at a register (found by the fuzz test).
+        let mut m = module(vec![Instr::new(Return, 166, 0, 0, 0)], 8);
+        m.functions[0].returns = 0;
+        m.exports[0].returns.clear();
+        assert_eq!(verify(m).unwrap_err(), RegisterOutOfRange(166));
         assert_eq!(
             verify(module(vec![Instr::new(Emit, 0, 1, 0, 0), ret], 1)).unwrap_err(),
             EventOutOfRange(0)

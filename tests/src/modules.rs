@@ -1,0 +1,142 @@
+//! Random modules that pass verification, for round-trip and fuzz tests.
+//!
+//! Every operand is drawn inside the bounds the verifier enforces, so the modules exercise
+//! the interpreter rather than the verifier's rejections; mutated copies of them cover the
+//! rejections.
+
+use proptest::prelude::*;
+use strike_vm::isa::{Export, Format, Function, ImmKind, Instr, Module, Opcode, ValueType};
+
+/// A random function signature: (params, returns, registers).
+fn signature() -> impl Strategy<Value = (u8, u8, u16)> {
+    (0u8..4, 0u8..3, 4u16..16).prop_map(|(p, r, regs)| (p, r, regs.max(p as u16 + r as u16 + 1)))
+}
+
+/// What an instruction's operands must fit: the function's length and registers, and the
+/// module's constants, events and signatures.
+struct Shape<'a> {
+    len: usize,
+    regs: u16,
+    constants: usize,
+    events: usize,
+    sigs: &'a [(u8, u8, u16)],
+}
+
+/// One instruction valid at `pc` of a function of the given shape.
+fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
+    let Shape {
+        len,
+        regs,
+        constants,
+        events,
+        sigs,
+    } = *shape;
+    let (pick, r, n) = raw;
+    let ops: Vec<Opcode> = Opcode::ALL
+        .iter()
+        .copied()
+        .filter(|op| match op.info().format {
+            Format::RK | Format::RRK => constants > 0,
+            Format::Emit => events > 0,
+            Format::Ret => false, // placed only where it fits (see below)
+            _ => true,
+        })
+        .collect();
+    let op = ops[pick as usize % ops.len()];
+    let reg = |x: u8| (x as u16 % regs) as u8;
+    let (ua, ub, uc) = op.info().format.uses_abc();
+    let (mut a, mut b, mut c) = (
+        if ua { reg(r[0]) } else { 0 },
+        if ub { reg(r[1]) } else { 0 },
+        if uc { reg(r[2]) } else { 0 },
+    );
+    let imm = match op.info().format.imm_kind() {
+        ImmKind::Unused => 0,
+        ImmKind::Register => reg(r[3]) as i32,
+        ImmKind::Int => n as i32,
+        ImmKind::Code => n as u32 as i32,
+        ImmKind::Const => (n.unsigned_abs() % constants as u64) as i32,
+        ImmKind::Event => {
+            b = (n.unsigned_abs() % 4) as u8;
+            a = (a as u16).min(regs - b as u16) as u8;
+            (r[3] as usize % events) as i32
+        }
+        ImmKind::Jump => {
+            let target = n.unsigned_abs() as usize % len;
+            (target as i64 - pc as i64 - 1) as i32
+        }
+        ImmKind::Function => {
+            let callee = r[3] as usize % sigs.len();
+            let (p, q, _) = sigs[callee];
+            b = p;
+            c = q;
+            let span = p.max(q).max(1) as u16;
+            a = (a as u16).min(regs - span) as u8;
+            callee as i32
+        }
+    };
+    Instr::new(op, a, b, c, imm)
+}
+
+/// A module that verifies: 1-3 functions, constants, events, exports of every function.
+pub fn valid_module() -> impl Strategy<Value = Module> {
+    let sigs = proptest::collection::vec(signature(), 1..4);
+    (
+        sigs,
+        proptest::collection::vec(any::<i128>(), 0..4),
+        0usize..3,
+    )
+        .prop_flat_map(|(sigs, constants, events)| {
+            let bodies: Vec<_> = sigs
+                .iter()
+                .map(|_| {
+                    proptest::collection::vec((any::<u8>(), any::<[u8; 4]>(), any::<i64>()), 1..24)
+                })
+                .collect();
+            (Just(sigs), Just(constants), Just(events), bodies)
+        })
+        .prop_map(|(sigs, constants, events, bodies)| {
+            let functions = sigs
+                .iter()
+                .zip(&bodies)
+                .map(|(&(params, returns, registers), body)| {
+                    let shape = Shape {
+                        len: body.len() + 1,
+                        regs: registers,
+                        constants: constants.len(),
+                        events,
+                        sigs: &sigs,
+                    };
+                    let mut code: Vec<Instr> = body
+                        .iter()
+                        .enumerate()
+                        .map(|(pc, &raw)| instruction(raw, pc, &shape))
+                        .collect();
+                    code.push(Instr::new(Opcode::Return, 0, returns, 0, 0));
+                    Function {
+                        params,
+                        returns,
+                        registers,
+                        code,
+                    }
+                })
+                .collect::<Vec<_>>();
+            let exports = sigs
+                .iter()
+                .enumerate()
+                .map(|(i, &(p, r, _))| Export {
+                    name: format!("fn_{i}"),
+                    function: i as u32,
+                    params: vec![ValueType::Fx; p as usize],
+                    returns: vec![ValueType::Int; r as usize],
+                })
+                .collect();
+            Module {
+                constants,
+                functions,
+                exports,
+                events: (0..events).map(|i| format!("Event{i}")).collect(),
+                debug: Vec::new(),
+            }
+        })
+}

@@ -1,0 +1,118 @@
+//! The disassembler: a module as `.sasm` text that assembles back to the same module.
+//!
+//! Constants are written as raw hex (exact), with their fx and int readings in a comment;
+//! jump targets become labels `L<pc>`; functions are named by their first export, else
+//! `$f<index>` (no export can be named so); further exports become `.export` lines; debug entries become `.loc` lines.
+
+use super::format::{Format, ImmKind};
+use super::module::{Module, ValueType};
+use crate::math::Fx;
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+fn types(ts: &[ValueType]) -> String {
+    ts.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// The `.sasm` text of `module`. For a module that verifies, assembling it gives `module`.
+pub fn disassemble(module: &Module) -> String {
+    let mut out = String::new();
+    let name_of = |i: usize| -> String {
+        module
+            .exports
+            .iter()
+            .find(|e| e.function as usize == i)
+            .map_or_else(|| format!("$f{i}"), |e| e.name.clone())
+    };
+    let _ = writeln!(
+        out,
+        "; strike module: {} functions, {} constants",
+        module.functions.len(),
+        module.constants.len()
+    );
+    for (i, &c) in module.constants.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            ".const k{i} {:#034x} ; fx {} ; int {c}",
+            c as u128,
+            Fx::from_bits(c)
+        );
+    }
+    for e in &module.events {
+        let _ = writeln!(out, ".event {e}");
+    }
+    for (index, f) in module.functions.iter().enumerate() {
+        let first_export = module.exports.iter().find(|e| e.function as usize == index);
+        let name = name_of(index);
+        let (params, returns) = match first_export {
+            Some(e) => (types(&e.params), types(&e.returns)),
+            None => (
+                vec!["_"; f.params as usize].join(", "),
+                vec!["_"; f.returns as usize].join(", "),
+            ),
+        };
+        let export = if first_export.is_some() {
+            " export"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "\n.func {name}({params}) -> ({returns}) regs {}{export}",
+            f.registers
+        );
+        let targets: BTreeSet<usize> = f
+            .code
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.op.info().format.imm_kind() == ImmKind::Jump)
+            .map(|(pc, i)| (pc as i64 + 1 + i.imm as i64) as usize)
+            .collect();
+        for (pc, instr) in f.code.iter().enumerate() {
+            if targets.contains(&pc) {
+                let _ = writeln!(out, "L{pc}:");
+            }
+            for d in module
+                .debug
+                .iter()
+                .filter(|d| d.function as usize == index && d.pc as usize == pc)
+            {
+                let _ = writeln!(out, "    .loc {} {}", d.line, d.col);
+            }
+            let info = instr.op.info();
+            let (a, b, c) = (instr.a, instr.b, instr.c);
+            let operands = match info.format {
+                Format::R => format!("r{a}"),
+                Format::RR => format!("r{a}, r{b}"),
+                Format::RRR => format!("r{a}, r{b}, r{c}"),
+                Format::RRRR => format!("r{a}, r{b}, r{c}, r{}", instr.d()),
+                Format::RI => format!("r{a}, {}", instr.imm),
+                Format::RK => format!("r{a}, k{}", instr.imm),
+                Format::RRI => format!("r{a}, r{b}, {}", instr.imm),
+                Format::RRK => format!("r{a}, r{b}, k{}", instr.imm),
+                Format::J => format!("@L{}", pc as i64 + 1 + instr.imm as i64),
+                Format::RJ => format!("r{a}, @L{}", pc as i64 + 1 + instr.imm as i64),
+                Format::RRJ => format!("r{a}, r{b}, @L{}", pc as i64 + 1 + instr.imm as i64),
+                Format::Call => format!("r{a}, {b}, {c}, {}", name_of(instr.imm as usize)),
+                Format::Ret => format!("r{a}, {b}"),
+                Format::Emit => format!("r{a}, {b}, e{}", instr.imm),
+                Format::Code => format!("{}", instr.imm as u32),
+            };
+            let _ = writeln!(out, "    {:<8} {operands}", info.mnemonic);
+        }
+    }
+    // Exports beyond each function's first.
+    for (k, e) in module.exports.iter().enumerate() {
+        let first = module.exports.iter().position(|x| x.function == e.function) == Some(k);
+        if !first {
+            let (p, r) = (types(&e.params), types(&e.returns));
+            let _ = writeln!(
+                out,
+                ".export {} {} ({p}) -> ({r})",
+                e.name,
+                name_of(e.function as usize)
+            );
+        }
+    }
+    out
+}
