@@ -7,6 +7,7 @@ mod format;
 mod limits;
 mod module;
 mod opcode;
+mod spec;
 mod verify;
 
 pub use asm::{assemble, AsmError};
@@ -17,4 +18,5 @@ pub use module::{
     DebugEntry, Export, Function, Module, ModuleError, ModuleErrorKind, ValueType, MAGIC, VERSION,
 };
 pub use opcode::{OpInfo, Opcode};
+pub use spec::opcodes_markdown;
 pub use verify::{is_identifier, VerifiedModule, VerifyError, VerifyErrorKind};

@@ -1,0 +1,373 @@
+//! The `strike` command line: asm, disasm, spec, run.
+//!
+//! Exit codes: 0 success; 1 a revert, a failed call or an invalid input file; 2 a usage
+//! error (bad flags or arguments). Every failure prints one clear line on stderr; nothing
+//! panics, not even a closed stdout.
+
+use crate::{json, values};
+use clap::{Args, Parser, Subcommand};
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use strike_vm::exec::{Engine, Receipt, Status, Transaction};
+use strike_vm::interp::BlockEnv;
+use strike_vm::isa::{assemble, disassemble, opcodes_markdown, Export, Module, MAGIC};
+use strike_vm::state::{MemoryStorage, StateCache};
+
+/// Strike: a VM and language for on-chain derivatives.
+#[derive(Parser, Debug)]
+#[command(name = "strike", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Assemble a .sasm file into .sbc bytecode.
+    Asm {
+        /// The assembly source.
+        file: PathBuf,
+        /// Where to write the bytecode (default: FILE with the .sbc extension).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a module (.sbc, or .sasm after assembling) as assembly.
+    Disasm {
+        /// The module.
+        file: PathBuf,
+    },
+    /// Print the opcode specification (spec/OPCODES.md).
+    Spec,
+    /// Call an exported function on a fresh in-memory state.
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// The module: .sasm or .sbc.
+    file: PathBuf,
+    /// The exported function to call.
+    function: String,
+    /// Arguments, parsed by the function's parameter types (fx as decimal text).
+    #[arg(allow_negative_numbers = true)]
+    args: Vec<String>,
+    /// Gas limit of each call.
+    #[arg(long, default_value_t = 10_000_000)]
+    gas_limit: u64,
+    /// Print one JSON object per call.
+    #[arg(long)]
+    json: bool,
+    /// Read one call per line (whitespace-separated arguments) from FILE, or stdin for '-'.
+    #[arg(long, value_name = "FILE", conflicts_with = "args")]
+    batch: Option<String>,
+    /// Run each call N times and report nanoseconds per call (median and minimum).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Caller address (decimal or 0x hex).
+    #[arg(long, default_value = "0x1")]
+    caller: String,
+    /// Block number.
+    #[arg(long, default_value_t = 1)]
+    block: u64,
+    /// Block timestamp, seconds.
+    #[arg(long, default_value_t = 0)]
+    timestamp: u64,
+}
+
+/// How a command ended, as the process exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0.
+    Success,
+    /// 1: revert, failed call or invalid input file.
+    Failure,
+    /// 2: usage error.
+    Usage,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+        }
+    }
+}
+
+/// Writes a line to stdout; a closed stdout ends the program quietly instead of panicking.
+fn out(line: &str) {
+    let mut stdout = io::stdout().lock();
+    if writeln!(stdout, "{line}")
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+fn fail(message: &str, exit: Exit) -> Exit {
+    eprintln!("error: {message}");
+    exit
+}
+
+/// The contract address `strike run` deploys to.
+const CONTRACT: u128 = 0x100;
+
+/// Reads a module from .sbc bytes (recognised by their magic) or .sasm text.
+fn load_module(path: &Path) -> Result<Module, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.starts_with(&MAGIC) {
+        Module::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    } else {
+        let text = String::from_utf8(bytes).map_err(|_| {
+            format!(
+                "{}: neither a .sbc module nor UTF-8 assembly",
+                path.display()
+            )
+        })?;
+        assemble(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+/// Runs the command line `cli`.
+pub fn main(cli: Cli) -> Exit {
+    match cli.command {
+        Command::Spec => {
+            out(opcodes_markdown().trim_end());
+            Exit::Success
+        }
+        Command::Asm { file, output } => {
+            let module = match load_module(&file) {
+                Ok(m) => m,
+                Err(e) => return fail(&e, Exit::Failure),
+            };
+            if let Err(e) = Engine::new().verify(module.clone()) {
+                return fail(&format!("{}: {e}", file.display()), Exit::Failure);
+            }
+            let target = output.unwrap_or_else(|| file.with_extension("sbc"));
+            match std::fs::write(&target, module.encode()) {
+                Ok(()) => Exit::Success,
+                Err(e) => fail(&format!("{}: {e}", target.display()), Exit::Failure),
+            }
+        }
+        Command::Disasm { file } => match load_module(&file) {
+            Ok(m) => {
+                out(disassemble(&m).trim_end());
+                Exit::Success
+            }
+            Err(e) => fail(&e, Exit::Failure),
+        },
+        Command::Run(args) => run(args),
+    }
+}
+
+fn run(args: RunArgs) -> Exit {
+    let caller = match values::parse(strike_vm::isa::ValueType::Address, &args.caller) {
+        Ok(c) => c as u128,
+        Err(e) => return fail(&format!("--caller: {e}"), Exit::Usage),
+    };
+    let module = match load_module(&args.file) {
+        Ok(m) => m,
+        Err(e) => return fail(&e, Exit::Failure),
+    };
+    let mut engine = Engine::new();
+    let verified = match engine.verify(module) {
+        Ok(v) => v,
+        Err(e) => return fail(&format!("{}: {e}", args.file.display()), Exit::Failure),
+    };
+    let Some(export) = verified
+        .module()
+        .exports
+        .iter()
+        .find(|e| e.name == args.function)
+        .cloned()
+    else {
+        let names: Vec<&str> = verified
+            .module()
+            .exports
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return fail(
+            &format!(
+                "no exported function {:?} (exports: {})",
+                args.function,
+                names.join(", ")
+            ),
+            Exit::Usage,
+        );
+    };
+    engine.deploy(CONTRACT, verified);
+    let block = BlockEnv {
+        number: args.block,
+        timestamp: args.timestamp,
+    };
+    let call = |argv: &[String]| -> Result<(Receipt, Option<(u128, u128)>), String> {
+        let raw = parse_args(&export, argv)?;
+        let tx = Transaction {
+            caller,
+            contract: CONTRACT,
+            function: export.name.clone(),
+            args: raw,
+            gas_limit: args.gas_limit,
+        };
+        let mut times = Vec::with_capacity(args.repeat as usize);
+        let mut receipt = None;
+        for _ in 0..args.repeat {
+            let mut state = StateCache::new(MemoryStorage::new());
+            let start = Instant::now();
+            let r = engine.execute(&tx, &block, &mut state);
+            times.push(start.elapsed().as_nanos());
+            receipt = Some(r);
+        }
+        times.sort_unstable();
+        let timing = (args.repeat > 1).then(|| (times[times.len() / 2], times[0]));
+        receipt
+            .map(|r| (r, timing))
+            .ok_or_else(|| "no run".to_string())
+    };
+    let mut exit = Exit::Success;
+    let mut report = |argv: &[String], context: &str| match call(argv) {
+        Ok((receipt, timing)) => {
+            if receipt.status != Status::Ok {
+                exit = Exit::Failure;
+            }
+            out(&render(&export, &receipt, timing, args.json));
+        }
+        Err(e) => {
+            exit = if args.batch.is_some() {
+                Exit::Failure
+            } else {
+                Exit::Usage
+            };
+            let message = format!("{context}{e}");
+            if args.json {
+                out(&format!(
+                    "{{\"status\":\"error\",\"returns\":[],\"gas_used\":0,\"error\":{{\"code\":2,\"message\":{}}}}}",
+                    json::string(&message)
+                ));
+            }
+            eprintln!("error: {message}");
+        }
+    };
+    match &args.batch {
+        None => report(&args.args, ""),
+        Some(source) => {
+            let reader: Box<dyn BufRead> = if source == "-" {
+                Box::new(io::stdin().lock())
+            } else {
+                match std::fs::File::open(source) {
+                    Ok(f) => Box::new(io::BufReader::new(f)),
+                    Err(e) => return fail(&format!("{source}: {e}"), Exit::Usage),
+                }
+            };
+            for (n, line) in reader.lines().enumerate() {
+                let line = match line {
+                    Ok(l) => l,
+                    Err(e) => return fail(&format!("{source}: {e}"), Exit::Failure),
+                };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let argv: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+                report(&argv, &format!("batch line {}: ", n + 1));
+            }
+        }
+    }
+    exit
+}
+
+fn parse_args(export: &Export, argv: &[String]) -> Result<Vec<i128>, String> {
+    if argv.len() != export.params.len() {
+        let types: Vec<&str> = export.params.iter().map(|t| t.name()).collect();
+        return Err(format!(
+            "{} takes {} arguments ({}), {} given",
+            export.name,
+            export.params.len(),
+            types.join(", "),
+            argv.len()
+        ));
+    }
+    export
+        .params
+        .iter()
+        .zip(argv)
+        .enumerate()
+        .map(|(i, (&ty, text))| {
+            values::parse(ty, text).map_err(|e| format!("argument {} ({}): {e}", i + 1, ty.name()))
+        })
+        .collect()
+}
+
+fn render(export: &Export, r: &Receipt, timing: Option<(u128, u128)>, as_json: bool) -> String {
+    let returns: Vec<String> = export
+        .returns
+        .iter()
+        .zip(&r.returns)
+        .map(|(&t, &v)| values::format(t, v))
+        .collect();
+    if as_json {
+        let status = match r.status {
+            Status::Ok => "ok",
+            Status::Revert => "revert",
+            Status::Error => "error",
+        };
+        let rets: Vec<String> = export
+            .returns
+            .iter()
+            .zip(&returns)
+            .map(|(t, v)| match t {
+                strike_vm::isa::ValueType::Int => v.clone(),
+                strike_vm::isa::ValueType::Bool => v.clone(),
+                _ => json::string(v),
+            })
+            .collect();
+        let error = match &r.error {
+            None => "null".to_string(),
+            Some(e) => format!(
+                "{{\"code\":{},\"message\":{}}}",
+                e.code,
+                json::string(&e.message)
+            ),
+        };
+        let mut s = format!(
+            "{{\"status\":\"{status}\",\"returns\":[{}],\"gas_used\":{},\"error\":{error}",
+            rets.join(","),
+            r.gas_used
+        );
+        if let Some((median, min)) = timing {
+            s.push_str(&format!(
+                ",\"ns_per_call\":{{\"median\":{median},\"min\":{min}}}"
+            ));
+        }
+        s.push('}');
+        s
+    } else {
+        let mut s = match r.status {
+            Status::Ok => format!("ok: {}", returns.join(" ")),
+            _ => format!(
+                "{}: {}",
+                if r.status == Status::Revert {
+                    "revert"
+                } else {
+                    "error"
+                },
+                r.error
+                    .as_ref()
+                    .map_or(String::new(), |e| format!("[{}] {}", e.code, e.message))
+            ),
+        };
+        s.push_str(&format!("\ngas used: {}", r.gas_used));
+        for e in &r.events {
+            let vals: Vec<String> = e.values.iter().map(|v| v.to_string()).collect();
+            s.push_str(&format!("\nevent {}({})", e.name, vals.join(", ")));
+        }
+        if let Some((median, min)) = timing {
+            s.push_str(&format!("\nns per call: median {median}, min {min}"));
+        }
+        s
+    }
+}

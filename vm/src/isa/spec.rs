@@ -1,0 +1,148 @@
+//! `spec/OPCODES.md`, rendered from the opcode table. The committed file must equal
+//! [`opcodes_markdown`]; a test fails when it drifts (`STRIKE_BLESS=1` rewrites it).
+
+use super::format::Format;
+use super::opcode::Opcode;
+use std::fmt::Write;
+
+const FORMATS: [Format; 15] = [
+    Format::R,
+    Format::RR,
+    Format::RRR,
+    Format::RRRR,
+    Format::RI,
+    Format::RK,
+    Format::RRI,
+    Format::RRK,
+    Format::J,
+    Format::RJ,
+    Format::RRJ,
+    Format::Call,
+    Format::Ret,
+    Format::Emit,
+    Format::Code,
+];
+
+fn imm_meaning(f: Format) -> &'static str {
+    use super::format::ImmKind::*;
+    match f.imm_kind() {
+        Unused => "0",
+        Register => "register d (0..=255)",
+        Int => "signed integer",
+        Const => "constant index",
+        Jump => "jump offset (words, from the next instruction)",
+        Function => "function index",
+        Event => "event index",
+        Code => "error code (as u32)",
+    }
+}
+
+/// The full text of `spec/OPCODES.md`.
+pub fn opcodes_markdown() -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Strike opcodes\n");
+    let _ = writeln!(
+        s,
+        "GENERATED from the opcode table in `vm/src/isa/opcode.rs` by `strike spec`; do not edit.\n\
+         A test fails when this file and the table differ.\n"
+    );
+    let _ = writeln!(s, "## Instruction word\n");
+    let _ = writeln!(
+        s,
+        "Every instruction is 8 bytes, little-endian; fields a format does not use must be 0.\n"
+    );
+    let _ = writeln!(s, "```text\n byte  0        1     2     3     4..8\n      +--------+-----+-----+-----+----------------+\n      | opcode |  a  |  b  |  c  | imm (i32, LE)  |\n      +--------+-----+-----+-----+----------------+\n```\n");
+    let _ = writeln!(
+        s,
+        "Registers are 128 bits: i128 for int, bool (0 or 1) and address; I64F64 raw bits for fx. \
+         `r[x]` is register x of the current frame, `K[i]` constant i, `E[i]` event name i, `F[i]` function i. \
+         A `?` raises the named error, which ends the transaction: its writes and events are discarded, \
+         its gas is still charged. Gas in the table is static: the verifier sums it per basic block and the \
+         interpreter charges each block's sum on entry. Dynamic charges (storage, events) are in `spec/gas.md`.\n"
+    );
+    let _ = writeln!(
+        s,
+        "## Formats\n\n| format | assembly | a | b | c | imm |\n|---|---|---|---|---|---|"
+    );
+    for f in FORMATS {
+        let (ua, ub, uc) = f.uses_abc();
+        let counts = matches!(f, Format::Call | Format::Ret | Format::Emit);
+        let field = |used: bool, count: bool| {
+            if !used {
+                "0"
+            } else if count {
+                "count"
+            } else {
+                "register"
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| {f:?} | `{}` | {} | {} | {} | {} |",
+            f.syntax(),
+            field(ua, false),
+            field(ub, counts),
+            field(uc, counts),
+            imm_meaning(f)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n## Opcode map\n\nRow: high nibble; column: low nibble.\n"
+    );
+    let _ = write!(s, "| |");
+    for lo in 0..16 {
+        let _ = write!(s, " _{lo:X} |");
+    }
+    let _ = writeln!(s, "\n|---|{}", "---|".repeat(16));
+    for hi in 0..8u8 {
+        let _ = write!(s, "| {hi:X}_ |");
+        for lo in 0..16u8 {
+            let cell = Opcode::from_byte(hi << 4 | lo).map_or("", |op| op.info().mnemonic);
+            let _ = write!(s, " {cell} |");
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "\nBytes not shown (0x00 and 0x80..=0xff) are invalid: a module containing one does not decode.\n");
+    let _ = writeln!(s, "## Opcodes\n\n| byte | mnemonic | assembly | gas | semantics | errors |\n|---|---|---|---|---|---|");
+    for &op in Opcode::ALL {
+        let i = op.info();
+        let _ = writeln!(
+            s,
+            "| `{:#04x}` | **{}** | `{} {}` | {} | `{}` | {} |",
+            i.code,
+            i.mnemonic,
+            i.mnemonic,
+            i.format.syntax(),
+            i.gas,
+            i.semantics.replace('|', "\\|"),
+            i.errors
+        );
+    }
+    let _ = writeln!(s, "\n## Descriptions\n");
+    for &op in Opcode::ALL {
+        let i = op.info();
+        let _ = writeln!(s, "- **{}** ({:#04x}): {}", i.mnemonic, i.code, i.summary);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_opcodes_md_matches_the_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/OPCODES.md");
+        let want = opcodes_markdown();
+        if std::env::var_os("STRIKE_BLESS").is_some() {
+            std::fs::write(&path, &want).expect("write spec/OPCODES.md");
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "spec/OPCODES.md is stale: regenerate it with `strike spec > spec/OPCODES.md` \
+             or `STRIKE_BLESS=1 cargo test -p strike-vm`"
+        );
+    }
+}
