@@ -24,11 +24,22 @@ pub fn read_vectors(name: &str) -> Vec<(usize, Vec<String>)> {
         .collect()
 }
 
-/// Parses a decimal i128 field, panicking with the field on failure (test data only).
+/// Parses an i128 field: decimal, or (optionally negated) 0x hex of the raw bits. Panics
+/// on malformed test data.
 pub fn int(field: &str) -> i128 {
-    field
-        .parse()
-        .unwrap_or_else(|_| panic!("bad integer field {field:?}"))
+    let (negative, body) = match field.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, field),
+    };
+    let parsed = match body.strip_prefix("0x") {
+        Some(hex) => u128::from_str_radix(hex, 16).ok().map(|v| v as i128),
+        None => body.parse::<i128>().ok(),
+    };
+    match parsed {
+        Some(v) if negative => v.wrapping_neg(),
+        Some(v) => v,
+        None => panic!("bad integer field {field:?}"),
+    }
 }
 
 /// Full 256-bit product of two u128, as (high, low).

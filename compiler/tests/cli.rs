@@ -1,0 +1,167 @@
+//! The `strike` binary end to end: outputs, JSON, batches, exit codes.
+//!
+//! These live in the compiler crate rather than tests/ because Cargo gives a binary's
+//! path (CARGO_BIN_EXE_strike) only to its own package's integration tests.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../spec/examples/black_scholes.sasm"
+);
+
+fn strike(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strike"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn strike");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for strike")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn black_scholes_call_prices_exactly_with_its_gas() {
+    let o = strike(
+        &[
+            "run", BS, "call", "100", "105", "0.2", "0.05", "0.5", "--json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    // mpmath (40 digits): 4.581680167540001653782925513370505053842
+    assert_eq!(
+        stdout(&o).trim(),
+        r#"{"status":"ok","returns":["4.5816801675400016459"],"gas_used":276,"error":null}"#
+    );
+}
+
+#[test]
+fn revert_out_of_gas_and_usage_errors_have_their_exit_codes() {
+    let revert = strike(
+        &[
+            "run", BS, "call", "100", "105", "-0.2", "0.05", "0.5", "--json",
+        ],
+        None,
+    );
+    assert_eq!(revert.status.code(), Some(1));
+    assert!(
+        stdout(&revert).contains(r#""status":"revert""#) && stdout(&revert).contains(r#""code":1"#)
+    );
+    let gas = strike(
+        &[
+            "run",
+            BS,
+            "call",
+            "100",
+            "105",
+            "0.2",
+            "0.05",
+            "0.5",
+            "--gas-limit",
+            "120",
+            "--json",
+        ],
+        None,
+    );
+    assert_eq!(gas.status.code(), Some(1));
+    assert!(stdout(&gas).contains(r#""gas_used":120,"error":{"code":10,"message":"out of gas"}"#));
+    for bad in [
+        vec!["run", BS, "call", "100", "abc", "0.2", "0.05", "0.5"],
+        vec!["run", BS, "call", "100"],
+        vec!["run", BS, "nope"],
+        vec!["run", BS, "call", "1", "1", "1", "1", "1", "--repeat", "0"],
+        vec!["frobnicate"],
+    ] {
+        let o = strike(&bad, None);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(!o.stderr.is_empty(), "{bad:?} printed no explanation");
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).contains("panicked"),
+            "{bad:?}"
+        );
+    }
+    let missing = strike(&["run", "/nonexistent/x.sbc", "f"], None);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn batch_gives_one_line_per_call_in_order() {
+    let o = strike(
+        &["run", BS, "call", "--batch", "-", "--json"],
+        Some("100 105 0.2 0.05 0.5\n\n50 40 0.3 0.01 2\n"),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].contains("4.5816801675400016459"));
+    assert!(lines[1].contains(r#""status":"ok""#));
+}
+
+#[test]
+fn repeat_reports_nanoseconds_per_call() {
+    let o = strike(
+        &[
+            "run", BS, "put", "100", "105", "0.2", "0.05", "0.5", "--json", "--repeat", "5",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains(r#""ns_per_call":{"median":"#));
+}
+
+#[test]
+fn asm_then_disasm_then_asm_is_stable() {
+    let dir = std::env::temp_dir().join(format!("strike-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let sbc = dir.join("bs.sbc");
+    let sbc = sbc.to_str().expect("utf-8 path");
+    assert_eq!(strike(&["asm", BS, "-o", sbc], None).status.code(), Some(0));
+    let text = stdout(&strike(&["disasm", sbc], None));
+    let sasm = dir.join("bs2.sasm");
+    std::fs::write(&sasm, &text).expect("write");
+    let sbc2 = dir.join("bs2.sbc");
+    let out = strike(
+        &[
+            "asm",
+            sasm.to_str().expect("utf-8"),
+            "-o",
+            sbc2.to_str().expect("utf-8"),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(sbc).expect("read"),
+        std::fs::read(&sbc2).expect("read")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn spec_prints_the_committed_opcodes_md() {
+    let o = strike(&["spec"], None);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/OPCODES.md"))
+            .expect("read");
+    assert_eq!(stdout(&o).trim_end(), committed.trim_end());
+}
