@@ -12,7 +12,7 @@ pub const SLOAD_COLD: u64 = 100;
 /// SLOAD of a slot the transaction touched before.
 pub const SLOAD_WARM: u64 = 3;
 /// Any SSTORE or SADD.
-pub const STORE_BASE: u64 = 20;
+pub const STORE_BASE: u64 = 4;
 /// Extra for an SSTORE or SADD to a slot the transaction has not touched yet.
 pub const STORE_COLD: u64 = 100;
 /// Any EMIT.

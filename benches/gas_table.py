@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Gas calibration table from `cargo bench -p strike-benches --bench gas`.
+
+Per opcode: ns per instruction = (median ns of its case - baseline) / 64, gas per
+instruction = (gas_used of its case - baseline's) / 64 (static and dynamic, exactly as
+charged), ns per gas, and the ratio to the median ns per gas. Exits 1 if any opcode lies
+outside [median / 2, median * 2]. Prints the markdown table for spec/gas.md.
+"""
+import json
+import os
+import statistics
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion", "gas")
+COPIES = 64
+
+
+def median_ns(name):
+    with open(os.path.join(ROOT, name, "new", "estimates.json")) as fh:
+        return json.load(fh)["median"]["point_estimate"]
+
+
+def main():
+    try:
+        with open(os.path.join(ROOT, "gas_used.tsv")) as fh:
+            used = dict((n, int(g)) for n, g in (line.split("\t") for line in fh.read().split("\n") if line))
+    except FileNotFoundError:
+        sys.exit("run `cargo bench -p strike-benches --bench gas` first")
+    base_ns, base_gas = median_ns("baseline"), used["baseline"]
+    rows = []
+    for name, g in used.items():
+        if name == "baseline":
+            continue
+        ns = (median_ns(name) - base_ns) / COPIES
+        gas = (g - base_gas) / COPIES
+        rows.append((name, ns, gas, ns / gas))
+    med = statistics.median(r[3] for r in rows)
+    bad = [r for r in rows if not (med / 2 <= r[3] <= med * 2)]
+    print(f"median {med:.3f} ns per gas; band [{med / 2:.3f}, {med * 2:.3f}]\n")
+    print("| opcode | ns / instruction | gas / instruction | ns / gas | / median |")
+    print("|---|---:|---:|---:|---:|")
+    for name, ns, gas, npg in rows:
+        flag = "" if med / 2 <= npg <= med * 2 else " **out of band**"
+        print(f"| {name} | {ns:.2f} | {gas:g} | {npg:.3f} | {npg / med:.2f}{flag} |")
+    if bad:
+        print(f"\n{len(bad)} opcodes outside 2x of the median: {', '.join(r[0] for r in bad)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
