@@ -83,3 +83,22 @@ proptest! {
         prop_assert!(exercise(&bytes, &args), "generated module failed verification");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    fn assembler_never_panics_on_text(m in valid_module(), cut in any::<usize>(), junk in "[ -~\n]{0,40}", noise in "\\PC{0,80}") {
+        // Random text, and disassembly with a random splice: errors, never panics.
+        let _ = assemble(&noise);
+        let mut text = disassemble(&m);
+        let mut at = cut % (text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.insert_str(at, &junk);
+        if let Ok(m) = assemble(&text) {
+            let _ = exercise(&m.encode(), &[1, 2, 3]);
+        }
+    }
+}
