@@ -31,15 +31,14 @@ pub fn int(field: &str) -> i128 {
         Some(rest) => (true, rest),
         None => (false, field),
     };
+    // Decimal parses with its sign (so i128::MIN works); hex is raw bits, negated after.
     let parsed = match body.strip_prefix("0x") {
-        Some(hex) => u128::from_str_radix(hex, 16).ok().map(|v| v as i128),
-        None => body.parse::<i128>().ok(),
+        Some(hex) => u128::from_str_radix(hex, 16)
+            .ok()
+            .map(|v| if negative { (v as i128).wrapping_neg() } else { v as i128 }),
+        None => field.parse::<i128>().ok(),
     };
-    match parsed {
-        Some(v) if negative => v.wrapping_neg(),
-        Some(v) => v,
-        None => panic!("bad integer field {field:?}"),
-    }
+    parsed.unwrap_or_else(|| panic!("bad integer field {field:?}"))
 }
 
 /// Full 256-bit product of two u128, as (high, low).
