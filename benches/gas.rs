@@ -2,14 +2,15 @@
 //!
 //! Each opcode runs 64 times in one straight-line block (control opcodes in the shape they
 //! take in real code), through `Engine::execute`; the bench `gas/baseline` is the same
-//! transaction with an empty body. `benches/gas_table.py` turns the results into ns per
+//! transaction with an empty body. REVERT, which ends its transaction, is measured once:
+//! a reverting transaction against the returning baseline. `benches/gas_table.py` turns the results into ns per
 //! instruction, ns per gas, and the check that every opcode stays within 2x of the median
 //! (the table in spec/gas.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::fmt::Write;
 use std::hint::black_box;
-use strike_vm::exec::{Engine, Transaction};
+use strike_vm::exec::{Engine, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, Opcode};
 use strike_vm::state::{MemoryStorage, StateCache};
@@ -66,6 +67,7 @@ fn program(op: Option<Opcode>) -> String {
     s.push_str(PRELUDE);
     match op {
         None => {}
+        Some(Opcode::Revert) => s.push_str("    REVERT 1\n"),
         Some(Opcode::Jump) => {
             for i in 0..COPIES {
                 let _ = writeln!(s, "    JMP @j{i}\nj{i}:");
@@ -88,7 +90,7 @@ fn gas(c: &mut Criterion) {
     let mut gas_used = String::new();
     let mut cases: Vec<(String, Option<Opcode>)> = vec![("baseline".into(), None)];
     for &op in Opcode::ALL {
-        if op == Opcode::Jump || body(op).is_some() {
+        if op == Opcode::Jump || op == Opcode::Revert || body(op).is_some() {
             cases.push((op.info().mnemonic.to_string(), Some(op)));
         }
     }
@@ -107,12 +109,12 @@ fn gas(c: &mut Criterion) {
         };
         let mut state = StateCache::new(MemoryStorage::new());
         let r = engine.execute(&tx, &block, &mut state);
-        assert_eq!(
-            r.status,
-            strike_vm::exec::Status::Ok,
-            "{name}: {:?}",
-            r.error
-        );
+        let want = if op == Some(Opcode::Revert) {
+            Status::Revert
+        } else {
+            Status::Ok
+        };
+        assert_eq!(r.status, want, "{name}: {:?}", r.error);
         let _ = writeln!(gas_used, "{name}\t{}", r.gas_used);
         group.bench_function(&name, |b| {
             b.iter(|| engine.execute(black_box(&tx), &block, &mut state))
@@ -129,8 +131,8 @@ fn gas(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default()
-        .warm_up_time(std::time::Duration::from_millis(300))
-        .measurement_time(std::time::Duration::from_millis(1200));
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_millis(2500));
     targets = gas
 }
 criterion_main!(benches);

@@ -33,9 +33,13 @@ pub fn int(field: &str) -> i128 {
     };
     // Decimal parses with its sign (so i128::MIN works); hex is raw bits, negated after.
     let parsed = match body.strip_prefix("0x") {
-        Some(hex) => u128::from_str_radix(hex, 16)
-            .ok()
-            .map(|v| if negative { (v as i128).wrapping_neg() } else { v as i128 }),
+        Some(hex) => u128::from_str_radix(hex, 16).ok().map(|v| {
+            if negative {
+                (v as i128).wrapping_neg()
+            } else {
+                v as i128
+            }
+        }),
         None => field.parse::<i128>().ok(),
     };
     parsed.unwrap_or_else(|| panic!("bad integer field {field:?}"))

@@ -16,6 +16,6 @@ pub const STORE_BASE: u64 = 4;
 /// Extra for an SSTORE or SADD to a slot the transaction has not touched yet.
 pub const STORE_COLD: u64 = 100;
 /// Any EMIT.
-pub const EMIT_BASE: u64 = 10;
+pub const EMIT_BASE: u64 = 16;
 /// Per value of an EMIT.
 pub const EMIT_PER_VALUE: u64 = 2;

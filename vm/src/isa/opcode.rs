@@ -93,7 +93,7 @@ opcodes! {
     0x12 Neg "NEG" RR 1 ["r[a] = r[b].checked_neg()?"] ["Overflow"] "Negate (int or fx).";
     0x13 AddImm "ADDI" RRI 1 ["r[a] = r[b].checked_add(imm as i128)?"] ["Overflow"] "Add a small integer to an int.";
     0x14 AddConst "ADDK" RRK 1 ["r[a] = r[b].checked_add(K[imm])?"] ["Overflow"] "Add a pool constant (int or fx).";
-    0x15 IntMul "IMUL" RRR 1 ["r[a] = r[b].checked_mul(r[c])?"] ["Overflow"] "Integer multiply.";
+    0x15 IntMul "IMUL" RRR 2 ["r[a] = r[b].checked_mul(r[c])?"] ["Overflow"] "Integer multiply.";
     0x16 IntDiv "IDIV" RRR 2 ["r[a] = r[b].checked_div(r[c]) (toward zero)?"] ["DivisionByZero, Overflow"] "Integer divide, truncating.";
     0x17 IntRem "IREM" RRR 2 ["r[a] = r[b].checked_rem(r[c])?"] ["DivisionByZero, Overflow"] "Integer remainder (sign of the dividend).";
     0x18 Abs "ABS" RR 1 ["r[a] = r[b].checked_abs()?"] ["Overflow"] "Absolute value (int or fx).";
@@ -145,7 +145,7 @@ opcodes! {
     0x56 BranchLe "BLE" RRJ 1 ["if r[a] <= r[b] { pc = pc + 1 + imm }"] ["-"] "Compare and branch if less or equal.";
     0x58 Call "CALL" Call 5 ["r[a..a+c] = F[imm](r[a..a+b])"] ["CallDepth, (callee's)"] "Call function imm with b arguments from r[a..]; its c results land in r[a..].";
     0x59 Return "RET" Ret 2 ["return r[a..a+b]"] ["-"] "Return b values starting at r[a].";
-    0x5a Revert "REVERT" Code 1 ["revert(imm as u32)"] ["Revert(imm)"] "Revert the transaction with error code imm.";
+    0x5a Revert "REVERT" Code 12 ["revert(imm as u32)"] ["Revert(imm)"] "Revert the transaction with error code imm.";
 
     // ---- storage of the executing contract, through the state cache
     0x60 StorageLoad "SLOAD" RR 2 ["r[a] = storage[(self, r[b])] (0 if unset)"] ["OutOfGas"] "Load a storage slot; plus the dynamic warm/cold charge.";
