@@ -29,7 +29,7 @@
 //! ```
 
 use crate::interp::{self, gas, BlockEnv, Call, Event, Halt, VmError};
-use crate::isa::{Limits, Module, ModuleError, VerifiedModule, VerifyError};
+use crate::isa::{Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
 use crate::state::{Address, StateCache, Storage};
 use std::collections::HashMap;
 use std::fmt;
@@ -177,9 +177,20 @@ impl Engine {
         let Some(module) = self.contracts.get(&tx.contract) else {
             return fail(gas::TX_BASE, VmError::UnknownContract(tx.contract));
         };
-        let Some(function) = module.export(&tx.function) else {
+        let Some(export) = module.export_entry(&tx.function) else {
             return fail(gas::TX_BASE, VmError::UnknownFunction(tx.function.clone()));
         };
+        let function = export.function as usize;
+        // Arguments are untrusted: a declared bool must be 0 or 1 (every other type accepts
+        // all 128-bit values). The count is checked by the interpreter.
+        let bad = export
+            .params
+            .iter()
+            .zip(&tx.args)
+            .position(|(t, &v)| *t == ValueType::Bool && !(0..=1).contains(&v));
+        if let Some(index) = bad {
+            return fail(gas::TX_BASE, VmError::ArgumentType { index });
+        }
         let call = Call {
             caller: tx.caller,
             contract: tx.contract,
@@ -225,6 +236,30 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bool_argument_must_be_0_or_1() {
+        let mut engine = Engine::new();
+        let module = crate::isa::assemble(".func f(bool) -> (bool) regs 1 export\n    RET r0, 1\n")
+            .expect("assembles");
+        let verified = engine.verify(module).expect("verifies");
+        engine.deploy(1, verified);
+        let mut state = StateCache::new(crate::state::MemoryStorage::new());
+        let tx = |v| Transaction {
+            caller: 0,
+            contract: 1,
+            function: "f".into(),
+            args: vec![v],
+            gas_limit: 1000,
+        };
+        let ok = engine.execute(&tx(1), &BlockEnv::default(), &mut state);
+        assert_eq!((ok.status, ok.returns), (Status::Ok, vec![1]));
+        let bad = engine.execute(&tx(7), &BlockEnv::default(), &mut state);
+        assert_eq!(
+            (bad.status, bad.error.map(|e| e.code)),
+            (Status::Error, Some(16))
+        );
+    }
 
     #[test]
     fn engine_is_send_and_sync() {

@@ -57,6 +57,11 @@ pub enum VmError {
         /// Arguments given.
         given: usize,
     },
+    /// An argument is not a value of its declared type (a bool other than 0 or 1).
+    ArgumentType {
+        /// 0-based argument index.
+        index: usize,
+    },
 }
 
 impl VmError {
@@ -70,6 +75,7 @@ impl VmError {
             VmError::UnknownFunction(_) => 13,
             VmError::UnknownContract(_) => 14,
             VmError::ArgumentCount { .. } => 15,
+            VmError::ArgumentType { .. } => 16,
         }
     }
 }
@@ -85,6 +91,13 @@ impl fmt::Display for VmError {
             VmError::UnknownContract(a) => write!(f, "no contract deployed at {a:#x}"),
             VmError::ArgumentCount { expected, given } => {
                 write!(f, "the function takes {expected} arguments, {given} given")
+            }
+            VmError::ArgumentType { index } => {
+                write!(
+                    f,
+                    "argument {} is not a bool (0 or 1) as the function declares",
+                    index + 1
+                )
             }
         }
     }

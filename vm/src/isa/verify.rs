@@ -18,7 +18,7 @@
 
 use super::format::{Format, ImmKind, Instr};
 use super::limits::Limits;
-use super::module::Module;
+use super::module::{Export, Module};
 use super::opcode::Opcode;
 use std::collections::HashMap;
 use std::fmt;
@@ -30,6 +30,7 @@ pub struct VerifiedModule {
     /// Per function, per instruction: the static gas of the basic block starting there, or 0
     /// where no block starts.
     block_gas: Vec<Vec<u32>>,
+    /// Export name -> index into `module.exports`.
     exports: HashMap<String, usize>,
 }
 
@@ -155,7 +156,7 @@ impl VerifiedModule {
                 return Err(module_err(VerifyErrorKind::BadName(name.clone())));
             }
         }
-        for e in &module.exports {
+        for (k, e) in module.exports.iter().enumerate() {
             let ok = !e.name.is_empty()
                 && module.functions.get(e.function as usize).is_some_and(|f| {
                     f.params as usize == e.params.len() && f.returns as usize == e.returns.len()
@@ -163,10 +164,7 @@ impl VerifiedModule {
             if !ok {
                 return Err(module_err(VerifyErrorKind::BadExport(e.name.clone())));
             }
-            if exports
-                .insert(e.name.clone(), e.function as usize)
-                .is_some()
-            {
+            if exports.insert(e.name.clone(), k).is_some() {
                 return Err(module_err(VerifyErrorKind::DuplicateExport(e.name.clone())));
             }
         }
@@ -199,7 +197,12 @@ impl VerifiedModule {
 
     /// The function an export name refers to.
     pub fn export(&self, name: &str) -> Option<usize> {
-        self.exports.get(name).copied()
+        self.export_entry(name).map(|e| e.function as usize)
+    }
+
+    /// The export named `name`, with its typed signature.
+    pub fn export_entry(&self, name: &str) -> Option<&Export> {
+        self.exports.get(name).map(|&k| &self.module.exports[k])
     }
 }
 
