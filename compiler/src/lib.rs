@@ -5,4 +5,5 @@
 
 pub mod cli;
 pub mod json;
+pub mod lang;
 pub mod values;

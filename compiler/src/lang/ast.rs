@@ -1,0 +1,358 @@
+//! The syntax tree of a `.stk` source file, as the parser builds it. Every node carries the
+//! byte span it came from, so that every later diagnostic can point at the source.
+
+/// A byte range `[start, end)` in the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The span from `start` to `end`.
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+}
+
+/// A name and where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// A whole source file: one contract.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SourceFile {
+    /// Top-level declarations, in order.
+    pub items: Vec<Item>,
+}
+
+/// A top-level declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `storage name: type;`
+    Storage(StorageDecl),
+    /// `event Name(field: type, ...);`
+    Event(EventDecl),
+    /// `[pub] fn name(params) [-> returns] { body }`
+    Function(FnDecl),
+    /// A declaration the parser could not read (already reported).
+    Error(Span),
+}
+
+/// A storage variable of the contract.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageDecl {
+    /// Doc comment lines.
+    pub doc: Vec<String>,
+    /// Its name.
+    pub name: Ident,
+    /// Its type (a value type or a map).
+    pub ty: TypeExpr,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// An event the contract can emit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventDecl {
+    /// Doc comment lines.
+    pub doc: Vec<String>,
+    /// Its name.
+    pub name: Ident,
+    /// Its fields.
+    pub fields: Vec<Param>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FnDecl {
+    /// Doc comment lines.
+    pub doc: Vec<String>,
+    /// `pub`: callable by transactions.
+    pub public: bool,
+    /// Its name.
+    pub name: Ident,
+    /// Parameters.
+    pub params: Vec<Param>,
+    /// Return types (empty: returns nothing).
+    pub returns: Vec<TypeExpr>,
+    /// The body.
+    pub body: Block,
+    /// The whole function.
+    pub span: Span,
+}
+
+/// A typed name: a parameter or an event field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// The name.
+    pub name: Ident,
+    /// The type.
+    pub ty: TypeExpr,
+}
+
+/// A type as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TypeExpr {
+    /// `fx`, `int`, `bool`, `address` (or an unknown name, reported by the checker).
+    Named(Ident),
+    /// `map<K, V>`
+    Map {
+        /// Key type.
+        key: Box<TypeExpr>,
+        /// Value type.
+        value: Box<TypeExpr>,
+        /// The whole type.
+        span: Span,
+    },
+}
+
+/// `{ statements }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block {
+    /// The statements.
+    pub stmts: Vec<Stmt>,
+    /// The braces and all between.
+    pub span: Span,
+}
+
+/// Assignment operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignOp {
+    /// `=`
+    Set,
+    /// `+=`
+    Add,
+    /// `-=`
+    Sub,
+}
+
+/// A statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// `let [mut] name[: type] = value;` or `let (a, b) = value;`
+    Let {
+        /// Whether the names may be reassigned.
+        mutable: bool,
+        /// One name, or several for a call returning several values.
+        names: Vec<Ident>,
+        /// The declared type, if written (single names only).
+        ty: Option<TypeExpr>,
+        /// The value.
+        value: Expr,
+        /// The statement.
+        span: Span,
+    },
+    /// `place op value;`
+    Assign {
+        /// What is assigned: a local, a storage variable or a map entry.
+        target: Expr,
+        /// `=`, `+=` or `-=`.
+        op: AssignOp,
+        /// The value.
+        value: Expr,
+        /// The statement.
+        span: Span,
+    },
+    /// `if cond { ... } [else if ... | else { ... }]`
+    If {
+        /// The condition.
+        cond: Expr,
+        /// Taken when true.
+        then: Block,
+        /// Taken when false: a block (an `else if` is a block holding one `If`).
+        otherwise: Option<Block>,
+        /// The statement.
+        span: Span,
+    },
+    /// `while cond { ... }`
+    While {
+        /// The condition.
+        cond: Expr,
+        /// The body.
+        body: Block,
+        /// The statement.
+        span: Span,
+    },
+    /// `for var in start..end { ... }` over ints, end excluded.
+    For {
+        /// The loop variable.
+        var: Ident,
+        /// First value.
+        start: Expr,
+        /// One past the last value.
+        end: Expr,
+        /// The body.
+        body: Block,
+        /// The statement.
+        span: Span,
+    },
+    /// `return [values];`
+    Return {
+        /// The returned values.
+        values: Vec<Expr>,
+        /// The statement.
+        span: Span,
+    },
+    /// `require(cond, CODE[, "message"]);`
+    Require {
+        /// Must be true.
+        cond: Expr,
+        /// The revert code otherwise.
+        code: Expr,
+        /// For people; not stored on chain.
+        message: Option<String>,
+        /// The statement.
+        span: Span,
+    },
+    /// `revert(CODE[, "message"]);`
+    Revert {
+        /// The revert code.
+        code: Expr,
+        /// For people.
+        message: Option<String>,
+        /// The statement.
+        span: Span,
+    },
+    /// `emit Name(values);`
+    Emit {
+        /// The event.
+        event: Ident,
+        /// Its values.
+        args: Vec<Expr>,
+        /// The statement.
+        span: Span,
+    },
+    /// An expression evaluated for its effect (a call).
+    Expr(Expr),
+    /// A statement the parser could not read (already reported).
+    Error(Span),
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// `-x`
+    Neg,
+    /// `!x`
+    Not,
+}
+
+/// Binary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&`
+    And,
+    /// `||`
+    Or,
+}
+
+/// An expression and its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where.
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// An int literal, as written.
+    Int(String),
+    /// An fx literal, as written (converted exactly by the checker).
+    Fx(String),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A local, parameter or storage variable.
+    Var(Ident),
+    /// `map[key]`
+    Index {
+        /// The map (a storage variable).
+        base: Ident,
+        /// The key.
+        index: Box<Expr>,
+    },
+    /// `f(args)`: a function of the contract or a builtin.
+    Call {
+        /// The callee.
+        func: Ident,
+        /// The arguments.
+        args: Vec<Expr>,
+    },
+    /// `-x`, `!x`
+    Unary {
+        /// The operator.
+        op: UnaryOp,
+        /// The operand.
+        expr: Box<Expr>,
+    },
+    /// `a op b`
+    Binary {
+        /// The operator.
+        op: BinOp,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// An expression the parser could not read (already reported).
+    Error,
+}
+
+impl Expr {
+    /// `lhs op rhs` spanning `[l, r)`.
+    pub fn binary(op: BinOp, lhs: Expr, rhs: Expr, l: usize, r: usize) -> Expr {
+        Expr {
+            kind: ExprKind::Binary {
+                op,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            },
+            span: Span::new(l, r),
+        }
+    }
+
+    /// `op expr` spanning `[l, r)`.
+    pub fn unary(op: UnaryOp, expr: Expr, l: usize, r: usize) -> Expr {
+        Expr {
+            kind: ExprKind::Unary {
+                op,
+                expr: Box::new(expr),
+            },
+            span: Span::new(l, r),
+        }
+    }
+}
