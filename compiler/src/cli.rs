@@ -39,6 +39,14 @@ enum Command {
     },
     /// Print the opcode specification (spec/OPCODES.md).
     Spec,
+    /// Check a .stk source file: report every syntax and type error.
+    Check {
+        /// The source file.
+        file: PathBuf,
+        /// One JSON object per diagnostic, on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Call an exported function on a fresh in-memory state.
     Run(RunArgs),
 }
@@ -161,6 +169,38 @@ pub fn main(cli: Cli) -> Exit {
             Err(e) => fail(&e, Exit::Failure),
         },
         Command::Run(args) => run(args),
+        Command::Check { file, json } => check(&file, json),
+    }
+}
+
+/// `strike check`: parse and type-check; diagnostics on stderr (or JSON on stdout).
+fn check(path: &Path, as_json: bool) -> Exit {
+    let source = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) => return fail(&format!("{}: {e}", path.display()), Exit::Failure),
+    };
+    let name = path.display().to_string();
+    let (_, diagnostics) = crate::lang::diagnose(&source);
+    if as_json {
+        let text = crate::lang::diag::render_json(&name, &source, &diagnostics);
+        if !text.is_empty() {
+            out(text.trim_end());
+        }
+    } else if !diagnostics.is_empty() {
+        eprint!(
+            "{}",
+            crate::lang::diag::render(&name, &source, &diagnostics)
+        );
+        eprintln!(
+            "error: {} error{} in {name}",
+            diagnostics.len(),
+            if diagnostics.len() == 1 { "" } else { "s" }
+        );
+    }
+    if diagnostics.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failure
     }
 }
 

@@ -1,0 +1,816 @@
+//! The checker: name resolution and type checking of a parsed file.
+//!
+//! Guarantees: every error becomes a [`Diagnostic`] with a stable code and the span it is
+//! about; an expression whose type cannot be known is reported once and then treated as
+//! unknown, so one mistake does not cascade. A file with no diagnostics is well-typed:
+//! every name resolves, every operator and call has operands of the right types, every fx
+//! literal converts exactly (round to nearest) into range, and every function that returns
+//! values returns on every path.
+
+use super::ast::*;
+use super::diag::{codes, Diagnostic};
+use std::collections::HashMap;
+use strike_vm::math::Fx;
+
+/// A value type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// i128.
+    Int,
+    /// I64F64.
+    Fx,
+    /// true or false.
+    Bool,
+    /// A 128-bit account id.
+    Address,
+}
+
+impl Type {
+    /// The name as written in source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Int => "int",
+            Type::Fx => "fx",
+            Type::Bool => "bool",
+            Type::Address => "address",
+        }
+    }
+}
+
+/// What a storage variable holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotType {
+    /// One value.
+    Value(Type),
+    /// `map<key, value>`.
+    Map(Type, Type),
+}
+
+/// A function's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// Callable by transactions.
+    pub public: bool,
+    /// Parameter types.
+    pub params: Vec<Type>,
+    /// Return types.
+    pub returns: Vec<Type>,
+}
+
+/// The declarations of a checked file.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    /// Storage variables, in declaration order (the order fixes their slot keys).
+    pub storage: Vec<(String, SlotType)>,
+    /// Events and their field types.
+    pub events: Vec<(String, Vec<Type>)>,
+    /// Functions by name.
+    pub functions: HashMap<String, Signature>,
+}
+
+/// Builtin functions: name, parameter types, result.
+fn builtin(name: &str) -> Option<(&'static [Type], Type)> {
+    use Type::*;
+    Some(match name {
+        "exp" | "ln" | "sqrt" | "ncdf" | "npdf" | "inv_ncdf" => (&[Fx], Fx),
+        "pow" | "mul_down" | "mul_up" | "div_down" | "div_up" => (&[Fx, Fx], Fx),
+        "mul_div" | "mul_div_down" | "mul_div_up" => (&[Fx, Fx, Fx], Fx),
+        "to_fx" => (&[Int], Fx),
+        "to_int" => (&[Fx], Int),
+        "caller" => (&[], Address),
+        "now" | "block" => (&[], Int),
+        _ => return None,
+    })
+}
+
+/// `abs`, `min`, `max`: int or fx, all arguments the same type.
+fn generic_builtin(name: &str) -> Option<usize> {
+    match name {
+        "abs" => Some(1),
+        "min" | "max" => Some(2),
+        _ => None,
+    }
+}
+
+fn resolve_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<SlotType> {
+    match t {
+        TypeExpr::Named(id) => {
+            let ty = match id.name.as_str() {
+                "int" => Type::Int,
+                "fx" => Type::Fx,
+                "bool" => Type::Bool,
+                "address" => Type::Address,
+                other => {
+                    diags.push(
+                        Diagnostic::new(
+                            codes::BAD_TYPE,
+                            format!("unknown type `{other}`"),
+                            id.span,
+                            "not a type",
+                        )
+                        .help("the types are int, fx, bool, address and, for storage, map<K, V>"),
+                    );
+                    return None;
+                }
+            };
+            Some(SlotType::Value(ty))
+        }
+        TypeExpr::Map { key, value, span } => {
+            let k = resolve_value_type(key, diags)?;
+            let v = resolve_value_type(value, diags)?;
+            if k == Type::Bool {
+                diags.push(
+                    Diagnostic::new(
+                        codes::BAD_TYPE,
+                        "a map key cannot be bool",
+                        *span,
+                        "bool key",
+                    )
+                    .help("use int, address or fx keys"),
+                );
+                return None;
+            }
+            Some(SlotType::Map(k, v))
+        }
+    }
+}
+
+fn resolve_value_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Type> {
+    match resolve_type(t, diags)? {
+        SlotType::Value(ty) => Some(ty),
+        SlotType::Map(..) => {
+            let span = match t {
+                TypeExpr::Map { span, .. } => *span,
+                TypeExpr::Named(id) => id.span,
+            };
+            diags.push(
+                Diagnostic::new(
+                    codes::MAP_USE,
+                    "a map can only be a storage variable",
+                    span,
+                    "map here",
+                )
+                .help("declare it as `storage name: map<K, V>;`"),
+            );
+            None
+        }
+    }
+}
+
+struct Local {
+    ty: Type,
+    mutable: bool,
+}
+
+struct FnChecker<'a> {
+    program: &'a Program,
+    returns: &'a [Type],
+    scopes: Vec<HashMap<String, Local>>,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+fn mismatch(expected: Type, found: Type, span: Span) -> Diagnostic {
+    let d = Diagnostic::new(
+        codes::TYPE_MISMATCH,
+        format!("expected {}, found {}", expected.name(), found.name()),
+        span,
+        format!("this is {}", found.name()),
+    );
+    match (expected, found) {
+        (Type::Fx, Type::Int) => {
+            d.help("write an fx literal with a point (2.0), or convert with to_fx(...)")
+        }
+        (Type::Int, Type::Fx) => {
+            d.help("convert with to_int(...), which rounds toward minus infinity")
+        }
+        _ => d,
+    }
+}
+
+impl FnChecker<'_> {
+    fn lookup(&self, name: &str) -> Option<&Local> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    fn declare(&mut self, id: &Ident, ty: Type, mutable: bool) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(id.name.clone(), Local { ty, mutable });
+        }
+    }
+
+    fn expect(&mut self, e: &Expr, want: Type) {
+        if let Some(got) = self.expr(e) {
+            if got != want {
+                self.diags.push(mismatch(want, got, e.span));
+            }
+        }
+    }
+
+    /// The types a call returns, checking its arguments; None after an error.
+    fn call(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<Vec<Type>> {
+        let arity = |n: usize, diags: &mut Vec<Diagnostic>| {
+            if args.len() != n {
+                diags.push(Diagnostic::new(
+                    codes::ARITY,
+                    format!(
+                        "`{}` takes {n} argument{}, {} given",
+                        func.name,
+                        if n == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                    span,
+                    "wrong number of arguments",
+                ));
+                false
+            } else {
+                true
+            }
+        };
+        if let Some(n) = generic_builtin(&func.name) {
+            if !arity(n, self.diags) {
+                return None;
+            }
+            let first = self.expr(&args[0])?;
+            if !matches!(first, Type::Int | Type::Fx) {
+                self.diags.push(Diagnostic::new(
+                    codes::TYPE_MISMATCH,
+                    format!("`{}` takes int or fx, found {}", func.name, first.name()),
+                    args[0].span,
+                    "not a number",
+                ));
+                return None;
+            }
+            for a in &args[1..] {
+                self.expect(a, first);
+            }
+            return Some(vec![first]);
+        }
+        let (params, returns): (Vec<Type>, Vec<Type>) = if let Some((p, r)) = builtin(&func.name) {
+            (p.to_vec(), vec![r])
+        } else if let Some(sig) = self.program.functions.get(&func.name) {
+            (sig.params.clone(), sig.returns.clone())
+        } else {
+            self.diags.push(
+                Diagnostic::new(codes::UNKNOWN_NAME, format!("no function named `{}`", func.name), func.span, "not defined")
+                    .help("builtins: exp ln sqrt pow ncdf npdf inv_ncdf mul_div mul_down mul_up div_down div_up abs min max to_fx to_int caller now block"),
+            );
+            for a in args {
+                self.expr(a);
+            }
+            return None;
+        };
+        if !arity(params.len(), self.diags) {
+            return None;
+        }
+        for (a, &p) in args.iter().zip(&params) {
+            self.expect(a, p);
+        }
+        Some(returns)
+    }
+
+    /// The expression's type; None when it is unknown because of an error already reported.
+    fn expr(&mut self, e: &Expr) -> Option<Type> {
+        match &e.kind {
+            ExprKind::Int(text) => {
+                let clean = text.replace('_', "");
+                let ok = match clean.strip_prefix("0x") {
+                    Some(hex) => u128::from_str_radix(hex, 16).is_ok(),
+                    None => clean.parse::<i128>().is_ok(),
+                };
+                if !ok {
+                    self.diags.push(Diagnostic::new(
+                        codes::LITERAL_RANGE,
+                        format!("int literal `{text}` is out of range"),
+                        e.span,
+                        "does not fit in 128 bits",
+                    ));
+                }
+                Some(Type::Int)
+            }
+            ExprKind::Fx(text) => {
+                if text.replace('_', "").parse::<Fx>().is_err() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::LITERAL_RANGE,
+                            format!("fx literal `{text}` is out of range"),
+                            e.span,
+                            "beyond ±9.2e18",
+                        )
+                        .note("fx is I64F64: values from -2^63 to 2^63 - 2^-64"),
+                    );
+                }
+                Some(Type::Fx)
+            }
+            ExprKind::Bool(_) => Some(Type::Bool),
+            ExprKind::Var(id) => {
+                if let Some(l) = self.lookup(&id.name) {
+                    return Some(l.ty);
+                }
+                match self.program.storage.iter().find(|(n, _)| *n == id.name) {
+                    Some((_, SlotType::Value(t))) => Some(*t),
+                    Some((_, SlotType::Map(..))) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::MAP_USE,
+                                format!("`{}` is a map, not a value", id.name),
+                                id.span,
+                                "a whole map",
+                            )
+                            .help(format!("read one entry: {}[key]", id.name)),
+                        );
+                        None
+                    }
+                    None => {
+                        self.diags.push(Diagnostic::new(
+                            codes::UNKNOWN_NAME,
+                            format!("no variable named `{}`", id.name),
+                            id.span,
+                            "not defined",
+                        ));
+                        None
+                    }
+                }
+            }
+            ExprKind::Index { base, index } => {
+                match self
+                    .program
+                    .storage
+                    .iter()
+                    .find(|(n, _)| *n == base.name)
+                    .map(|(_, t)| *t)
+                {
+                    Some(SlotType::Map(k, v)) => {
+                        self.expect(index, k);
+                        Some(v)
+                    }
+                    Some(SlotType::Value(_)) | None
+                        if self.lookup(&base.name).is_some()
+                            || self.program.storage.iter().any(|(n, _)| *n == base.name) =>
+                    {
+                        self.diags.push(Diagnostic::new(
+                            codes::MAP_USE,
+                            format!("`{}` is not a map", base.name),
+                            base.span,
+                            "cannot be indexed",
+                        ));
+                        self.expr(index);
+                        None
+                    }
+                    _ => {
+                        self.diags.push(Diagnostic::new(
+                            codes::UNKNOWN_NAME,
+                            format!("no storage map named `{}`", base.name),
+                            base.span,
+                            "not defined",
+                        ));
+                        self.expr(index);
+                        None
+                    }
+                }
+            }
+            ExprKind::Call { func, args } => {
+                let returns = self.call(func, args, e.span)?;
+                match returns.as_slice() {
+                    [t] => Some(*t),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::RETURN_COUNT,
+                                format!(
+                                    "`{}` returns {} values, not one",
+                                    func.name,
+                                    returns.len()
+                                ),
+                                e.span,
+                                "used as a single value",
+                            )
+                            .help("bind them with `let (a, b) = ...;`"),
+                        );
+                        None
+                    }
+                }
+            }
+            ExprKind::Unary { op, expr } => {
+                let t = self.expr(expr)?;
+                match (op, t) {
+                    (UnaryOp::Neg, Type::Int | Type::Fx) | (UnaryOp::Not, Type::Bool) => Some(t),
+                    (UnaryOp::Neg, _) => {
+                        self.diags.push(Diagnostic::new(
+                            codes::TYPE_MISMATCH,
+                            format!("cannot negate {}", t.name()),
+                            expr.span,
+                            "not a number",
+                        ));
+                        None
+                    }
+                    (UnaryOp::Not, _) => {
+                        self.diags.push(mismatch(Type::Bool, t, expr.span));
+                        None
+                    }
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (a, b) = (self.expr(lhs), self.expr(rhs));
+                let (a, b) = (a?, b?);
+                use BinOp::*;
+                match op {
+                    And | Or => {
+                        for (t, side) in [(a, lhs), (b, rhs)] {
+                            if t != Type::Bool {
+                                self.diags.push(mismatch(Type::Bool, t, side.span));
+                            }
+                        }
+                        Some(Type::Bool)
+                    }
+                    Eq | Ne | Lt | Le | Gt | Ge => {
+                        if a != b {
+                            self.diags.push(
+                                mismatch(a, b, rhs.span)
+                                    .note("both sides of a comparison have the same type"),
+                            );
+                        } else if !matches!(op, Eq | Ne) && !matches!(a, Type::Int | Type::Fx) {
+                            self.diags.push(Diagnostic::new(
+                                codes::TYPE_MISMATCH,
+                                format!("{} values cannot be ordered", a.name()),
+                                lhs.span,
+                                "only == and != apply",
+                            ));
+                        }
+                        Some(Type::Bool)
+                    }
+                    Add | Sub | Mul | Div | Rem => {
+                        if a != b {
+                            self.diags.push(
+                                mismatch(a, b, rhs.span).note(
+                                    "arithmetic does not mix types: int with int, fx with fx",
+                                ),
+                            );
+                            return None;
+                        }
+                        if !matches!(a, Type::Int | Type::Fx) || (*op == Rem && a != Type::Int) {
+                            self.diags.push(Diagnostic::new(
+                                codes::TYPE_MISMATCH,
+                                format!("this operator does not apply to {}", a.name()),
+                                e.span,
+                                "unsupported operands",
+                            ));
+                            return None;
+                        }
+                        Some(a)
+                    }
+                }
+            }
+            ExprKind::Error => None,
+        }
+    }
+
+    /// Checks a block in a new scope; returns whether it definitely returns (or reverts).
+    fn block(&mut self, b: &Block) -> bool {
+        self.scopes.push(HashMap::new());
+        let mut returns = false;
+        for s in &b.stmts {
+            returns |= self.stmt(s);
+        }
+        self.scopes.pop();
+        returns
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> bool {
+        match s {
+            Stmt::Let {
+                mutable,
+                names,
+                ty,
+                value,
+                span,
+            } => {
+                if names.len() == 1 {
+                    let declared = ty.as_ref().and_then(|t| resolve_value_type(t, self.diags));
+                    let got = self.expr(value);
+                    if let (Some(d), Some(g)) = (declared, got) {
+                        if d != g {
+                            self.diags.push(mismatch(d, g, value.span));
+                        }
+                    }
+                    if let Some(t) = declared.or(got) {
+                        self.declare(&names[0], t, *mutable);
+                    }
+                } else {
+                    let types = match &value.kind {
+                        ExprKind::Call { func, args } => self.call(func, args, value.span),
+                        _ => {
+                            self.diags.push(Diagnostic::new(
+                                codes::RETURN_COUNT,
+                                "only a call can be bound to several names",
+                                value.span,
+                                "a single value",
+                            ));
+                            None
+                        }
+                    };
+                    if let Some(types) = types {
+                        if types.len() != names.len() {
+                            self.diags.push(Diagnostic::new(
+                                codes::RETURN_COUNT,
+                                format!("{} names bound to {} values", names.len(), types.len()),
+                                *span,
+                                "counts differ",
+                            ));
+                        } else {
+                            for (n, t) in names.iter().zip(types) {
+                                self.declare(n, t, *mutable);
+                            }
+                        }
+                    }
+                }
+                false
+            }
+            Stmt::Assign {
+                target, op, value, ..
+            } => {
+                let target_ty = match &target.kind {
+                    ExprKind::Var(id) => match self.lookup(&id.name) {
+                        Some(l) if !l.mutable => {
+                            let (name, ty) = (id.name.clone(), l.ty);
+                            self.diags.push(
+                                Diagnostic::new(
+                                    codes::NOT_ASSIGNABLE,
+                                    format!("`{name}` is not mutable"),
+                                    id.span,
+                                    "cannot assign twice",
+                                )
+                                .help(format!("declare it with `let mut {name}`")),
+                            );
+                            Some(ty)
+                        }
+                        Some(l) => Some(l.ty),
+                        None => self.expr(target),
+                    },
+                    ExprKind::Index { .. } => self.expr(target),
+                    _ => {
+                        self.diags.push(Diagnostic::new(
+                            codes::NOT_ASSIGNABLE,
+                            "cannot assign to this expression",
+                            target.span,
+                            "not a variable or map entry",
+                        ));
+                        None
+                    }
+                };
+                match target_ty {
+                    Some(t) => {
+                        if *op != AssignOp::Set && !matches!(t, Type::Int | Type::Fx) {
+                            self.diags.push(Diagnostic::new(
+                                codes::TYPE_MISMATCH,
+                                format!("`+=` and `-=` need int or fx, found {}", t.name()),
+                                target.span,
+                                "not a number",
+                            ));
+                        }
+                        self.expect(value, t);
+                    }
+                    None => {
+                        self.expr(value);
+                    }
+                }
+                false
+            }
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                self.expect(cond, Type::Bool);
+                let a = self.block(then);
+                let b = otherwise.as_ref().is_some_and(|o| self.block(o));
+                a && b
+            }
+            Stmt::While { cond, body, .. } => {
+                self.expect(cond, Type::Bool);
+                self.block(body);
+                false
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                body,
+                ..
+            } => {
+                self.expect(start, Type::Int);
+                self.expect(end, Type::Int);
+                self.scopes.push(HashMap::new());
+                self.declare(var, Type::Int, false);
+                self.block(body);
+                self.scopes.pop();
+                false
+            }
+            Stmt::Return { values, span } => {
+                if values.len() != self.returns.len() {
+                    self.diags.push(Diagnostic::new(
+                        codes::RETURN_COUNT,
+                        format!(
+                            "this function returns {} value{}, {} given",
+                            self.returns.len(),
+                            if self.returns.len() == 1 { "" } else { "s" },
+                            values.len()
+                        ),
+                        *span,
+                        "wrong number of values",
+                    ));
+                    for v in values {
+                        self.expr(v);
+                    }
+                } else {
+                    let returns = self.returns.to_vec();
+                    for (v, t) in values.iter().zip(returns) {
+                        self.expect(v, t);
+                    }
+                }
+                true
+            }
+            Stmt::Require { cond, code, .. } => {
+                self.expect(cond, Type::Bool);
+                self.expect(code, Type::Int);
+                false
+            }
+            Stmt::Revert { code, .. } => {
+                self.expect(code, Type::Int);
+                true
+            }
+            Stmt::Emit { event, args, span } => {
+                match self
+                    .program
+                    .events
+                    .iter()
+                    .find(|(n, _)| *n == event.name)
+                    .map(|(_, f)| f.clone())
+                {
+                    Some(fields) => {
+                        if fields.len() != args.len() {
+                            self.diags.push(Diagnostic::new(
+                                codes::ARITY,
+                                format!(
+                                    "event `{}` has {} fields, {} given",
+                                    event.name,
+                                    fields.len(),
+                                    args.len()
+                                ),
+                                *span,
+                                "wrong number of values",
+                            ));
+                        }
+                        for (a, t) in args.iter().zip(fields) {
+                            self.expect(a, t);
+                        }
+                    }
+                    None => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::UNKNOWN_NAME,
+                                format!("no event named `{}`", event.name),
+                                event.span,
+                                "not declared",
+                            )
+                            .help(format!("declare it: event {}(...);", event.name)),
+                        );
+                    }
+                }
+                false
+            }
+            Stmt::Expr(e) => {
+                match &e.kind {
+                    // A call as a statement may return any number of values (discarded).
+                    ExprKind::Call { func, args } => {
+                        self.call(func, args, e.span);
+                    }
+                    _ => {
+                        self.expr(e);
+                    }
+                }
+                false
+            }
+            Stmt::Error(_) => false,
+        }
+    }
+}
+
+/// Checks `file`, returning its declarations and every diagnostic.
+pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut program = Program::default();
+    let mut seen: HashMap<String, Span> = HashMap::new();
+    let mut unique = |id: &Ident, diags: &mut Vec<Diagnostic>| match seen.get(&id.name) {
+        Some(first) => {
+            let line = *first;
+            diags.push(
+                Diagnostic::new(
+                    codes::DUPLICATE,
+                    format!("`{}` is defined twice", id.name),
+                    id.span,
+                    "second definition",
+                )
+                .note(format!("first defined at byte {}", line.start)),
+            );
+            false
+        }
+        None => {
+            seen.insert(id.name.clone(), id.span);
+            true
+        }
+    };
+    for item in &file.items {
+        match item {
+            Item::Storage(s) => {
+                if let (true, Some(t)) =
+                    (unique(&s.name, &mut diags), resolve_type(&s.ty, &mut diags))
+                {
+                    program.storage.push((s.name.name.clone(), t));
+                }
+            }
+            Item::Event(e) => {
+                let fields: Vec<Option<Type>> = e
+                    .fields
+                    .iter()
+                    .map(|f| resolve_value_type(&f.ty, &mut diags))
+                    .collect();
+                if unique(&e.name, &mut diags) {
+                    program
+                        .events
+                        .push((e.name.name.clone(), fields.into_iter().flatten().collect()));
+                }
+            }
+            Item::Function(f) => {
+                let params: Vec<Option<Type>> = f
+                    .params
+                    .iter()
+                    .map(|p| resolve_value_type(&p.ty, &mut diags))
+                    .collect();
+                let returns: Vec<Option<Type>> = f
+                    .returns
+                    .iter()
+                    .map(|t| resolve_value_type(t, &mut diags))
+                    .collect();
+                if builtin(&f.name.name).is_some() || generic_builtin(&f.name.name).is_some() {
+                    diags.push(Diagnostic::new(
+                        codes::DUPLICATE,
+                        format!("`{}` is a builtin function", f.name.name),
+                        f.name.span,
+                        "reserved name",
+                    ));
+                } else if unique(&f.name, &mut diags) {
+                    program.functions.insert(
+                        f.name.name.clone(),
+                        Signature {
+                            public: f.public,
+                            params: params.into_iter().flatten().collect(),
+                            returns: returns.into_iter().flatten().collect(),
+                        },
+                    );
+                }
+            }
+            Item::Error(_) => {}
+        }
+    }
+    for item in &file.items {
+        let Item::Function(f) = item else { continue };
+        let Some(sig) = program.functions.get(&f.name.name) else {
+            continue;
+        };
+        let returns = sig.returns.clone();
+        let mut checker = FnChecker {
+            program: &program,
+            returns: &returns,
+            scopes: vec![HashMap::new()],
+            diags: &mut diags,
+        };
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        for (p, t) in f.params.iter().zip(&sig.params) {
+            if names.insert(&p.name.name, p.name.span).is_some() {
+                checker.diags.push(Diagnostic::new(
+                    codes::DUPLICATE,
+                    format!("parameter `{}` is declared twice", p.name.name),
+                    p.name.span,
+                    "second declaration",
+                ));
+            }
+            checker.declare(&p.name, *t, false);
+        }
+        let returns_always = checker.block(&f.body);
+        if !returns.is_empty() && !returns_always {
+            let end = Span::new(f.body.span.end.saturating_sub(1), f.body.span.end);
+            diags.push(
+                Diagnostic::new(
+                    codes::MISSING_RETURN,
+                    format!("`{}` can reach its end without returning", f.name.name),
+                    end,
+                    "no return here",
+                )
+                .help("end every path with `return ...;` or `revert(code);`"),
+            );
+        }
+    }
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    (program, diags)
+}

@@ -1,0 +1,136 @@
+//! Diagnostics: every compile error has a stable code, a message, a primary span with a
+//! label, and notes or help where useful. Rendered for people with codespan-reporting, or
+//! as one JSON object per line for tools.
+
+use super::ast::Span;
+use crate::json;
+use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term::{self, termcolor::NoColor};
+
+/// One compile error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code, `E0001`...
+    pub code: &'static str,
+    /// What is wrong, in one line.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// Short text under the primary span.
+    pub label: String,
+    /// Further facts.
+    pub notes: Vec<String>,
+    /// How to fix it, when we can tell.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with a code, message, span and label.
+    pub fn new(
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: label.into(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Adds a note.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Sets the help line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// The codes, one per kind of error (spec/language.md lists them with examples).
+pub mod codes {
+    /// A syntax error.
+    pub const SYNTAX: &str = "E0001";
+    /// A name that is not defined.
+    pub const UNKNOWN_NAME: &str = "E0002";
+    /// A value of the wrong type.
+    pub const TYPE_MISMATCH: &str = "E0003";
+    /// A type name that does not exist, or a type used where it cannot be.
+    pub const BAD_TYPE: &str = "E0004";
+    /// A name defined twice.
+    pub const DUPLICATE: &str = "E0005";
+    /// A call with the wrong number of arguments.
+    pub const ARITY: &str = "E0006";
+    /// Assignment to something that cannot be assigned.
+    pub const NOT_ASSIGNABLE: &str = "E0007";
+    /// A literal outside its type's range.
+    pub const LITERAL_RANGE: &str = "E0008";
+    /// A function with return values can reach its end.
+    pub const MISSING_RETURN: &str = "E0009";
+    /// A return with the wrong number of values.
+    pub const RETURN_COUNT: &str = "E0010";
+    /// A map used where a value is needed, or indexed wrongly.
+    pub const MAP_USE: &str = "E0011";
+}
+
+/// Renders diagnostics for people, as rustc does: code, message, the source line with the
+/// span underlined, notes and help.
+pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    let file = SimpleFile::new(file_name, source);
+    let mut out = NoColor::new(Vec::new());
+    let config = term::Config::default();
+    for d in diagnostics {
+        let start = d.span.start.min(source.len());
+        let end = d.span.end.clamp(start, source.len());
+        let mut notes = d.notes.clone();
+        if let Some(h) = &d.help {
+            notes.push(format!("help: {h}"));
+        }
+        let report = Report::error()
+            .with_code(d.code)
+            .with_message(&d.message)
+            .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
+            .with_notes(notes);
+        let _ = term::emit(&mut out, &config, &file, &report);
+    }
+    String::from_utf8_lossy(&out.into_inner()).into_owned()
+}
+
+/// One JSON object per diagnostic, one per line, with 1-based line and column.
+pub fn render_json(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    let position = |offset: usize| {
+        let before = &source[..offset.min(source.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before
+            .rfind('\n')
+            .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
+            + 1;
+        (line, col)
+    };
+    let mut out = String::new();
+    for d in diagnostics {
+        let (line, col) = position(d.span.start);
+        let notes: Vec<String> = d.notes.iter().map(|n| json::string(n)).collect();
+        out.push_str(&format!(
+            "{{\"code\":{},\"message\":{},\"file\":{},\"line\":{line},\"column\":{col},\"start\":{},\"end\":{},\"label\":{},\"notes\":[{}],\"help\":{}}}\n",
+            json::string(d.code),
+            json::string(&d.message),
+            json::string(file_name),
+            d.span.start,
+            d.span.end,
+            json::string(&d.label),
+            notes.join(","),
+            d.help.as_deref().map_or("null".to_string(), json::string),
+        ));
+    }
+    out
+}
