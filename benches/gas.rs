@@ -43,8 +43,8 @@ fn body(op: Opcode) -> Option<String> {
         BranchEq | BranchLt | BranchLe => format!("{m} r1, r0, @end"), // 5 vs 3: not taken
         BranchNe => format!("{m} r0, r0, @end"),
         Call => "CALL r9, 0, 0, nop".to_string(), // a CALL and the callee's RET
-        StorageLoad => format!("{m} r4, r0"),     // warm after the first
-        StorageStore | StorageAdd => format!("{m} r0, r1"),
+        StorageLoad => format!("{m} r4, r0, 0"),  // warm after the first
+        StorageStore | StorageAdd => format!("{m} r0, r1, 0"),
         Emit => format!("{m} r0, 1, Tick"),
         Jump | Return | Revert => return None,
     })

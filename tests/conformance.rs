@@ -19,10 +19,16 @@ struct Vector {
     gas_limit: u64,
     expect: Vec<String>,
     gas: Option<u64>,
-    pre: Vec<(u128, i128)>,
-    storage: Vec<(u128, i128)>,
+    pre: Vec<(u32, u128, i128)>,
+    storage: Vec<(u32, u128, i128)>,
     events: Vec<Vec<String>>,
     source: String,
+}
+
+/// `pre|storage SPACE KEY VALUE`.
+fn slot_value(words: &[String]) -> (u32, u128, i128) {
+    let word = |i: usize| strike_tests::int(words.get(i).map_or("missing", String::as_str));
+    (word(1) as u32, word(2) as u128, word(3))
 }
 
 fn vectors() -> Vec<Vector> {
@@ -70,8 +76,8 @@ fn vectors() -> Vec<Vector> {
                 Some("gas-limit") => v.gas_limit = words[1].parse().expect("gas-limit"),
                 Some("expect") => v.expect = words[1..].to_vec(),
                 Some("gas") => v.gas = Some(words[1].parse().expect("gas")),
-                Some("pre") => v.pre.push((int(&words[1]) as u128, int(&words[2]))),
-                Some("storage") => v.storage.push((int(&words[1]) as u128, int(&words[2]))),
+                Some("pre") => v.pre.push(slot_value(&words)),
+                Some("storage") => v.storage.push(slot_value(&words)),
                 Some("event") => v.events.push(words[1..].to_vec()),
                 Some("---") => in_source = true,
                 Some(other) => panic!("{file}:{}: unknown vector directive {other}", i + 1),
@@ -113,11 +119,12 @@ fn check(v: &Vector) -> Result<(), String> {
         .map(|(&t, a)| strike::values::parse(t, a))
         .collect::<Result<Vec<_>, _>>()?;
     let mut storage = MemoryStorage::new();
-    for &(key, value) in &v.pre {
+    for &(space, key, value) in &v.pre {
         storage
             .write(
                 Slot {
                     contract: CONTRACT,
+                    space,
                     key,
                 },
                 value,
@@ -200,11 +207,11 @@ fn check(v: &Vector) -> Result<(), String> {
         return Err(format!("expected events {:?}, got {events:?}", v.events));
     }
     state.commit_block().map_err(|e| e.to_string())?;
-    let after: Vec<(u128, i128)> = state
+    let after: Vec<(u32, u128, i128)> = state
         .storage()
         .entries()
         .into_iter()
-        .map(|(s, x)| (s.key, x))
+        .map(|(s, x)| (s.space, s.key, x))
         .collect();
     let mut want = v.storage.clone();
     want.sort();

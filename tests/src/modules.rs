@@ -56,6 +56,7 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
         ImmKind::Int => n as i32,
         ImmKind::Code => n as u32 as i32,
         ImmKind::Const => (n.unsigned_abs() % constants as u64) as i32,
+        ImmKind::Space => (n.unsigned_abs() % 4) as i32,
         ImmKind::Event => {
             b = (n.unsigned_abs() % 4) as u8;
             a = (a as u16).min(regs - b as u16) as u8;

@@ -16,13 +16,13 @@ const VAULT: &str = "
     LOADI r1, 0
     BLE r0, r1, @bad          ; amounts must be positive
     CALLER r2
-    SADD r2, r0
+    SADD r2, r0, 0
     EMIT r0, 1, Deposited
     RET r0, 0
 bad:
     REVERT 1
 .func balance(address) -> (fx) regs 2 export
-    SLOAD r1, r0
+    SLOAD r1, r0, 0
     RET r1, 1
 ";
 
@@ -77,6 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![(
             Slot {
                 contract: 0x100,
+                space: 0,
                 key: 0xa
             },
             fx("3.75")?

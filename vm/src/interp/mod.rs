@@ -438,6 +438,7 @@ impl Machine<'_, '_> {
                 Opcode::StorageLoad => {
                     let slot = Slot {
                         contract: self.call.contract,
+                        space: i.imm as u32,
                         key: r!(b) as u128,
                     };
                     let cold = state.touch(slot) == Access::Cold;
@@ -451,6 +452,7 @@ impl Machine<'_, '_> {
                 Opcode::StorageStore | Opcode::StorageAdd => {
                     let slot = Slot {
                         contract: self.call.contract,
+                        space: i.imm as u32,
                         key: r!(a) as u128,
                     };
                     let cold = state.touch(slot) == Access::Cold;

@@ -338,7 +338,7 @@ impl Assembler {
         let expected = match format {
             Format::R | Format::J | Format::Code => 1,
             Format::RR | Format::RI | Format::RK | Format::RJ | Format::Ret => 2,
-            Format::RRR | Format::RRI | Format::RRK | Format::RRJ | Format::Emit => 3,
+            Format::RRR | Format::RRI | Format::RRK | Format::RRS | Format::RRJ | Format::Emit => 3,
             Format::RRRR | Format::Call => 4,
         };
         if ops.len() != expected {
@@ -391,6 +391,18 @@ impl Assembler {
                         .or_else(|_| err(line, format!("{t} does not fit the 32-bit immediate")))?,
                 )
             }
+            (ImmKind::Space, Some(t)) => Operand::Value(
+                parse_int(t)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .filter(|v| *v >= 0)
+                    .ok_or(())
+                    .or_else(|_| {
+                        err(
+                            line,
+                            format!("expected a storage space 0..=2147483647, found {t:?}"),
+                        )
+                    })?,
+            ),
             (ImmKind::Const, Some(t)) => Operand::Value(self.constant(t, line)?),
             (ImmKind::Jump, Some(t)) => match t.strip_prefix('@') {
                 Some(label) => Operand::Label(label.to_string()),

@@ -90,6 +90,7 @@ pub fn disassemble(module: &Module) -> String {
                 Format::RK => format!("r{a}, k{}", instr.imm),
                 Format::RRI => format!("r{a}, r{b}, {}", instr.imm),
                 Format::RRK => format!("r{a}, r{b}, k{}", instr.imm),
+                Format::RRS => format!("r{a}, r{b}, {}", instr.imm),
                 Format::J => format!("@L{}", pc as i64 + 1 + instr.imm as i64),
                 Format::RJ => format!("r{a}, @L{}", pc as i64 + 1 + instr.imm as i64),
                 Format::RRJ => format!("r{a}, r{b}, @L{}", pc as i64 + 1 + instr.imm as i64),

@@ -32,6 +32,8 @@ pub enum Format {
     RRI,
     /// a, b: registers; imm: constant index (>= 0).
     RRK,
+    /// a, b: registers; imm: storage space (>= 0).
+    RRS,
     /// imm: jump offset.
     J,
     /// a: register; imm: jump offset.
@@ -55,7 +57,7 @@ impl Format {
         use Format::*;
         match self {
             R => (true, false, false),
-            RR | RRI | RRK | RRJ | Ret | Emit => (true, true, false),
+            RR | RRI | RRK | RRS | RRJ | Ret | Emit => (true, true, false),
             RRR | RRRR | Call => (true, true, true),
             RI | RK | RJ => (true, false, false),
             J | Code => (false, false, false),
@@ -70,6 +72,7 @@ impl Format {
             RRRR => ImmKind::Register,
             RI | RRI => ImmKind::Int,
             RK | RRK => ImmKind::Const,
+            RRS => ImmKind::Space,
             J | RJ | RRJ => ImmKind::Jump,
             Call => ImmKind::Function,
             Emit => ImmKind::Event,
@@ -89,6 +92,7 @@ impl Format {
             RK => "rA, kIMM",
             RRI => "rA, rB, IMM",
             RRK => "rA, rB, kIMM",
+            RRS => "rA, rB, SPACE",
             J => "@label",
             RJ => "rA, @label",
             RRJ => "rA, rB, @label",
@@ -119,6 +123,8 @@ pub enum ImmKind {
     Event,
     /// An error code (the bits as u32).
     Code,
+    /// A storage space of the executing contract (>= 0): slots are (contract, space, key).
+    Space,
 }
 
 /// One decoded instruction.
@@ -186,7 +192,7 @@ impl Instr {
         let imm_ok = match format.imm_kind() {
             ImmKind::Unused => imm == 0,
             ImmKind::Register => (0..=255).contains(&imm),
-            ImmKind::Const | ImmKind::Function | ImmKind::Event => imm >= 0,
+            ImmKind::Const | ImmKind::Function | ImmKind::Event | ImmKind::Space => imm >= 0,
             ImmKind::Int | ImmKind::Jump | ImmKind::Code => true,
         };
         if fields_ok && imm_ok {

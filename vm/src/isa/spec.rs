@@ -5,7 +5,7 @@ use super::format::Format;
 use super::opcode::Opcode;
 use std::fmt::Write;
 
-const FORMATS: [Format; 15] = [
+const FORMATS: [Format; 16] = [
     Format::R,
     Format::RR,
     Format::RRR,
@@ -14,6 +14,7 @@ const FORMATS: [Format; 15] = [
     Format::RK,
     Format::RRI,
     Format::RRK,
+    Format::RRS,
     Format::J,
     Format::RJ,
     Format::RRJ,
@@ -34,6 +35,7 @@ fn imm_meaning(f: Format) -> &'static str {
         Function => "function index",
         Event => "event index",
         Code => "error code (as u32)",
+        Space => "storage space (>= 0)",
     }
 }
 

@@ -162,10 +162,12 @@ mod tests {
 
     const A: Slot = Slot {
         contract: 1,
+        space: 0,
         key: 7,
     };
     const B: Slot = Slot {
         contract: 2,
+        space: 0,
         key: 7,
     };
 

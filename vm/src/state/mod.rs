@@ -17,12 +17,16 @@ use std::fmt;
 /// A contract or account id.
 pub type Address = u128;
 
-/// One storage slot: a contract's 128-bit key.
+/// One storage slot: a 128-bit key in one of a contract's storage spaces. The compiler
+/// gives every storage variable its own space (a scalar uses key 0; a map's keys are its
+/// entries), so variables never collide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slot {
     /// The contract that owns the slot.
     pub contract: Address,
-    /// The key within the contract.
+    /// The storage space within the contract (the SLOAD/SSTORE/SADD immediate).
+    pub space: u32,
+    /// The key within the space.
     pub key: u128,
 }
 
