@@ -68,7 +68,6 @@ fn vectors() -> Vec<Vector> {
                 continue;
             }
             let words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-            let int = |s: &str| -> i128 { strike_tests::int(s) };
             match words.first().map(String::as_str) {
                 None => {}
                 Some(w) if w.starts_with('#') => {}

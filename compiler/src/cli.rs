@@ -1,8 +1,9 @@
-//! The `strike` command line: asm, disasm, spec, run.
+//! The `strike` command line: build, check, run, disasm, asm, spec.
 //!
-//! Exit codes: 0 success; 1 a revert, a failed call or an invalid input file; 2 a usage
-//! error (bad flags or arguments). Every failure prints one clear line on stderr; nothing
-//! panics, not even a closed stdout.
+//! Exit codes: 0 success; 1 a compile error, a revert, a failed call or an invalid input
+//! file; 2 a usage error (bad flags or arguments). Every failure prints a clear message on
+//! stderr (compile errors as pointed, coded diagnostics); nothing panics, not even a closed
+//! stdout.
 
 use crate::{json, values};
 use clap::{Args, Parser, Subcommand};
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strike_vm::exec::{Engine, Receipt, Status, Transaction};
 use strike_vm::interp::BlockEnv;
-use strike_vm::isa::{assemble, disassemble, opcodes_markdown, Export, Module, MAGIC};
+use strike_vm::isa::{assemble, disassemble_with_source, opcodes_markdown, Export, Module, MAGIC};
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Strike: a VM and language for on-chain derivatives.
@@ -32,14 +33,32 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Print a module (.sbc, or .sasm after assembling) as assembly.
-    Disasm {
-        /// The module.
+    /// Compile a .stk source file into .sbc bytecode.
+    Build {
+        /// The source file.
         file: PathBuf,
+        /// Where to write the bytecode (default: FILE with the .sbc extension).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Emit the plainest code: no constant folding or instruction fusion.
+        #[arg(long)]
+        no_opt: bool,
+    },
+    /// Print a module (.stk after compiling, .sbc, or .sasm after assembling) as assembly;
+    /// with source lines interleaved when the source is known.
+    Disasm {
+        /// The module or source file.
+        file: PathBuf,
+        /// The .stk source of a .sbc module (default: FILE with the .stk extension, if any).
+        #[arg(long)]
+        source: Option<PathBuf>,
+        /// For a .stk file: no constant folding or instruction fusion.
+        #[arg(long)]
+        no_opt: bool,
     },
     /// Print the opcode specification (spec/OPCODES.md).
     Spec,
-    /// Check a .stk source file: report every syntax and type error.
+    /// Check a .stk source file: report every error, compiling but writing nothing.
     Check {
         /// The source file.
         file: PathBuf,
@@ -53,7 +72,7 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// The module: .sasm or .sbc.
+    /// The contract: .stk source (compiled in memory), .sasm or .sbc.
     file: PathBuf,
     /// The exported function to call.
     function: String,
@@ -124,6 +143,66 @@ fn fail(message: &str, exit: Exit) -> Exit {
 /// The contract address `strike run` deploys to.
 const CONTRACT: u128 = 0x100;
 
+/// Writes the module's .sbc bytes to `target`.
+fn write_module(module: &Module, target: PathBuf) -> Exit {
+    match std::fs::write(&target, module.encode()) {
+        Ok(()) => Exit::Success,
+        Err(e) => fail(&format!("{}: {e}", target.display()), Exit::Failure),
+    }
+}
+
+/// Why a file could not be loaded.
+enum LoadFailure {
+    /// One line, printed after `error: `.
+    Message(String),
+    /// Compile errors, already rendered as diagnostics.
+    Diagnostics(String),
+}
+
+impl LoadFailure {
+    fn report(self) -> Exit {
+        match self {
+            LoadFailure::Message(m) => fail(&m, Exit::Failure),
+            LoadFailure::Diagnostics(text) => {
+                eprint!("{text}");
+                Exit::Failure
+            }
+        }
+    }
+}
+
+/// Compiles the .stk file `path`: its module and source, or its rendered diagnostics.
+fn compile_file(path: &Path, optimize: bool) -> Result<(Module, String), LoadFailure> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| LoadFailure::Message(format!("{}: {e}", path.display())))?;
+    match crate::lang::compile(&source, crate::lang::Options { optimize }) {
+        Ok(m) => Ok((m.module().clone(), source)),
+        Err(diags) => {
+            let name = path.display().to_string();
+            let mut text = crate::lang::diag::render(&name, &source, &diags);
+            text.push_str(&format!(
+                "error: could not compile {name}: {} error{}\n",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" }
+            ));
+            Err(LoadFailure::Diagnostics(text))
+        }
+    }
+}
+
+fn is_source(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "stk")
+}
+
+/// Loads a module: compiles .stk source, decodes .sbc bytes (recognised by their magic),
+/// or assembles .sasm text.
+fn load(path: &Path) -> Result<Module, LoadFailure> {
+    if is_source(path) {
+        return compile_file(path, true).map(|(m, _)| m);
+    }
+    load_module(path).map_err(LoadFailure::Message)
+}
+
 /// Reads a module from .sbc bytes (recognised by their magic) or .sasm text.
 fn load_module(path: &Path) -> Result<Module, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -155,19 +234,46 @@ pub fn main(cli: Cli) -> Exit {
             if let Err(e) = Engine::new().verify(module.clone()) {
                 return fail(&format!("{}: {e}", file.display()), Exit::Failure);
             }
-            let target = output.unwrap_or_else(|| file.with_extension("sbc"));
-            match std::fs::write(&target, module.encode()) {
-                Ok(()) => Exit::Success,
-                Err(e) => fail(&format!("{}: {e}", target.display()), Exit::Failure),
-            }
+            write_module(&module, output.unwrap_or_else(|| file.with_extension("sbc")))
         }
-        Command::Disasm { file } => match load_module(&file) {
-            Ok(m) => {
-                out(disassemble(&m).trim_end());
-                Exit::Success
-            }
-            Err(e) => fail(&e, Exit::Failure),
-        },
+        Command::Build {
+            file,
+            output,
+            no_opt,
+        } => {
+            let module = match compile_file(&file, !no_opt) {
+                Ok((m, _)) => m,
+                Err(e) => return e.report(),
+            };
+            write_module(&module, output.unwrap_or_else(|| file.with_extension("sbc")))
+        }
+        Command::Disasm {
+            file,
+            source,
+            no_opt,
+        } => {
+            let (module, text) = if is_source(&file) {
+                match compile_file(&file, !no_opt) {
+                    Ok((m, s)) => (m, Some(s)),
+                    Err(e) => return e.report(),
+                }
+            } else {
+                let module = match load_module(&file) {
+                    Ok(m) => m,
+                    Err(e) => return fail(&e, Exit::Failure),
+                };
+                let text = match &source {
+                    Some(p) => match std::fs::read_to_string(p) {
+                        Ok(s) => Some(s),
+                        Err(e) => return fail(&format!("{}: {e}", p.display()), Exit::Failure),
+                    },
+                    None => std::fs::read_to_string(file.with_extension("stk")).ok(),
+                };
+                (module, text)
+            };
+            out(disassemble_with_source(&module, text.as_deref()).trim_end());
+            Exit::Success
+        }
         Command::Run(args) => run(args),
         Command::Check { file, json } => check(&file, json),
     }
@@ -209,9 +315,9 @@ fn run(args: RunArgs) -> Exit {
         Ok(c) => c as u128,
         Err(e) => return fail(&format!("--caller: {e}"), Exit::Usage),
     };
-    let module = match load_module(&args.file) {
+    let module = match load(&args.file) {
         Ok(m) => m,
-        Err(e) => return fail(&e, Exit::Failure),
+        Err(e) => return e.report(),
     };
     let mut engine = Engine::new();
     let verified = match engine.verify(module) {

@@ -80,6 +80,12 @@ pub mod codes {
     pub const RETURN_COUNT: &str = "E0010";
     /// A map used where a value is needed, or indexed wrongly.
     pub const MAP_USE: &str = "E0011";
+    /// A revert code that is not a constant in 0..=u32::MAX.
+    pub const REVERT_CODE: &str = "E0012";
+    /// A program beyond a limit of the VM (registers, code length, constants, event values).
+    pub const LIMIT: &str = "E0013";
+    /// A bug in the compiler: the code it generated did not verify.
+    pub const INTERNAL: &str = "E0014";
 }
 
 /// Renders diagnostics for people, as rustc does: code, message, the source line with the

@@ -1,20 +1,42 @@
-//! The Strike language: lexer, grammar, syntax tree, checker and diagnostics (the code
-//! generator follows). `diagnose` runs the front end: source text in, every syntax and type
-//! error out, never a panic.
+//! The Strike language: lexer, grammar, syntax tree, checker, diagnostics and code
+//! generator. [`compile`] turns source text into a verified module or every diagnostic;
+//! [`diagnose`] reports them all without keeping the code. Neither ever panics.
 
 pub mod ast;
 pub mod check;
 pub mod diag;
 pub mod lexer;
+pub mod lower;
 mod parse;
 
 pub use check::{check, Program, Signature, SlotType, Type};
 pub use diag::Diagnostic;
-pub use parse::{parse, SyntaxError};
+pub use lower::Options;
+pub use parse::{parse, SyntaxError, MAX_NESTING, MAX_STATEMENT_TOKENS};
+use strike_vm::exec::Engine;
+use strike_vm::isa::{Module, VerifiedModule};
 
-/// Parses and checks `source`: the declarations, and every diagnostic in source order
-/// (syntax errors are E0001; the checker runs on whatever the parser recovered).
-pub fn diagnose(source: &str) -> (Program, Vec<Diagnostic>) {
+/// Compiles `source` to a verified module, or returns every diagnostic in source order.
+/// The same source and options always give the same bytes.
+pub fn compile(source: &str, opts: Options) -> Result<VerifiedModule, Vec<Diagnostic>> {
+    let (file, program, diags) = front_end(source);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let module: Module = lower::lower(&file, &program, source, opts)?;
+    Engine::new().verify(module).map_err(|e| {
+        vec![Diagnostic::new(
+            diag::codes::INTERNAL,
+            format!("internal compiler error: the generated code does not verify ({e})"),
+            ast::Span::default(),
+            "while compiling this file",
+        )
+        .note("this is a bug in the Strike compiler; please report it with the source file")]
+    })
+}
+
+/// Parses and checks: the tree, the declarations and the front end's diagnostics.
+fn front_end(source: &str) -> (ast::SourceFile, Program, Vec<Diagnostic>) {
     let (file, syntax) = parse(source);
     let (program, mut diags) = check(&file);
     for e in syntax {
@@ -27,6 +49,20 @@ pub fn diagnose(source: &str) -> (Program, Vec<Diagnostic>) {
         diags.push(d);
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
+    (file, program, diags)
+}
+
+/// Every diagnostic of `source` (syntax, types, then code generation), in source order,
+/// with the declarations the checker found.
+pub fn diagnose(source: &str) -> (Program, Vec<Diagnostic>) {
+    let (file, program, diags) = front_end(source);
+    if !diags.is_empty() {
+        return (program, diags);
+    }
+    let diags = match lower::lower(&file, &program, source, Options::default()) {
+        Ok(_) => Vec::new(),
+        Err(d) => d,
+    };
     (program, diags)
 }
 

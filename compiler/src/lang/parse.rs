@@ -82,9 +82,50 @@ fn convert(source: &str, error: ParseError<usize, Token, ()>) -> SyntaxError {
     }
 }
 
+/// Deepest nesting of `(`, `[` and `{`.
+pub const MAX_NESTING: usize = 64;
+/// Most tokens in one statement (between `;`, `{` and `}`): bounds how deep an expression
+/// tree can be, so that checking and code generation, which recurse, stay within the stack.
+pub const MAX_STATEMENT_TOKENS: usize = 1024;
+
+/// The first place where the source exceeds the nesting or statement-length limits.
+fn too_deep(source: &str) -> Option<SyntaxError> {
+    let (mut depth, mut run) = (0usize, 0usize);
+    for (l, tok, r) in tokens(source) {
+        match tok {
+            Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        run = match tok {
+            Token::Semi | Token::LBrace | Token::RBrace => 0,
+            _ => run + 1,
+        };
+        if depth > MAX_NESTING {
+            return Some(SyntaxError {
+                message: format!("brackets nest deeper than {MAX_NESTING} levels"),
+                span: Span::new(l, r),
+                expected: Vec::new(),
+            });
+        }
+        if run > MAX_STATEMENT_TOKENS {
+            return Some(SyntaxError {
+                message: format!("a statement longer than {MAX_STATEMENT_TOKENS} tokens"),
+                span: Span::new(l, r),
+                expected: Vec::new(),
+            });
+        }
+    }
+    None
+}
+
 /// Parses `source`: the syntax tree (with error nodes where it recovered) and every syntax
-/// error found, in source order. Never panics.
+/// error found, in source order. Never panics. A source beyond [`MAX_NESTING`] or
+/// [`MAX_STATEMENT_TOKENS`] is rejected whole with one error at the place it went too far.
 pub fn parse(source: &str) -> (SourceFile, Vec<SyntaxError>) {
+    if let Some(e) = too_deep(source) {
+        return (SourceFile::default(), vec![e]);
+    }
     let mut recovered: Vec<ErrorRecovery<usize, Token, ()>> = Vec::new();
     let lexer = tokens(source).map(Ok::<_, ()>);
     let result = grammar::FileParser::new().parse(&mut recovered, lexer);

@@ -16,6 +16,14 @@ fn types(ts: &[ValueType]) -> String {
 
 /// The `.sasm` text of `module`. For a module that verifies, assembling it gives `module`.
 pub fn disassemble(module: &Module) -> String {
+    disassemble_with_source(module, None)
+}
+
+/// As [`disassemble`]; with the source text the module was compiled from, each run of
+/// instructions from one source line is preceded by that line, as a comment.
+pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String {
+    let source_lines: Vec<&str> = source.map_or_else(Vec::new, |s| s.lines().collect());
+    let mut debug = module.debug.iter().peekable();
     let mut out = String::new();
     let name_of = |i: usize| -> String {
         module
@@ -68,15 +76,27 @@ pub fn disassemble(module: &Module) -> String {
             .filter(|(_, i)| i.op.info().format.imm_kind() == ImmKind::Jump)
             .map(|(pc, i)| (pc as i64 + 1 + i.imm as i64) as usize)
             .collect();
+        let mut last_line = 0;
         for (pc, instr) in f.code.iter().enumerate() {
             if targets.contains(&pc) {
                 let _ = writeln!(out, "L{pc}:");
             }
-            for d in module
-                .debug
-                .iter()
-                .filter(|d| d.function as usize == index && d.pc as usize == pc)
+            // Entries are sorted by (function, pc) in a verified module; skip any behind.
+            while debug
+                .peek()
+                .is_some_and(|d| (d.function as usize, d.pc as usize) < (index, pc))
             {
+                debug.next();
+            }
+            while let Some(d) =
+                debug.next_if(|d| d.function as usize == index && d.pc as usize == pc)
+            {
+                if d.line != last_line {
+                    if let Some(text) = source_lines.get((d.line as usize).wrapping_sub(1)) {
+                        let _ = writeln!(out, "    ; {:>4} | {}", d.line, text.trim());
+                    }
+                    last_line = d.line;
+                }
                 let _ = writeln!(out, "    .loc {} {}", d.line, d.col);
             }
             let info = instr.op.info();

@@ -11,7 +11,7 @@ mod spec;
 mod verify;
 
 pub use asm::{assemble, AsmError};
-pub use disasm::disassemble;
+pub use disasm::{disassemble, disassemble_with_source};
 pub use format::{DecodeError, Format, ImmKind, Instr, WORD};
 pub use limits::Limits;
 pub use module::{

@@ -1,0 +1,1366 @@
+//! Code generation: a checked syntax tree in, a verified-ready [`Module`] out.
+//!
+//! One pass over each function, in the manner of Lua 5.4's compiler:
+//!
+//! - **Registers.** Parameters are r0..; every `let` binds the next free register for the
+//!   rest of its block (locals never move); temporaries are a stack above the locals,
+//!   freed as soon as the instruction that reads them is emitted. Results are written
+//!   straight to their destination: `let x = a * b` is one `MUL`, a call's result lands in
+//!   the register that needs it.
+//! - **Folding.** An operation whose operands are all known at compile time is computed
+//!   here with the VM's own math ([`fold`]), exactly as the opcode would at run time; if it
+//!   would fail (overflow, division by zero, a domain error) it is left to run and revert.
+//! - **Fusion** (when [`Options::optimize`]; always within one statement, so inside one
+//!   basic block, never across a label): a comparison feeding a branch becomes one
+//!   compare-and-branch (`BLT`, `BLE`, `BEQ`, `BNE`); a constant operand becomes an
+//!   immediate form (`ADDI`, `ADDK`, `MULK`, `LOADI`, `LOADFX`); a move is elided by writing
+//!   the result in place; `s += d` on storage becomes the commutative `SADD` when the function
+//!   never otherwise reads `s`.
+//!   Without it every constant is loaded into a register, every comparison is
+//!   materialised then tested with `JZ`/`JNZ`, every result goes through a temporary and a
+//!   `MOV`, and nothing is folded: the differential test runs both and compares.
+//!
+//! `(a * b) / c` on fx is *not* rewritten to `MULDIV`: one rounding instead of two, and no
+//! overflow of the intermediate product, give different results. Programs ask for the
+//! single rounding with `mul_div(a, b, c)`.
+//!
+//! Evaluation order is the source's: operands left to right, a map key before the value
+//! assigned to it, a `for` loop's bounds once, start then end. Every instruction gets a debug
+//! entry with the line and column of the expression or statement that produced it.
+
+use super::ast::*;
+use super::check::{Program, SlotType, Type};
+use super::diag::{codes, Diagnostic};
+use std::collections::{HashMap, HashSet};
+use strike_vm::isa::{DebugEntry, Export, Function, Instr, Limits, Module, Opcode, ValueType};
+use strike_vm::math::{self, Fx};
+
+/// Code generation choices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Fold constants and fuse instructions (the default). Off, the compiler emits the
+    /// plainest correct code, for the differential test and for reading.
+    pub optimize: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { optimize: true }
+    }
+}
+
+/// An operand: a value in a register, or a value known at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    Reg(u16),
+    Const(i128),
+}
+
+/// Computes `op` on known operands with the VM's semantics; None when it would fail (the
+/// instruction is then emitted, to fail at run time) or is not a pure value operation.
+pub fn fold(op: Opcode, x: &[i128]) -> Option<i128> {
+    use Opcode::*;
+    let f = |i: usize| Fx::from_bits(x[i]);
+    let m = |r: Result<Fx, math::MathError>| r.ok().map(Fx::to_bits);
+    Some(match (op, x.len()) {
+        (Add, 2) => x[0].checked_add(x[1])?,
+        (Sub, 2) => x[0].checked_sub(x[1])?,
+        (Neg, 1) => x[0].checked_neg()?,
+        (IntMul, 2) => x[0].checked_mul(x[1])?,
+        (IntDiv, 2) => x[0].checked_div(x[1])?,
+        (IntRem, 2) => x[0].checked_rem(x[1])?,
+        (Abs, 1) => x[0].checked_abs()?,
+        (Min, 2) => x[0].min(x[1]),
+        (Max, 2) => x[0].max(x[1]),
+        (Mul, 2) => m(math::mul(f(0), f(1)))?,
+        (MulDown, 2) => m(math::mul_down(f(0), f(1)))?,
+        (MulUp, 2) => m(math::mul_up(f(0), f(1)))?,
+        (Div, 2) => m(math::div(f(0), f(1)))?,
+        (DivDown, 2) => m(math::div_down(f(0), f(1)))?,
+        (DivUp, 2) => m(math::div_up(f(0), f(1)))?,
+        (MulDiv, 3) => m(math::mul_div(f(0), f(1), f(2)))?,
+        (MulDivDown, 3) => m(math::mul_div_down(f(0), f(1), f(2)))?,
+        (MulDivUp, 3) => m(math::mul_div_up(f(0), f(1), f(2)))?,
+        (Exp, 1) => m(math::exp(f(0)))?,
+        (Ln, 1) => m(math::ln(f(0)))?,
+        (Sqrt, 1) => m(math::sqrt(f(0)))?,
+        (Pow, 2) => m(math::pow(f(0), f(1)))?,
+        (Ncdf, 1) => m(math::ncdf(f(0)))?,
+        (Npdf, 1) => m(math::npdf(f(0)))?,
+        (InvNcdf, 1) => m(math::inv_ncdf(f(0)))?,
+        (IntToFx, 1) => x[0].checked_mul(1 << 64)?,
+        (FxToInt, 1) => x[0] >> 64,
+        (Eq, 2) => (x[0] == x[1]) as i128,
+        (Ne, 2) => (x[0] != x[1]) as i128,
+        (Lt, 2) => (x[0] < x[1]) as i128,
+        (Le, 2) => (x[0] <= x[1]) as i128,
+        (Not, 1) => (x[0] == 0) as i128,
+        _ => return None,
+    })
+}
+
+/// The opcode and arity of a builtin with a fixed opcode.
+fn builtin_op(name: &str) -> Option<Opcode> {
+    use Opcode::*;
+    Some(match name {
+        "exp" => Exp,
+        "ln" => Ln,
+        "sqrt" => Sqrt,
+        "ncdf" => Ncdf,
+        "npdf" => Npdf,
+        "inv_ncdf" => InvNcdf,
+        "pow" => Pow,
+        "mul_down" => MulDown,
+        "mul_up" => MulUp,
+        "div_down" => DivDown,
+        "div_up" => DivUp,
+        "mul_div" => MulDiv,
+        "mul_div_down" => MulDivDown,
+        "mul_div_up" => MulDivUp,
+        "to_fx" => IntToFx,
+        "to_int" => FxToInt,
+        "abs" => Abs,
+        "min" => Min,
+        "max" => Max,
+        "caller" => Caller,
+        "now" => Timestamp,
+        "block" => BlockNumber,
+        _ => return None,
+    })
+}
+
+fn value_type(t: Type) -> ValueType {
+    match t {
+        Type::Int => ValueType::Int,
+        Type::Fx => ValueType::Fx,
+        Type::Bool => ValueType::Bool,
+        Type::Address => ValueType::Address,
+    }
+}
+
+/// Positions: byte offset -> 1-based line and column (in characters).
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(source: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+
+    fn position(&self, source: &str, offset: usize) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let start = self.starts[line];
+        let col = source
+            .get(start..offset.min(source.len()))
+            .map_or(0, |s| s.chars().count());
+        (line as u32 + 1, col as u32 + 1)
+    }
+}
+
+/// A function being compiled: what the module needs to know about it.
+struct FnInfo {
+    index: u32,
+    params: Vec<Type>,
+    returns: Vec<Type>,
+}
+
+struct Local {
+    name: String,
+    reg: u16,
+    ty: Type,
+}
+
+/// A jump waiting for its label.
+struct Fixup {
+    pc: usize,
+    label: usize,
+}
+
+struct ModuleGen<'a> {
+    program: &'a Program,
+    functions: HashMap<&'a str, FnInfo>,
+    constants: Vec<i128>,
+    constant_index: HashMap<i128, i32>,
+    opts: Options,
+    limits: Limits,
+    diags: Vec<Diagnostic>,
+}
+
+struct FnGen<'m, 'a> {
+    m: &'m mut ModuleGen<'a>,
+    source: &'a str,
+    lines: &'a Lines,
+    code: Vec<Instr>,
+    positions: Vec<(u32, u32)>,
+    pos: (u32, u32),
+    scopes: Vec<Vec<Local>>,
+    top: u16,
+    max_regs: u32,
+    labels: Vec<Option<usize>>,
+    fixups: Vec<Fixup>,
+    reachable: bool,
+    returns: Vec<Type>,
+    /// Storage variables this function reads (their `+=` cannot become SADD).
+    read_storage: HashSet<String>,
+    /// The first span where a limit was exceeded.
+    overflow: Option<(Span, String)>,
+}
+
+impl<'a> ModuleGen<'a> {
+    fn constant(&mut self, v: i128) -> i32 {
+        if let Some(&i) = self.constant_index.get(&v) {
+            return i;
+        }
+        let i = self.constants.len() as i32;
+        self.constants.push(v);
+        self.constant_index.insert(v, i);
+        i
+    }
+}
+
+/// Storage variables read (other than as the target of `+=`/`-=`/`=`) anywhere in `body`.
+fn storage_reads(body: &Block, out: &mut HashSet<String>) {
+    fn expr(e: &Expr, locals: &[HashSet<String>], out: &mut HashSet<String>) {
+        match &e.kind {
+            ExprKind::Var(id) if !locals.iter().any(|s| s.contains(&id.name)) => {
+                out.insert(id.name.clone());
+            }
+            ExprKind::Index { base, index } => {
+                out.insert(base.name.clone());
+                expr(index, locals, out);
+            }
+            ExprKind::Call { args, .. } => {
+                for a in args {
+                    expr(a, locals, out);
+                }
+            }
+            ExprKind::Unary { expr: x, .. } => expr(x, locals, out),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                expr(lhs, locals, out);
+                expr(rhs, locals, out);
+            }
+            _ => {}
+        }
+    }
+    fn block(b: &Block, locals: &mut Vec<HashSet<String>>, out: &mut HashSet<String>) {
+        locals.push(HashSet::new());
+        for s in &b.stmts {
+            match s {
+                Stmt::Let { names, value, .. } => {
+                    expr(value, locals, out);
+                    if let Some(scope) = locals.last_mut() {
+                        scope.extend(names.iter().map(|n| n.name.clone()));
+                    }
+                }
+                Stmt::Assign { target, value, .. } => {
+                    match &target.kind {
+                        // Assigning (`=`, `+=`, `-=`) does not read the old value in source.
+                        ExprKind::Index { index, .. } => expr(index, locals, out),
+                        ExprKind::Var(_) => {}
+                        _ => expr(target, locals, out),
+                    }
+                    expr(value, locals, out);
+                }
+                Stmt::If {
+                    cond,
+                    then,
+                    otherwise,
+                    ..
+                } => {
+                    expr(cond, locals, out);
+                    block(then, locals, out);
+                    if let Some(o) = otherwise {
+                        block(o, locals, out);
+                    }
+                }
+                Stmt::While { cond, body, .. } => {
+                    expr(cond, locals, out);
+                    block(body, locals, out);
+                }
+                Stmt::For {
+                    var,
+                    start,
+                    end,
+                    body,
+                    ..
+                } => {
+                    expr(start, locals, out);
+                    expr(end, locals, out);
+                    let mut scope = HashSet::new();
+                    scope.insert(var.name.clone());
+                    locals.push(scope);
+                    block(body, locals, out);
+                    locals.pop();
+                }
+                Stmt::Return { values, .. } => values.iter().for_each(|v| expr(v, locals, out)),
+                Stmt::Require { cond, code, .. } => {
+                    expr(cond, locals, out);
+                    expr(code, locals, out);
+                }
+                Stmt::Revert { code, .. } => expr(code, locals, out),
+                Stmt::Emit { args, .. } => args.iter().for_each(|a| expr(a, locals, out)),
+                Stmt::Expr(e) => expr(e, locals, out),
+                Stmt::Error(_) => {}
+            }
+        }
+        locals.pop();
+    }
+    block(body, &mut Vec::new(), out);
+}
+
+impl FnGen<'_, '_> {
+    fn opt(&self) -> bool {
+        self.m.opts.optimize
+    }
+
+    fn at(&mut self, span: Span) {
+        self.pos = self.lines.position(self.source, span.start);
+    }
+
+    fn emit(&mut self, i: Instr) {
+        if self.reachable {
+            self.code.push(i);
+            self.positions.push(self.pos);
+        }
+        if matches!(i.op, Opcode::Return | Opcode::Revert | Opcode::Jump) {
+            self.reachable = false;
+        }
+    }
+
+    fn reg(&self, r: u16) -> u8 {
+        r as u8
+    }
+
+    fn alloc(&mut self, span: Span) -> u16 {
+        let r = self.top;
+        self.top = self.top.saturating_add(1);
+        self.max_regs = self.max_regs.max(self.top as u32);
+        if self.top as u32 > 256 && self.overflow.is_none() {
+            self.overflow = Some((
+                span,
+                "this function needs more than the VM's 256 registers".into(),
+            ));
+        }
+        r
+    }
+
+    /// Whether `d` is the topmost temporary (no local lives in it, nothing above it), so
+    /// that intermediate results may be built in it.
+    fn is_top_temp(&self, d: u16) -> bool {
+        d + 1 == self.top && !self.scopes.iter().flatten().any(|l| l.reg == d)
+    }
+
+    fn new_label(&mut self) -> usize {
+        self.labels.push(None);
+        self.labels.len() - 1
+    }
+
+    fn bind(&mut self, label: usize) {
+        let here = self.code.len();
+        self.labels[label] = Some(here);
+        if self.fixups.iter().any(|f| f.label == label) {
+            self.reachable = true;
+        }
+    }
+
+    fn jump_instr(&mut self, op: Opcode, a: u16, b: u16, label: usize) {
+        if !self.reachable {
+            return;
+        }
+        self.fixups.push(Fixup {
+            pc: self.code.len(),
+            label,
+        });
+        let (a, b) = (self.reg(a), self.reg(b));
+        self.emit(Instr::new(op, a, b, 0, 0));
+    }
+
+    fn lookup(&self, name: &str) -> Option<(u16, Type)> {
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|l| l.name == name)
+            .map(|l| (l.reg, l.ty))
+    }
+
+    fn declare(&mut self, name: &str, reg: u16, ty: Type) {
+        if let Some(s) = self.scopes.last_mut() {
+            s.push(Local {
+                name: name.to_string(),
+                reg,
+                ty,
+            });
+        }
+    }
+
+    fn storage(&self, name: &str) -> Option<(u32, SlotType)> {
+        self.m
+            .program
+            .storage
+            .iter()
+            .position(|(n, _)| n == name)
+            .map(|i| (i as u32, self.m.program.storage[i].1))
+    }
+
+    // ---- types (the checker has accepted the program, so these are total)
+
+    fn type_of(&self, e: &Expr) -> Type {
+        match &e.kind {
+            ExprKind::Int(_) => Type::Int,
+            ExprKind::Fx(_) => Type::Fx,
+            ExprKind::Bool(_) => Type::Bool,
+            ExprKind::Var(id) => match self.lookup(&id.name) {
+                Some((_, t)) => t,
+                None => match self.storage(&id.name) {
+                    Some((_, SlotType::Value(t))) => t,
+                    _ => Type::Int,
+                },
+            },
+            ExprKind::Index { base, .. } => match self.storage(&base.name) {
+                Some((_, SlotType::Map(_, v))) => v,
+                _ => Type::Int,
+            },
+            ExprKind::Call { func, args } => match func.name.as_str() {
+                "abs" | "min" | "max" => args.first().map_or(Type::Int, |a| self.type_of(a)),
+                "to_int" | "now" | "block" => Type::Int,
+                "caller" => Type::Address,
+                n if builtin_op(n).is_some() => Type::Fx,
+                n => self
+                    .m
+                    .functions
+                    .get(n)
+                    .and_then(|f| f.returns.first().copied())
+                    .unwrap_or(Type::Int),
+            },
+            ExprKind::Unary { op, expr } => match op {
+                UnaryOp::Not => Type::Bool,
+                UnaryOp::Neg => self.type_of(expr),
+            },
+            ExprKind::Binary { op, lhs, .. } => match op {
+                BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => self.type_of(lhs),
+                _ => Type::Bool,
+            },
+            ExprKind::Error => Type::Int,
+        }
+    }
+
+    // ---- constants
+
+    /// The value of a literal, or of an expression folded from literals (optimizing only
+    /// for the latter).
+    fn constant(&self, e: &Expr) -> Option<i128> {
+        self.const_value(e, self.opt())
+    }
+
+    /// The value of `e` if it is a literal or, when `fold`, computable from literals.
+    fn const_value(&self, e: &Expr, fold_ops: bool) -> Option<i128> {
+        let constant = |x: &Expr| self.const_value(x, fold_ops);
+        match &e.kind {
+            ExprKind::Int(text) => {
+                let clean = text.replace('_', "");
+                match clean.strip_prefix("0x") {
+                    Some(hex) => u128::from_str_radix(hex, 16).ok().map(|v| v as i128),
+                    None => clean.parse::<i128>().ok(),
+                }
+            }
+            ExprKind::Fx(text) => text.replace('_', "").parse::<Fx>().ok().map(Fx::to_bits),
+            ExprKind::Bool(b) => Some(*b as i128),
+            _ if !fold_ops => None,
+            ExprKind::Unary { op, expr } => {
+                let v = constant(expr)?;
+                match op {
+                    UnaryOp::Neg => fold(Opcode::Neg, &[v]),
+                    UnaryOp::Not => fold(Opcode::Not, &[v]),
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let ty = self.type_of(lhs);
+                match op {
+                    BinOp::And | BinOp::Or => {
+                        // Short-circuit: the right side only matters when the left does not decide.
+                        let l = constant(lhs)?;
+                        if (*op == BinOp::And) == (l == 0) {
+                            Some(l)
+                        } else {
+                            constant(rhs)
+                        }
+                    }
+                    _ => {
+                        let (a, b) = (constant(lhs)?, constant(rhs)?);
+                        let (opcode, swap) = binary_opcode(*op, ty);
+                        let (x, y) = if swap { (b, a) } else { (a, b) };
+                        fold(opcode, &[x, y])
+                    }
+                }
+            }
+            ExprKind::Call { func, args } => {
+                let op = builtin_op(&func.name)?;
+                if args.is_empty() {
+                    return None;
+                }
+                let vals: Option<Vec<i128>> = args.iter().map(constant).collect();
+                fold(op, &vals?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Loads a known value into register `d`, in the cheapest form.
+    fn load_const(&mut self, d: u16, v: i128, ty: Type) {
+        let dr = self.reg(d);
+        if ty != Type::Fx {
+            if let Ok(imm) = i32::try_from(v) {
+                self.emit(Instr::new(Opcode::LoadInt, dr, 0, 0, imm));
+                return;
+            }
+        } else if v & ((1 << 64) - 1) == 0 {
+            if let Ok(imm) = i32::try_from(v >> 64) {
+                self.emit(Instr::new(Opcode::LoadFx, dr, 0, 0, imm));
+                return;
+            }
+        }
+        let k = self.m.constant(v);
+        self.emit(Instr::new(Opcode::LoadConst, dr, 0, 0, k));
+    }
+
+    /// The expression as an operand: a local's register as is, a constant as a constant, or
+    /// anything else evaluated into a new temporary (which the caller frees by resetting
+    /// `top`).
+    fn operand(&mut self, e: &Expr) -> Val {
+        if let Some(v) = self.constant(e) {
+            return Val::Const(v);
+        }
+        if let ExprKind::Var(id) = &e.kind {
+            if let Some((r, _)) = self.lookup(&id.name) {
+                if self.opt() {
+                    return Val::Reg(r);
+                }
+                let t = self.alloc(e.span);
+                self.at(e.span);
+                let (tr, rr) = (self.reg(t), self.reg(r));
+                self.emit(Instr::new(Opcode::Mov, tr, rr, 0, 0));
+                return Val::Reg(t);
+            }
+        }
+        let t = self.alloc(e.span);
+        self.eval_into(e, t);
+        Val::Reg(t)
+    }
+
+    /// The operand in a register (constants loaded into a new temporary).
+    fn operand_reg(&mut self, e: &Expr) -> u16 {
+        match self.operand(e) {
+            Val::Reg(r) => r,
+            Val::Const(v) => {
+                let t = self.alloc(e.span);
+                self.at(e.span);
+                let ty = self.type_of(e);
+                self.load_const(t, v, ty);
+                t
+            }
+        }
+    }
+
+    /// Evaluates `e` into register `d`. `d` is either a fresh temporary or a local that the
+    /// expression's last instruction may overwrite (every operand is read first).
+    fn eval_into(&mut self, e: &Expr, d: u16) {
+        let saved = self.top;
+        if let Some(v) = self.constant(e) {
+            self.at(e.span);
+            let ty = self.type_of(e);
+            self.load_const(d, v, ty);
+            return;
+        }
+        let dr = self.reg(d);
+        match &e.kind {
+            ExprKind::Var(id) => {
+                if let Some((r, _)) = self.lookup(&id.name) {
+                    if r != d {
+                        self.at(e.span);
+                        let rr = self.reg(r);
+                        self.emit(Instr::new(Opcode::Mov, dr, rr, 0, 0));
+                    }
+                } else if let Some((space, _)) = self.storage(&id.name) {
+                    let k = self.alloc(e.span);
+                    self.at(e.span);
+                    self.load_const(k, 0, Type::Int);
+                    let kr = self.reg(k);
+                    self.emit(Instr::new(Opcode::StorageLoad, dr, kr, 0, space as i32));
+                }
+            }
+            ExprKind::Index { base, index } => {
+                let k = self.operand_reg(index);
+                if let Some((space, _)) = self.storage(&base.name) {
+                    self.at(e.span);
+                    let kr = self.reg(k);
+                    self.emit(Instr::new(Opcode::StorageLoad, dr, kr, 0, space as i32));
+                }
+            }
+            ExprKind::Unary { op, expr } => {
+                let x = self.operand_reg(expr);
+                self.at(e.span);
+                let xr = self.reg(x);
+                let opcode = match op {
+                    UnaryOp::Neg => Opcode::Neg,
+                    UnaryOp::Not => Opcode::Not,
+                };
+                self.emit(Instr::new(opcode, dr, xr, 0, 0));
+            }
+            ExprKind::Binary { op, lhs, rhs } => match op {
+                BinOp::And | BinOp::Or => {
+                    // d = lhs; if it decides, skip the right side; else d = rhs.
+                    let t = if self.is_top_temp(d) {
+                        d
+                    } else {
+                        self.alloc(e.span)
+                    };
+                    self.eval_into(lhs, t);
+                    let end = self.new_label();
+                    self.at(e.span);
+                    let jump = if *op == BinOp::And {
+                        Opcode::JumpIfZero
+                    } else {
+                        Opcode::JumpIfNonZero
+                    };
+                    self.jump_instr(jump, t, 0, end);
+                    self.eval_into(rhs, t);
+                    self.bind(end);
+                    if t != d {
+                        let tr = self.reg(t);
+                        self.emit(Instr::new(Opcode::Mov, dr, tr, 0, 0));
+                    }
+                }
+                _ => self.binary(*op, lhs, rhs, d, e.span),
+            },
+            ExprKind::Call { func, args } => self.call_into(func, args, d, e.span),
+            ExprKind::Int(_) | ExprKind::Fx(_) | ExprKind::Bool(_) | ExprKind::Error => {}
+        }
+        self.top = saved;
+    }
+
+    /// `d = lhs op rhs` for arithmetic and comparisons.
+    fn binary(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr, d: u16, span: Span) {
+        let ty = self.type_of(lhs);
+        let (opcode, swap) = binary_opcode(op, ty);
+        let plain = matches!(lhs.kind, ExprKind::Var(_)) || self.constant(lhs).is_some();
+        let a = if self.opt() && !plain && self.is_top_temp(d) {
+            // Build the left operand in the destination itself: one register fewer.
+            self.eval_into(lhs, d);
+            Val::Reg(d)
+        } else {
+            self.operand(lhs)
+        };
+        let b = self.operand(rhs);
+        self.at(span);
+        let dr = self.reg(d);
+        // Immediate forms: x + c, c + x, x - c, x * c, c * x (fx).
+        if self.opt() {
+            let imm = match (opcode, a, b) {
+                (Opcode::Add, Val::Reg(x), Val::Const(c))
+                | (Opcode::Add, Val::Const(c), Val::Reg(x)) => Some((Opcode::Add, x, c)),
+                (Opcode::Sub, Val::Reg(x), Val::Const(c)) => {
+                    c.checked_neg().map(|n| (Opcode::Add, x, n))
+                }
+                (Opcode::Mul, Val::Reg(x), Val::Const(c))
+                | (Opcode::Mul, Val::Const(c), Val::Reg(x)) => Some((Opcode::Mul, x, c)),
+                // x / 2^k (k = 0..=62) is x * 2^-k: the same rounding of the same exact
+                // quotient, and neither can fail. MULK costs 2 gas where DIV costs 6.
+                (Opcode::Div, Val::Reg(x), Val::Const(c))
+                    if c > 0
+                        && c.count_ones() == 1
+                        && c.trailing_zeros() >= 64
+                        && c.trailing_zeros() <= 126 =>
+                {
+                    Some((Opcode::Mul, x, 1i128 << (128 - c.trailing_zeros())))
+                }
+                _ => None,
+            };
+            if let Some((kind, x, c)) = imm {
+                let xr = self.reg(x);
+                if kind == Opcode::Add && ty == Type::Int && i32::try_from(c).is_ok() {
+                    self.emit(Instr::new(Opcode::AddImm, dr, xr, 0, c as i32));
+                } else {
+                    let k = self.m.constant(c);
+                    let op = if kind == Opcode::Add {
+                        Opcode::AddConst
+                    } else {
+                        Opcode::MulConst
+                    };
+                    self.emit(Instr::new(op, dr, xr, 0, k));
+                }
+                return;
+            }
+        }
+        let a = self.materialize(a, lhs);
+        let b = self.materialize(b, rhs);
+        let (x, y) = if swap { (b, a) } else { (a, b) };
+        let (xr, yr) = (self.reg(x), self.reg(y));
+        self.at(span);
+        self.emit(Instr::new(opcode, dr, xr, yr, 0));
+    }
+
+    fn materialize(&mut self, v: Val, e: &Expr) -> u16 {
+        match v {
+            Val::Reg(r) => r,
+            Val::Const(c) => {
+                let t = self.alloc(e.span);
+                self.at(e.span);
+                let ty = self.type_of(e);
+                self.load_const(t, c, ty);
+                t
+            }
+        }
+    }
+
+    /// A call of a builtin or a function of the contract, its (single) result into `d`.
+    fn call_into(&mut self, func: &Ident, args: &[Expr], d: u16, span: Span) {
+        let dr = self.reg(d);
+        if let Some(op) = builtin_op(&func.name) {
+            let regs: Vec<u16> = args.iter().map(|a| self.operand_reg(a)).collect();
+            self.at(span);
+            let r = |i: usize| regs.get(i).map_or(0, |&x| x as u8);
+            let instr = match args.len() {
+                0 => Instr::new(op, dr, 0, 0, 0),
+                1 => Instr::new(op, dr, r(0), 0, 0),
+                2 => Instr::new(op, dr, r(0), r(1), 0),
+                _ => Instr::new(op, dr, r(0), r(1), r(2) as i32),
+            };
+            self.emit(instr);
+            return;
+        }
+        // A window at the top of the stack: arguments in, results out.
+        let base = if self.is_top_temp(d) { d } else { self.top };
+        self.call_window(func, args, base, span);
+        if base != d {
+            let br = self.reg(base);
+            self.emit(Instr::new(Opcode::Mov, dr, br, 0, 0));
+        }
+    }
+
+    /// Evaluates the arguments into `base..`, calls, leaves the results at `base..`.
+    /// Returns how many results.
+    fn call_window(&mut self, func: &Ident, args: &[Expr], base: u16, span: Span) -> usize {
+        let (index, nret) = match self.m.functions.get(func.name.as_str()) {
+            Some(f) => (f.index, f.returns.len()),
+            None => return 0,
+        };
+        self.top = base;
+        for a in args {
+            let r = self.alloc(a.span);
+            self.eval_into(a, r);
+        }
+        while (self.top as usize) < base as usize + nret.max(1) {
+            self.alloc(span);
+        }
+        self.at(span);
+        let br = self.reg(base);
+        self.emit(Instr::new(
+            Opcode::Call,
+            br,
+            args.len() as u8,
+            nret as u8,
+            index as i32,
+        ));
+        nret
+    }
+
+    /// Jumps to `label` when `e` (a bool) equals `when`; falls through otherwise.
+    fn branch(&mut self, e: &Expr, when: bool, label: usize) {
+        let saved = self.top;
+        if let Some(v) = self.constant(e) {
+            if (v != 0) == when {
+                self.at(e.span);
+                self.jump_instr(Opcode::Jump, 0, 0, label);
+            }
+            return;
+        }
+        match &e.kind {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                expr,
+            } if self.opt() => self.branch(expr, !when, label),
+            ExprKind::Binary { op, lhs, rhs } if matches!(op, BinOp::And | BinOp::Or) => {
+                // `a && b` jumps when false if either is false; when true only if both are.
+                let decides_on_false = *op == BinOp::And;
+                if when != decides_on_false {
+                    self.branch(lhs, when, label);
+                    self.branch(rhs, when, label);
+                } else {
+                    let skip = self.new_label();
+                    self.branch(lhs, !when, skip);
+                    self.branch(rhs, when, label);
+                    self.bind(skip);
+                }
+            }
+            ExprKind::Binary { op, lhs, rhs }
+                if self.opt()
+                    && matches!(
+                        op,
+                        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+                    ) =>
+            {
+                let a = self.operand_reg(lhs);
+                let b = self.operand_reg(rhs);
+                // Normalise to "jump if x OP y" with OP one of == != < <=.
+                use BinOp::*;
+                let cmp = if when {
+                    *op
+                } else {
+                    match op {
+                        Eq => Ne,
+                        Ne => Eq,
+                        Lt => Ge,
+                        Le => Gt,
+                        Gt => Le,
+                        Ge => Lt,
+                        other => *other,
+                    }
+                };
+                let (opcode, x, y) = match cmp {
+                    Eq => (Opcode::BranchEq, a, b),
+                    Ne => (Opcode::BranchNe, a, b),
+                    Lt => (Opcode::BranchLt, a, b),
+                    Le => (Opcode::BranchLe, a, b),
+                    Gt => (Opcode::BranchLt, b, a),
+                    _ => (Opcode::BranchLe, b, a),
+                };
+                self.at(e.span);
+                self.jump_instr(opcode, x, y, label);
+            }
+            _ => {
+                let r = self.operand_reg(e);
+                self.at(e.span);
+                let op = if when {
+                    Opcode::JumpIfNonZero
+                } else {
+                    Opcode::JumpIfZero
+                };
+                self.jump_instr(op, r, 0, label);
+            }
+        }
+        self.top = saved;
+    }
+
+    /// Evaluates `e` into a fresh temporary and moves it to `d` (when `d` is a live local
+    /// that the evaluation might read after writing), or straight into `d`.
+    fn assign_local(&mut self, e: &Expr, d: u16) {
+        let single_root = matches!(
+            e.kind,
+            ExprKind::Var(_)
+                | ExprKind::Index { .. }
+                | ExprKind::Unary { .. }
+                | ExprKind::Int(_)
+                | ExprKind::Fx(_)
+                | ExprKind::Bool(_)
+        ) || matches!(&e.kind, ExprKind::Binary { op, .. } if !matches!(op, BinOp::And | BinOp::Or))
+            || matches!(&e.kind, ExprKind::Call { func, .. } if builtin_op(&func.name).is_some());
+        if self.opt() && single_root {
+            self.eval_into(e, d);
+        } else {
+            let saved = self.top;
+            let t = self.alloc(e.span);
+            self.eval_into(e, t);
+            self.at(e.span);
+            let (dr, tr) = (self.reg(d), self.reg(t));
+            self.emit(Instr::new(Opcode::Mov, dr, tr, 0, 0));
+            self.top = saved;
+        }
+    }
+
+    fn block(&mut self, b: &Block) {
+        self.scopes.push(Vec::new());
+        let saved = self.top;
+        for s in &b.stmts {
+            if !self.reachable {
+                break;
+            }
+            self.stmt(s);
+        }
+        self.top = saved;
+        self.scopes.pop();
+    }
+
+    fn revert_code(&mut self, code: &Expr) -> i32 {
+        // Codes are constant expressions (`-1` is one), folded even when not optimizing.
+        match self.const_value(code, true) {
+            Some(v) if (0..=u32::MAX as i128).contains(&v) => v as u32 as i32,
+            _ => {
+                self.m.diags.push(
+                    Diagnostic::new(
+                        codes::REVERT_CODE,
+                        "a revert code must be a constant from 0 to 4294967295",
+                        code.span,
+                        "not a constant in range",
+                    )
+                    .note("the code is the REVERT instruction's immediate"),
+                );
+                0
+            }
+        }
+    }
+
+    fn stmt(&mut self, s: &Stmt) {
+        let saved = self.top;
+        match s {
+            Stmt::Let {
+                names, value, span, ..
+            } => {
+                if names.len() == 1 {
+                    let ty = self.type_of(value);
+                    let d = self.alloc(*span);
+                    self.eval_into(value, d);
+                    self.top = d + 1;
+                    self.declare(&names[0].name, d, ty);
+                    return;
+                }
+                if let ExprKind::Call { func, args } = &value.kind {
+                    let base = self.top;
+                    let n = self.call_window(func, args, base, value.span);
+                    let types = self
+                        .m
+                        .functions
+                        .get(func.name.as_str())
+                        .map(|f| f.returns.clone())
+                        .unwrap_or_default();
+                    self.top = base + n as u16;
+                    for (i, (name, ty)) in names.iter().zip(types).enumerate() {
+                        self.declare(&name.name, base + i as u16, ty);
+                    }
+                }
+                return;
+            }
+            Stmt::Assign {
+                target,
+                op,
+                value,
+                span,
+            } => self.assign(target, *op, value, *span),
+            Stmt::If {
+                cond,
+                then,
+                otherwise,
+                ..
+            } => {
+                let else_label = self.new_label();
+                self.branch(cond, false, else_label);
+                self.block(then);
+                match otherwise {
+                    Some(o) => {
+                        let end = self.new_label();
+                        self.at(o.span);
+                        self.jump_instr(Opcode::Jump, 0, 0, end);
+                        self.bind(else_label);
+                        self.block(o);
+                        self.bind(end);
+                    }
+                    None => self.bind(else_label),
+                }
+            }
+            Stmt::While { cond, body, .. } => {
+                // Rotated: jump to the test at the bottom, one branch per iteration.
+                let (top_label, test) = (self.new_label(), self.new_label());
+                self.at(cond.span);
+                self.jump_instr(Opcode::Jump, 0, 0, test);
+                self.bind(top_label);
+                self.reachable = true;
+                self.block(body);
+                self.bind(test);
+                self.reachable = true;
+                self.branch(cond, true, top_label);
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                body,
+                span,
+            } => {
+                let i = self.alloc(*span);
+                self.eval_into(start, i);
+                let n = self.alloc(*span);
+                self.eval_into(end, n);
+                self.top = n + 1;
+                let (top_label, test) = (self.new_label(), self.new_label());
+                self.at(*span);
+                self.jump_instr(Opcode::Jump, 0, 0, test);
+                self.bind(top_label);
+                self.reachable = true;
+                self.scopes.push(Vec::new());
+                self.declare(&var.name, i, Type::Int);
+                self.block(body);
+                self.scopes.pop();
+                self.at(var.span);
+                let ir = self.reg(i);
+                if self.opt() {
+                    self.emit(Instr::new(Opcode::AddImm, ir, ir, 0, 1));
+                } else {
+                    let one = self.alloc(var.span);
+                    let or = self.reg(one);
+                    self.emit(Instr::new(Opcode::LoadInt, or, 0, 0, 1));
+                    self.emit(Instr::new(Opcode::Add, ir, ir, or, 0));
+                }
+                self.bind(test);
+                self.reachable = true;
+                self.at(*span);
+                if self.opt() {
+                    self.jump_instr(Opcode::BranchLt, i, n, top_label);
+                } else {
+                    let t = self.alloc(*span);
+                    let (tr, ir, nr) = (self.reg(t), self.reg(i), self.reg(n));
+                    self.emit(Instr::new(Opcode::Lt, tr, ir, nr, 0));
+                    self.jump_instr(Opcode::JumpIfNonZero, t, 0, top_label);
+                }
+            }
+            Stmt::Return { values, span } => {
+                if values.is_empty() {
+                    self.at(*span);
+                    self.emit(Instr::new(Opcode::Return, 0, 0, 0, 0));
+                } else if values.len() == 1 {
+                    let r = self.operand_reg(&values[0]);
+                    self.at(*span);
+                    let rr = self.reg(r);
+                    self.emit(Instr::new(Opcode::Return, rr, 1, 0, 0));
+                } else {
+                    let base = self.top;
+                    for v in values {
+                        let r = self.alloc(v.span);
+                        self.eval_into(v, r);
+                    }
+                    self.at(*span);
+                    let br = self.reg(base);
+                    self.emit(Instr::new(Opcode::Return, br, values.len() as u8, 0, 0));
+                }
+            }
+            Stmt::Require {
+                cond, code, span, ..
+            } => {
+                let code = self.revert_code(code);
+                let ok = self.new_label();
+                self.branch(cond, true, ok);
+                self.at(*span);
+                self.emit(Instr::new(Opcode::Revert, 0, 0, 0, code));
+                self.bind(ok);
+            }
+            Stmt::Revert { code, span, .. } => {
+                let code = self.revert_code(code);
+                self.at(*span);
+                self.emit(Instr::new(Opcode::Revert, 0, 0, 0, code));
+            }
+            Stmt::Emit { event, args, span } => {
+                let index = self
+                    .m
+                    .program
+                    .events
+                    .iter()
+                    .position(|(n, _)| *n == event.name)
+                    .unwrap_or(0);
+                if args.len() > self.m.limits.max_event_values as usize {
+                    self.m.diags.push(Diagnostic::new(
+                        codes::LIMIT,
+                        format!(
+                            "an event carries at most {} values, this one {}",
+                            self.m.limits.max_event_values,
+                            args.len()
+                        ),
+                        *span,
+                        "too many values",
+                    ));
+                }
+                let base = self.top;
+                for a in args {
+                    let r = self.alloc(a.span);
+                    self.eval_into(a, r);
+                }
+                if self.top == base {
+                    self.alloc(*span);
+                }
+                self.at(*span);
+                let br = self.reg(base);
+                self.emit(Instr::new(
+                    Opcode::Emit,
+                    br,
+                    args.len() as u8,
+                    0,
+                    index as i32,
+                ));
+            }
+            Stmt::Expr(e) => {
+                if let ExprKind::Call { func, args } = &e.kind {
+                    if builtin_op(&func.name).is_some() {
+                        // Evaluated for its possible revert; the value is dropped.
+                        let t = self.alloc(e.span);
+                        self.eval_into(e, t);
+                    } else {
+                        let base = self.top;
+                        self.call_window(func, args, base, e.span);
+                    }
+                } else {
+                    let t = self.alloc(e.span);
+                    self.eval_into(e, t);
+                }
+            }
+            Stmt::Error(_) => {}
+        }
+        self.top = saved;
+    }
+
+    fn assign(&mut self, target: &Expr, op: AssignOp, value: &Expr, span: Span) {
+        // A local.
+        if let ExprKind::Var(id) = &target.kind {
+            if let Some((r, _)) = self.lookup(&id.name) {
+                match op {
+                    AssignOp::Set => self.assign_local(value, r),
+                    AssignOp::Add | AssignOp::Sub => {
+                        let bin = if op == AssignOp::Add {
+                            BinOp::Add
+                        } else {
+                            BinOp::Sub
+                        };
+                        self.binary(bin, target, value, r, span);
+                    }
+                }
+                return;
+            }
+        }
+        // Storage: a scalar (key 0) or a map entry.
+        let (name, key) = match &target.kind {
+            ExprKind::Var(id) => (id.name.as_str(), None),
+            ExprKind::Index { base, index } => (base.name.as_str(), Some(index.as_ref())),
+            _ => return,
+        };
+        let Some((space, _)) = self.storage(name) else {
+            return;
+        };
+        let space = space as i32;
+        let k = match key {
+            Some(k) => self.operand_reg(k),
+            None => {
+                let k = self.alloc(target.span);
+                self.at(target.span);
+                self.load_const(k, 0, Type::Int);
+                k
+            }
+        };
+        let kr = self.reg(k);
+        if op == AssignOp::Set {
+            let v = self.operand_reg(value);
+            self.at(span);
+            let vr = self.reg(v);
+            self.emit(Instr::new(Opcode::StorageStore, kr, vr, 0, space));
+            return;
+        }
+        // `s -= d` is `s += -d` (so it can be commutative): -d reverts for the minimum value.
+        let delta = |g: &mut Self| -> u16 {
+            let negate = op == AssignOp::Sub;
+            match g.operand(value) {
+                Val::Const(c) if g.opt() && (!negate || c.checked_neg().is_some()) => {
+                    let t = g.alloc(value.span);
+                    g.at(value.span);
+                    let ty = g.type_of(value);
+                    g.load_const(t, if negate { -c } else { c }, ty);
+                    t
+                }
+                v => {
+                    let r = g.materialize(v, value);
+                    if negate {
+                        let t = g.alloc(value.span);
+                        g.at(value.span);
+                        let (tr, rr) = (g.reg(t), g.reg(r));
+                        g.emit(Instr::new(Opcode::Neg, tr, rr, 0, 0));
+                        t
+                    } else {
+                        r
+                    }
+                }
+            }
+        };
+        if self.opt() && !self.read_storage.contains(name) {
+            let d = delta(self);
+            self.at(span);
+            let dr = self.reg(d);
+            self.emit(Instr::new(Opcode::StorageAdd, kr, dr, 0, space));
+        } else {
+            let old = self.alloc(target.span);
+            self.at(target.span);
+            let or = self.reg(old);
+            self.emit(Instr::new(Opcode::StorageLoad, or, kr, 0, space));
+            let d = delta(self);
+            self.at(span);
+            let dr = self.reg(d);
+            self.emit(Instr::new(Opcode::Add, or, or, dr, 0));
+            self.emit(Instr::new(Opcode::StorageStore, kr, or, 0, space));
+        }
+    }
+}
+
+/// The opcode of a binary operator on operands of type `ty`, and whether the operands are
+/// swapped (`a > b` is `b < a`).
+fn binary_opcode(op: BinOp, ty: Type) -> (Opcode, bool) {
+    let fx = ty == Type::Fx;
+    match op {
+        BinOp::Add => (Opcode::Add, false),
+        BinOp::Sub => (Opcode::Sub, false),
+        BinOp::Mul => (if fx { Opcode::Mul } else { Opcode::IntMul }, false),
+        BinOp::Div => (if fx { Opcode::Div } else { Opcode::IntDiv }, false),
+        BinOp::Rem => (Opcode::IntRem, false),
+        BinOp::Eq => (Opcode::Eq, false),
+        BinOp::Ne => (Opcode::Ne, false),
+        BinOp::Lt => (Opcode::Lt, false),
+        BinOp::Le => (Opcode::Le, false),
+        BinOp::Gt => (Opcode::Lt, true),
+        BinOp::Ge => (Opcode::Le, true),
+        // Handled by short-circuit code; And/Or on booleans as a fallback.
+        BinOp::And => (Opcode::And, false),
+        BinOp::Or => (Opcode::Or, false),
+    }
+}
+
+/// Compiles a checked file (one with no diagnostics) to a module. Errors are limits of the
+/// VM the program exceeds, and revert codes that are not constants.
+pub fn lower(
+    file: &SourceFile,
+    program: &Program,
+    source: &str,
+    opts: Options,
+) -> Result<Module, Vec<Diagnostic>> {
+    let fns: Vec<&FnDecl> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Function(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    let mut m = ModuleGen {
+        program,
+        functions: HashMap::new(),
+        constants: Vec::new(),
+        constant_index: HashMap::new(),
+        opts,
+        limits: Limits::default(),
+        diags: Vec::new(),
+    };
+    for (i, f) in fns.iter().enumerate() {
+        if let Some(sig) = program.functions.get(&f.name.name) {
+            m.functions.insert(
+                f.name.name.as_str(),
+                FnInfo {
+                    index: i as u32,
+                    params: sig.params.clone(),
+                    returns: sig.returns.clone(),
+                },
+            );
+        }
+    }
+    let lines = Lines::new(source);
+    let mut module = Module {
+        events: program.events.iter().map(|(n, _)| n.clone()).collect(),
+        ..Module::default()
+    };
+    for (index, f) in fns.iter().enumerate() {
+        let Some(info) = m.functions.get(f.name.name.as_str()) else {
+            continue;
+        };
+        let (params, returns) = (info.params.clone(), info.returns.clone());
+        if params.len() > 255 || returns.len() > 255 {
+            m.diags.push(Diagnostic::new(
+                codes::LIMIT,
+                "a function takes at most 255 parameters and returns at most 255 values",
+                f.name.span,
+                "too many",
+            ));
+            continue;
+        }
+        let mut read_storage = HashSet::new();
+        storage_reads(&f.body, &mut read_storage);
+        let mut g = FnGen {
+            m: &mut m,
+            source,
+            lines: &lines,
+            code: Vec::new(),
+            positions: Vec::new(),
+            pos: lines.position(source, f.span.start),
+            scopes: vec![Vec::new()],
+            top: 0,
+            max_regs: 1,
+            labels: Vec::new(),
+            fixups: Vec::new(),
+            reachable: true,
+            returns: returns.clone(),
+            read_storage,
+            overflow: None,
+        };
+        for (p, &t) in f.params.iter().zip(&params) {
+            let r = g.alloc(p.name.span);
+            g.declare(&p.name.name, r, t);
+        }
+        g.block(&f.body);
+        if g.reachable {
+            let end = Span::new(f.body.span.end.saturating_sub(1), f.body.span.end);
+            g.at(end);
+            if g.returns.is_empty() {
+                g.emit(Instr::new(Opcode::Return, 0, 0, 0, 0));
+            } else {
+                // The checker proves every path returns; a loop the checker cannot see
+                // through may still end here, where reverting is the only honest outcome.
+                g.emit(Instr::new(Opcode::Revert, 0, 0, 0, 0));
+            }
+        }
+        for fix in &g.fixups {
+            let target = g.labels[fix.label].unwrap_or(g.code.len());
+            g.code[fix.pc].imm = target as i32 - fix.pc as i32 - 1;
+        }
+        if g.code.len() > g.m.limits.max_code_len as usize && g.overflow.is_none() {
+            g.overflow = Some((
+                f.name.span,
+                "this function is longer than the VM's limit".into(),
+            ));
+        }
+        if let Some((span, message)) = g.overflow.take() {
+            g.m.diags.push(
+                Diagnostic::new(codes::LIMIT, message, span, "too large")
+                    .help("split it into smaller functions"),
+            );
+        }
+        for (pc, &(line, col)) in g.positions.iter().enumerate() {
+            module.debug.push(DebugEntry {
+                function: index as u32,
+                pc: pc as u32,
+                line,
+                col,
+            });
+        }
+        module.functions.push(Function {
+            params: params.len() as u8,
+            returns: returns.len() as u8,
+            registers: g.max_regs.clamp(1, 256) as u16,
+            code: std::mem::take(&mut g.code),
+        });
+        if f.public {
+            module.exports.push(Export {
+                name: f.name.name.clone(),
+                function: index as u32,
+                params: params.iter().map(|&t| value_type(t)).collect(),
+                returns: returns.iter().map(|&t| value_type(t)).collect(),
+            });
+        }
+    }
+    if m.constants.len() > m.limits.max_constants as usize {
+        m.diags.push(Diagnostic::new(
+            codes::LIMIT,
+            "the contract has more constants than the VM's limit",
+            Span::default(),
+            "too many constants",
+        ));
+    }
+    module.constants = m.constants;
+    if !m.diags.is_empty() {
+        m.diags.sort_by_key(|d| (d.span.start, d.span.end));
+        return Err(m.diags);
+    }
+    Ok(module)
+}
