@@ -171,22 +171,29 @@ impl LoadFailure {
     }
 }
 
+/// What `strike build`, `check`, `run` and `disasm` print on stderr for a file that does not
+/// compile: each diagnostic, then a summary line.
+pub fn render_failure(name: &str, source: &str, diags: &[crate::lang::Diagnostic]) -> String {
+    let mut text = crate::lang::diag::render(name, source, diags);
+    text.push_str(&format!(
+        "error: could not compile {name}: {} error{}\n",
+        diags.len(),
+        if diags.len() == 1 { "" } else { "s" }
+    ));
+    text
+}
+
 /// Compiles the .stk file `path`: its module and source, or its rendered diagnostics.
 fn compile_file(path: &Path, optimize: bool) -> Result<(Module, String), LoadFailure> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| LoadFailure::Message(format!("{}: {e}", path.display())))?;
     match crate::lang::compile(&source, crate::lang::Options { optimize }) {
         Ok(m) => Ok((m.module().clone(), source)),
-        Err(diags) => {
-            let name = path.display().to_string();
-            let mut text = crate::lang::diag::render(&name, &source, &diags);
-            text.push_str(&format!(
-                "error: could not compile {name}: {} error{}\n",
-                diags.len(),
-                if diags.len() == 1 { "" } else { "s" }
-            ));
-            Err(LoadFailure::Diagnostics(text))
-        }
+        Err(diags) => Err(LoadFailure::Diagnostics(render_failure(
+            &path.display().to_string(),
+            &source,
+            &diags,
+        ))),
     }
 }
 
@@ -234,7 +241,10 @@ pub fn main(cli: Cli) -> Exit {
             if let Err(e) = Engine::new().verify(module.clone()) {
                 return fail(&format!("{}: {e}", file.display()), Exit::Failure);
             }
-            write_module(&module, output.unwrap_or_else(|| file.with_extension("sbc")))
+            write_module(
+                &module,
+                output.unwrap_or_else(|| file.with_extension("sbc")),
+            )
         }
         Command::Build {
             file,
@@ -245,7 +255,10 @@ pub fn main(cli: Cli) -> Exit {
                 Ok((m, _)) => m,
                 Err(e) => return e.report(),
             };
-            write_module(&module, output.unwrap_or_else(|| file.with_extension("sbc")))
+            write_module(
+                &module,
+                output.unwrap_or_else(|| file.with_extension("sbc")),
+            )
         }
         Command::Disasm {
             file,
@@ -293,15 +306,7 @@ fn check(path: &Path, as_json: bool) -> Exit {
             out(text.trim_end());
         }
     } else if !diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            crate::lang::diag::render(&name, &source, &diagnostics)
-        );
-        eprintln!(
-            "error: {} error{} in {name}",
-            diagnostics.len(),
-            if diagnostics.len() == 1 { "" } else { "s" }
-        );
+        eprint!("{}", render_failure(&name, &source, &diagnostics));
     }
     if diagnostics.is_empty() {
         Exit::Success

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod modules;
+pub mod stkgen;
 
 /// Directory of the committed math reference vectors.
 pub fn math_data_dir() -> PathBuf {

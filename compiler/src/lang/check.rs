@@ -83,6 +83,111 @@ fn builtin(name: &str) -> Option<(&'static [Type], Type)> {
     })
 }
 
+/// The value of a literal, or of `-` written before a decimal literal (so that the most
+/// negative values, `-9223372036854775808.0` and `-170141183460469231731687303715884105728`,
+/// can be written). None when `e` is not one; Some(None) when it is out of range.
+pub fn literal(e: &Expr) -> Option<Option<i128>> {
+    let parse = |kind: &ExprKind, negative: bool| -> Option<Option<i128>> {
+        let sign = if negative { "-" } else { "" };
+        match kind {
+            ExprKind::Int(text) => {
+                let clean = text.replace('_', "");
+                Some(match clean.strip_prefix("0x") {
+                    Some(_) if negative => return None,
+                    Some(hex) => u128::from_str_radix(hex, 16).ok().map(|v| v as i128),
+                    None => format!("{sign}{clean}").parse::<i128>().ok(),
+                })
+            }
+            ExprKind::Fx(text) => Some(
+                format!("{sign}{}", text.replace('_', ""))
+                    .parse::<Fx>()
+                    .ok()
+                    .map(Fx::to_bits),
+            ),
+            ExprKind::Bool(b) if !negative => Some(Some(*b as i128)),
+            _ => None,
+        }
+    };
+    match &e.kind {
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            expr,
+        } => parse(&expr.kind, true),
+        kind => parse(kind, false),
+    }
+}
+
+/// Every builtin function's name.
+const BUILTINS: &[&str] = &[
+    "exp",
+    "ln",
+    "sqrt",
+    "pow",
+    "ncdf",
+    "npdf",
+    "inv_ncdf",
+    "mul_div",
+    "mul_div_down",
+    "mul_div_up",
+    "mul_down",
+    "mul_up",
+    "div_down",
+    "div_up",
+    "abs",
+    "min",
+    "max",
+    "to_fx",
+    "to_int",
+    "caller",
+    "now",
+    "block",
+];
+
+/// Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short names.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The candidate nearest to `name`, if one is close enough to be a likely typo (at most one
+/// edit per three characters, and at least one). Ties go to the first in sorted order.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    if name.len() > 64 {
+        return None;
+    }
+    let limit = (name.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        if c == name || c.len() > 64 {
+            continue;
+        }
+        let d = distance(name, c);
+        if d <= limit && best.is_none_or(|(bd, bn)| (d, c) < (bd, bn)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
 /// `abs`, `min`, `max`: int or fx, all arguments the same type.
 fn generic_builtin(name: &str) -> Option<usize> {
     match name {
@@ -158,7 +263,8 @@ fn resolve_value_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Type>
 }
 
 struct Local {
-    ty: Type,
+    /// None after an error in its initialiser (already reported): uses stay silent.
+    ty: Option<Type>,
     mutable: bool,
 }
 
@@ -192,7 +298,7 @@ impl FnChecker<'_> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
     }
 
-    fn declare(&mut self, id: &Ident, ty: Type, mutable: bool) {
+    fn declare(&mut self, id: &Ident, ty: Option<Type>, mutable: bool) {
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(id.name.clone(), Local { ty, mutable });
         }
@@ -250,9 +356,22 @@ impl FnChecker<'_> {
         } else if let Some(sig) = self.program.functions.get(&func.name) {
             (sig.params.clone(), sig.returns.clone())
         } else {
+            let names = BUILTINS
+                .iter()
+                .copied()
+                .chain(self.program.functions.keys().map(String::as_str));
+            let help = match closest(&func.name, names) {
+                Some(near) => format!("a function with a similar name exists: `{near}`"),
+                None => format!("the builtins are: {}", BUILTINS.join(" ")),
+            };
             self.diags.push(
-                Diagnostic::new(codes::UNKNOWN_NAME, format!("no function named `{}`", func.name), func.span, "not defined")
-                    .help("builtins: exp ln sqrt pow ncdf npdf inv_ncdf mul_div mul_down mul_up div_down div_up abs min max to_fx to_int caller now block"),
+                Diagnostic::new(
+                    codes::UNKNOWN_NAME,
+                    format!("no function named `{}`", func.name),
+                    func.span,
+                    "not defined",
+                )
+                .help(help),
             );
             for a in args {
                 self.expr(a);
@@ -304,7 +423,7 @@ impl FnChecker<'_> {
             ExprKind::Bool(_) => Some(Type::Bool),
             ExprKind::Var(id) => {
                 if let Some(l) = self.lookup(&id.name) {
-                    return Some(l.ty);
+                    return l.ty;
                 }
                 match self.program.storage.iter().find(|(n, _)| *n == id.name) {
                     Some((_, SlotType::Value(t))) => Some(*t),
@@ -321,12 +440,22 @@ impl FnChecker<'_> {
                         None
                     }
                     None => {
-                        self.diags.push(Diagnostic::new(
+                        let locals: Vec<&str> = self
+                            .scopes
+                            .iter()
+                            .flat_map(|s| s.keys().map(String::as_str))
+                            .collect();
+                        let storage = self.program.storage.iter().map(|(n, _)| n.as_str());
+                        let mut d = Diagnostic::new(
                             codes::UNKNOWN_NAME,
                             format!("no variable named `{}`", id.name),
                             id.span,
                             "not defined",
-                        ));
+                        );
+                        if let Some(near) = closest(&id.name, locals.into_iter().chain(storage)) {
+                            d = d.help(format!("a variable with a similar name exists: `{near}`"));
+                        }
+                        self.diags.push(d);
                         None
                     }
                 }
@@ -390,6 +519,17 @@ impl FnChecker<'_> {
                     }
                 }
             }
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                expr,
+            } if matches!(literal(e), Some(Some(_))) => {
+                // A negative literal, in range even where its magnitude alone is not.
+                Some(if matches!(expr.kind, ExprKind::Fx(_)) {
+                    Type::Fx
+                } else {
+                    Type::Int
+                })
+            }
             ExprKind::Unary { op, expr } => {
                 let t = self.expr(expr)?;
                 match (op, t) {
@@ -439,21 +579,37 @@ impl FnChecker<'_> {
                         Some(Type::Bool)
                     }
                     Add | Sub | Mul | Div | Rem => {
+                        let symbol = match op {
+                            Add => "+",
+                            Sub => "-",
+                            Mul => "*",
+                            Div => "/",
+                            _ => "%",
+                        };
+                        if *op == Rem && a != Type::Int {
+                            self.diags.push(Diagnostic::new(
+                                codes::TYPE_MISMATCH,
+                                format!("`%` needs int operands, found {}", a.name()),
+                                lhs.span,
+                                format!("this is {}", a.name()),
+                            ));
+                            return None;
+                        }
+                        if !matches!(a, Type::Int | Type::Fx) {
+                            self.diags.push(Diagnostic::new(
+                                codes::TYPE_MISMATCH,
+                                format!("`{symbol}` needs int or fx operands, found {}", a.name()),
+                                lhs.span,
+                                format!("this is {}", a.name()),
+                            ));
+                            return None;
+                        }
                         if a != b {
                             self.diags.push(
                                 mismatch(a, b, rhs.span).note(
                                     "arithmetic does not mix types: int with int, fx with fx",
                                 ),
                             );
-                            return None;
-                        }
-                        if !matches!(a, Type::Int | Type::Fx) || (*op == Rem && a != Type::Int) {
-                            self.diags.push(Diagnostic::new(
-                                codes::TYPE_MISMATCH,
-                                format!("this operator does not apply to {}", a.name()),
-                                e.span,
-                                "unsupported operands",
-                            ));
                             return None;
                         }
                         Some(a)
@@ -492,9 +648,7 @@ impl FnChecker<'_> {
                             self.diags.push(mismatch(d, g, value.span));
                         }
                     }
-                    if let Some(t) = declared.or(got) {
-                        self.declare(&names[0], t, *mutable);
-                    }
+                    self.declare(&names[0], declared.or(got), *mutable);
                 } else {
                     let types = match &value.kind {
                         ExprKind::Call { func, args } => self.call(func, args, value.span),
@@ -508,17 +662,27 @@ impl FnChecker<'_> {
                             None
                         }
                     };
-                    if let Some(types) = types {
-                        if types.len() != names.len() {
-                            self.diags.push(Diagnostic::new(
-                                codes::RETURN_COUNT,
-                                format!("{} names bound to {} values", names.len(), types.len()),
-                                *span,
-                                "counts differ",
-                            ));
-                        } else {
+                    match types {
+                        Some(types) if types.len() == names.len() => {
                             for (n, t) in names.iter().zip(types) {
-                                self.declare(n, t, *mutable);
+                                self.declare(n, Some(t), *mutable);
+                            }
+                        }
+                        other => {
+                            if let Some(types) = other {
+                                self.diags.push(Diagnostic::new(
+                                    codes::RETURN_COUNT,
+                                    format!(
+                                        "{} names bound to {} values",
+                                        names.len(),
+                                        types.len()
+                                    ),
+                                    *span,
+                                    "counts differ",
+                                ));
+                            }
+                            for n in names {
+                                self.declare(n, None, *mutable);
                             }
                         }
                     }
@@ -541,9 +705,9 @@ impl FnChecker<'_> {
                                 )
                                 .help(format!("declare it with `let mut {name}`")),
                             );
-                            Some(ty)
+                            ty
                         }
-                        Some(l) => Some(l.ty),
+                        Some(l) => l.ty,
                         None => self.expr(target),
                     },
                     ExprKind::Index { .. } => self.expr(target),
@@ -601,7 +765,7 @@ impl FnChecker<'_> {
                 self.expect(start, Type::Int);
                 self.expect(end, Type::Int);
                 self.scopes.push(HashMap::new());
-                self.declare(var, Type::Int, false);
+                self.declare(var, Some(Type::Int), false);
                 self.block(body);
                 self.scopes.pop();
                 false
@@ -703,7 +867,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     let mut unique = |id: &Ident, diags: &mut Vec<Diagnostic>| match seen.get(&id.name) {
         Some(first) => {
-            let line = *first;
+            let first = *first;
             diags.push(
                 Diagnostic::new(
                     codes::DUPLICATE,
@@ -711,7 +875,8 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
                     id.span,
                     "second definition",
                 )
-                .note(format!("first defined at byte {}", line.start)),
+                .related(first, "first defined here")
+                .help("rename one of them"),
             );
             false
         }
@@ -795,7 +960,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
                     "second declaration",
                 ));
             }
-            checker.declare(&p.name, *t, false);
+            checker.declare(&p.name, Some(*t), false);
         }
         let returns_always = checker.block(&f.body);
         if !returns.is_empty() && !returns_always {

@@ -23,6 +23,8 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// How to fix it, when we can tell.
     pub help: Option<String>,
+    /// Other places that explain it (e.g. a first definition), with their labels.
+    pub related: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -40,12 +42,19 @@ impl Diagnostic {
             label: label.into(),
             notes: Vec::new(),
             help: None,
+            related: Vec::new(),
         }
     }
 
     /// Adds a note.
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Adds a related place with its label.
+    pub fn related(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
         self
     }
 
@@ -101,10 +110,16 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> Stri
         if let Some(h) = &d.help {
             notes.push(format!("help: {h}"));
         }
+        let mut labels = vec![Label::primary((), start..end).with_message(&d.label)];
+        for (span, label) in &d.related {
+            let s = span.start.min(source.len());
+            labels
+                .push(Label::secondary((), s..span.end.clamp(s, source.len())).with_message(label));
+        }
         let report = Report::error()
             .with_code(d.code)
             .with_message(&d.message)
-            .with_labels(vec![Label::primary((), start..end).with_message(&d.label)])
+            .with_labels(labels)
             .with_notes(notes);
         let _ = term::emit(&mut out, &config, &file, &report);
     }
@@ -114,7 +129,11 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> Stri
 /// One JSON object per diagnostic, one per line, with 1-based line and column.
 pub fn render_json(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
     let position = |offset: usize| {
-        let before = &source[..offset.min(source.len())];
+        let mut end = offset.min(source.len());
+        while !source.is_char_boundary(end) {
+            end -= 1;
+        }
+        let before = &source[..end];
         let line = before.matches('\n').count() + 1;
         let col = before
             .rfind('\n')
@@ -126,8 +145,21 @@ pub fn render_json(file_name: &str, source: &str, diagnostics: &[Diagnostic]) ->
     for d in diagnostics {
         let (line, col) = position(d.span.start);
         let notes: Vec<String> = d.notes.iter().map(|n| json::string(n)).collect();
+        let related: Vec<String> = d
+            .related
+            .iter()
+            .map(|(span, label)| {
+                let (line, col) = position(span.start);
+                format!(
+                    "{{\"line\":{line},\"column\":{col},\"start\":{},\"end\":{},\"label\":{}}}",
+                    span.start,
+                    span.end,
+                    json::string(label)
+                )
+            })
+            .collect();
         out.push_str(&format!(
-            "{{\"code\":{},\"message\":{},\"file\":{},\"line\":{line},\"column\":{col},\"start\":{},\"end\":{},\"label\":{},\"notes\":[{}],\"help\":{}}}\n",
+            "{{\"code\":{},\"message\":{},\"file\":{},\"line\":{line},\"column\":{col},\"start\":{},\"end\":{},\"label\":{},\"notes\":[{}],\"help\":{},\"related\":[{}]}}\n",
             json::string(d.code),
             json::string(&d.message),
             json::string(file_name),
@@ -136,6 +168,7 @@ pub fn render_json(file_name: &str, source: &str, diagnostics: &[Diagnostic]) ->
             json::string(&d.label),
             notes.join(","),
             d.help.as_deref().map_or("null".to_string(), json::string),
+            related.join(","),
         ));
     }
     out

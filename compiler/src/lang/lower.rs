@@ -29,7 +29,7 @@
 //! entry with the line and column of the expression or statement that produced it.
 
 use super::ast::*;
-use super::check::{Program, SlotType, Type};
+use super::check::{literal, Program, SlotType, Type};
 use super::diag::{codes, Diagnostic};
 use std::collections::{HashMap, HashSet};
 use strike_vm::isa::{DebugEntry, Export, Function, Instr, Limits, Module, Opcode, ValueType};
@@ -459,16 +459,10 @@ impl FnGen<'_, '_> {
     /// The value of `e` if it is a literal or, when `fold`, computable from literals.
     fn const_value(&self, e: &Expr, fold_ops: bool) -> Option<i128> {
         let constant = |x: &Expr| self.const_value(x, fold_ops);
+        if let Some(v) = literal(e) {
+            return v;
+        }
         match &e.kind {
-            ExprKind::Int(text) => {
-                let clean = text.replace('_', "");
-                match clean.strip_prefix("0x") {
-                    Some(hex) => u128::from_str_radix(hex, 16).ok().map(|v| v as i128),
-                    None => clean.parse::<i128>().ok(),
-                }
-            }
-            ExprKind::Fx(text) => text.replace('_', "").parse::<Fx>().ok().map(Fx::to_bits),
-            ExprKind::Bool(b) => Some(*b as i128),
             _ if !fold_ops => None,
             ExprKind::Unary { op, expr } => {
                 let v = constant(expr)?;

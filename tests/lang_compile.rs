@@ -1,0 +1,229 @@
+//! The compiler against itself and the VM:
+//!
+//! - **Differential**: random well-typed contracts compiled with and without folding and
+//!   fusion give the same status, error code, results, events and storage on the same calls
+//!   (gas differs by design: that is what fusion saves). Out-of-gas runs are not compared.
+//! - **Deterministic**: compiling twice gives the same bytes.
+//! - **Never panics**: random and mutated sources through the whole pipeline (parse, check,
+//!   lower, verify) give a module or diagnostics, never a panic and never an internal error.
+
+use proptest::prelude::*;
+use strike::lang::{compile, diag::codes, Options};
+use strike_tests::stkgen::Gen;
+use strike_vm::exec::{Engine, Receipt, Transaction};
+use strike_vm::interp::BlockEnv;
+use strike_vm::isa::VerifiedModule;
+use strike_vm::state::{MemoryStorage, StateCache};
+
+const CONTRACT: u128 = 0x100;
+const OUT_OF_GAS: u32 = 10;
+
+fn build(source: &str, optimize: bool) -> VerifiedModule {
+    match compile(source, Options { optimize }) {
+        Ok(m) => m,
+        Err(d) => {
+            panic!("generated contract does not compile (optimize {optimize}): {d:#?}\n{source}")
+        }
+    }
+}
+
+/// Runs `main` with each argument list in turn on one state; the receipts and final storage.
+fn run(module: VerifiedModule, calls: &[Vec<i128>]) -> (Vec<Receipt>, Vec<(u32, u128, i128)>) {
+    let mut engine = Engine::new();
+    engine.deploy(CONTRACT, module);
+    let mut state = StateCache::new(MemoryStorage::new());
+    let block = BlockEnv {
+        number: 7,
+        timestamp: 1_700_000_000,
+    };
+    let receipts = calls
+        .iter()
+        .map(|args| {
+            let tx = Transaction {
+                caller: 0xca11,
+                contract: CONTRACT,
+                function: "main".into(),
+                args: args.clone(),
+                gas_limit: 200_000,
+            };
+            engine.execute(&tx, &block, &mut state)
+        })
+        .collect();
+    state.commit_block().expect("commit");
+    let storage = state
+        .storage()
+        .entries()
+        .into_iter()
+        .map(|(s, v)| (s.space, s.key, v))
+        .collect();
+    (receipts, storage)
+}
+
+fn fx(whole: i64, frac: u64) -> i128 {
+    ((whole as i128) << 64) | frac as i128
+}
+
+fn arg_lists() -> impl Strategy<Value = Vec<Vec<i128>>> {
+    let fx_arg = prop_oneof![
+        (-50i64..50, any::<u64>()).prop_map(|(w, f)| fx(w, f)),
+        Just(0i128),
+        Just(fx(1, 0)),
+        any::<i128>(),
+    ];
+    let int_arg = prop_oneof![-5i128..8, any::<i128>()];
+    prop::collection::vec(
+        (fx_arg.clone(), fx_arg, int_arg, any::<bool>())
+            .prop_map(|(a, b, n, flag)| vec![a, b, n, flag as i128]),
+        1..4,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 4000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn fused_and_unfused_code_agree(seed in any::<u64>(), calls in arg_lists()) {
+        let source = Gen::new(seed).contract();
+        let fused = build(&source, true);
+        let plain = build(&source, false);
+        prop_assert_eq!(
+            build(&source, true).module().encode(),
+            fused.module().encode(),
+            "compiling twice gave different bytes"
+        );
+        let (a, sa) = run(fused, &calls);
+        let (b, sb) = run(plain, &calls);
+        let gas_ran_out = |rs: &[Receipt]| {
+            rs.iter().any(|r| r.error.as_ref().is_some_and(|e| e.code == OUT_OF_GAS))
+        };
+        if gas_ran_out(&a) || gas_ran_out(&b) {
+            return Ok(());
+        }
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            prop_assert_eq!(x.status, y.status, "call {}: status\n{}", i, source);
+            prop_assert_eq!(
+                x.error.as_ref().map(|e| e.code),
+                y.error.as_ref().map(|e| e.code),
+                "call {}: error code\n{}", i, source
+            );
+            prop_assert_eq!(&x.returns, &y.returns, "call {}: results\n{}", i, source);
+            prop_assert_eq!(&x.events, &y.events, "call {}: events\n{}", i, source);
+        }
+        prop_assert_eq!(sa, sb, "final storage\n{}", source);
+    }
+}
+
+/// A corpus of valid sources to mutate: generated contracts and the examples.
+fn seeds() -> Vec<String> {
+    let mut v: Vec<String> = (0..16).map(|s| Gen::new(s).contract()).collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for dir in ["stdlib", "spec/examples", "tests/lang"] {
+        if let Ok(entries) = std::fs::read_dir(root.join(dir)) {
+            let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+            paths.sort();
+            for p in paths {
+                if p.extension().is_some_and(|e| e == "stk") {
+                    v.push(std::fs::read_to_string(&p).expect("read source"));
+                }
+            }
+        }
+    }
+    v
+}
+
+fn compiles_or_diagnoses(source: &str) -> Result<(), TestCaseError> {
+    for optimize in [true, false] {
+        if let Err(diags) = compile(source, Options { optimize }) {
+            prop_assert!(!diags.is_empty());
+            prop_assert!(
+                diags.iter().all(|d| d.code != codes::INTERNAL),
+                "internal error on:\n{}\n{:#?}",
+                source,
+                diags
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 25_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn compiler_never_panics_on_mutated_source(
+        pick in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, any::<prop::sample::Index>()), 1..6),
+    ) {
+        let corpus = seeds();
+        let mut s: Vec<char> = pick.get(&corpus).chars().collect();
+        const PIECES: &[&str] = &[
+            "(", ")", "{", "}", ";", ",", "-", "!", "0", "1.5", "x", "fn ", "let ", "return ",
+            "+=", "[", "]", "==", "&&", "map<int, fx>", "1e99", "0x", "\"", "/*", "emit ", "if ",
+        ];
+        for (at, kind, what) in edits {
+            if s.is_empty() { break; }
+            let i = at.index(s.len());
+            match kind {
+                0 => { s.remove(i); }
+                1 => { let p = what.get(PIECES); for (k, c) in p.chars().enumerate() { s.insert(i + k, c); } }
+                2 => { let j = what.index(s.len()); s.swap(i, j); }
+                _ => { let j = (i + 1 + what.index(40)).min(s.len()); s.drain(i..j); }
+            }
+        }
+        let source: String = s.into_iter().collect();
+        compiles_or_diagnoses(&source)?;
+    }
+
+    #[test]
+    fn compiler_never_panics_on_random_source(
+        tokens in prop::collection::vec(prop::sample::select(vec![
+            "fn", "pub", "let", "mut", "if", "else", "while", "for", "in", "..", "return",
+            "require", "revert", "emit", "storage", "event", "map", "<", ">", "(", ")", "{",
+            "}", "[", "]", ",", ";", ":", "->", "=", "+=", "-=", "+", "-", "*", "/", "%", "==",
+            "!=", "<=", ">=", "&&", "||", "!", "x", "y", "f", "int", "fx", "bool", "address",
+            "0", "1", "2.5", "1e-4", "true", "false", "exp", "mul_div", "\"m\"", "caller",
+        ]), 0..80),
+    ) {
+        let source = tokens.join(" ");
+        compiles_or_diagnoses(&source)?;
+    }
+}
+
+#[test]
+fn hostile_nesting_is_an_error_not_a_crash() {
+    let deep = format!(
+        "fn f() -> int {{ return {}1{}; }}",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let chain = format!("fn f() -> int {{ return 1{}; }}", " + 1".repeat(200_000));
+    let unary = format!("fn f() -> int {{ return {}1; }}", "-".repeat(300_000));
+    let blocks = format!(
+        "fn f() {{ {}{} }}",
+        "if true { ".repeat(50_000),
+        "}".repeat(50_000)
+    );
+    for src in [deep, chain, unary, blocks] {
+        let Err(diags) = compile(&src, Options::default()) else {
+            panic!("accepted a source beyond the limits");
+        };
+        assert_eq!(diags[0].code, codes::SYNTAX, "{:?}", diags[0]);
+    }
+    // Within the limits, deep code compiles.
+    let ok = format!(
+        "fn f() -> int {{ return {}1{}; }}",
+        "(".repeat(60),
+        ")".repeat(60)
+    );
+    assert!(compile(&ok, Options::default()).is_ok());
+    let long = format!("fn f() -> int {{ return 1{}; }}", " + 1".repeat(500));
+    assert!(compile(&long, Options::default()).is_ok());
+}
