@@ -165,3 +165,141 @@ fn spec_prints_the_committed_opcodes_md() {
             .expect("read");
     assert_eq!(stdout(&o).trim_end(), committed.trim_end());
 }
+
+const BS_STK: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../spec/examples/black_scholes.stk"
+);
+
+#[test]
+fn run_compiles_stk_in_memory_and_prices_exactly() {
+    let o = strike(
+        &[
+            "run", BS_STK, "call", "100", "105", "0.2", "0.05", "0.5", "--json",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // The same bits as the hand-written assembly (mpmath: 4.58168016754000165378...).
+    assert!(
+        stdout(&o).starts_with(r#"{"status":"ok","returns":["4.5816801675400016459"]"#),
+        "{}",
+        stdout(&o)
+    );
+    let revert = strike(
+        &["run", BS_STK, "call", "100", "105", "0", "0.05", "0.5"],
+        None,
+    );
+    assert_eq!(revert.status.code(), Some(1));
+    assert!(
+        stdout(&revert).starts_with("revert: [1]"),
+        "{}",
+        stdout(&revert)
+    );
+}
+
+#[test]
+fn build_writes_a_module_that_runs_and_disassembles_with_source() {
+    let dir = std::env::temp_dir().join(format!("strike-build-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = dir.join("bs.sbc");
+    let out_str = out.to_str().expect("utf-8 path");
+    let o = strike(&["build", BS_STK, "-o", out_str], None);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let first = std::fs::read(&out).expect("module written");
+    // Deterministic: building again gives the same bytes.
+    assert_eq!(
+        strike(&["build", BS_STK, "-o", out_str], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(std::fs::read(&out).expect("module"), first);
+    let run = strike(
+        &["run", out_str, "call", "100", "105", "0.2", "0.05", "0.5"],
+        None,
+    );
+    assert!(
+        stdout(&run).starts_with("ok: 4.5816801675400016459"),
+        "{}",
+        stdout(&run)
+    );
+    // The .sbc next to no source: plain disassembly; with --source: lines interleaved.
+    let plain = strike(&["disasm", out_str], None);
+    assert!(!stdout(&plain).contains(" | "), "{}", stdout(&plain));
+    let annotated = strike(&["disasm", out_str, "--source", BS_STK], None);
+    assert!(
+        stdout(&annotated).contains("|     let d2 = d1 - vol_sqrt_t;")
+            || stdout(&annotated).contains("| let d2 = d1 - vol_sqrt_t;"),
+        "{}",
+        stdout(&annotated)
+    );
+    let from_source = strike(&["disasm", BS_STK], None);
+    assert_eq!(stdout(&from_source), stdout(&annotated));
+    // Unfused code is longer but gives the same price.
+    let plain_out = dir.join("plain.sbc");
+    let plain_str = plain_out.to_str().expect("utf-8 path");
+    assert_eq!(
+        strike(&["build", BS_STK, "--no-opt", "-o", plain_str], None)
+            .status
+            .code(),
+        Some(0)
+    );
+    assert!(std::fs::read(&plain_out).expect("module").len() > first.len());
+    let run = strike(
+        &["run", plain_str, "call", "100", "105", "0.2", "0.05", "0.5"],
+        None,
+    );
+    assert!(
+        stdout(&run).starts_with("ok: 4.5816801675400016459"),
+        "{}",
+        stdout(&run)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compile_errors_are_pointed_coded_and_exit_1() {
+    let dir = std::env::temp_dir().join(format!("strike-err-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let src = dir.join("typo.stk");
+    std::fs::write(
+        &src,
+        "pub fn f(strike: fx) -> fx {\n    return ln(strke);\n}\n",
+    )
+    .expect("write");
+    let path = src.to_str().expect("utf-8 path");
+    for args in [
+        vec!["check", path],
+        vec!["build", path],
+        vec!["run", path, "f", "1"],
+        vec!["disasm", path],
+    ] {
+        let o = strike(&args, None);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("error[E0002]: no variable named `strke`"),
+            "{err}"
+        );
+        assert!(err.contains(":2:15"), "{err}");
+        assert!(
+            err.contains("help: a variable with a similar name exists: `strike`"),
+            "{err}"
+        );
+        assert!(err.contains("could not compile"), "{err}");
+    }
+    assert!(!dir.join("typo.sbc").exists(), "nothing written on error");
+    let json = strike(&["check", path, "--json"], None);
+    assert_eq!(json.status.code(), Some(1));
+    assert!(stdout(&json)
+        .starts_with(r#"{"code":"E0002","message":"no variable named `strke`","file":"#));
+    let ok = strike(&["check", BS_STK], None);
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(ok.stderr.is_empty());
+    let missing = strike(&["build", "/nonexistent/x.stk"], None);
+    assert_eq!(missing.status.code(), Some(1));
+    let usage = strike(&["build"], None);
+    assert_eq!(usage.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
