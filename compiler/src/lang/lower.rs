@@ -207,6 +207,8 @@ struct FnGen<'m, 'a> {
     read_storage: HashSet<String>,
     /// The first span where a limit was exceeded.
     overflow: Option<(Span, String)>,
+    /// Registers holding a known constant since the start of the current basic block.
+    known: HashMap<u16, i128>,
 }
 
 impl<'a> ModuleGen<'a> {
@@ -325,6 +327,19 @@ impl FnGen<'_, '_> {
             self.code.push(i);
             self.positions.push(self.pos);
         }
+        // Forget what this instruction overwrites.
+        use strike_vm::isa::Format;
+        match (i.op, i.op.info().format) {
+            (Opcode::Call, _) => self.known.clear(),
+            (Opcode::StorageStore | Opcode::StorageAdd, _) => {}
+            (
+                _,
+                Format::J | Format::RJ | Format::RRJ | Format::Ret | Format::Emit | Format::Code,
+            ) => {}
+            _ => {
+                self.known.remove(&(i.a as u16));
+            }
+        }
         if matches!(i.op, Opcode::Return | Opcode::Revert | Opcode::Jump) {
             self.reachable = false;
         }
@@ -353,12 +368,32 @@ impl FnGen<'_, '_> {
         d + 1 == self.top && !self.scopes.iter().flatten().any(|l| l.reg == d)
     }
 
+    /// When optimizing and every value is a local, in consecutive registers: the first.
+    fn consecutive_locals(&self, values: &[Expr]) -> Option<u16> {
+        if !self.opt() {
+            return None;
+        }
+        let mut regs = values.iter().map(|v| match &v.kind {
+            ExprKind::Var(id) => self.lookup(&id.name).map(|(r, _)| r),
+            _ => None,
+        });
+        let first = regs.next()??;
+        for (i, r) in regs.enumerate() {
+            if r? != first + 1 + i as u16 {
+                return None;
+            }
+        }
+        Some(first)
+    }
+
     fn new_label(&mut self) -> usize {
         self.labels.push(None);
         self.labels.len() - 1
     }
 
     fn bind(&mut self, label: usize) {
+        // A label starts a basic block: nothing is known about registers here.
+        self.known.clear();
         let here = self.code.len();
         self.labels[label] = Some(here);
         if self.fixups.iter().any(|f| f.label == label) {
@@ -505,6 +540,17 @@ impl FnGen<'_, '_> {
 
     /// Loads a known value into register `d`, in the cheapest form.
     fn load_const(&mut self, d: u16, v: i128, ty: Type) {
+        if self.opt() && self.known.get(&d) == Some(&v) {
+            // Already there, loaded earlier in this basic block.
+            return;
+        }
+        self.load_const_fresh(d, v, ty);
+        if self.opt() {
+            self.known.insert(d, v);
+        }
+    }
+
+    fn load_const_fresh(&mut self, d: u16, v: i128, ty: Type) {
         let dr = self.reg(d);
         if ty != Type::Fx {
             if let Ok(imm) = i32::try_from(v) {
@@ -1018,6 +1064,11 @@ impl FnGen<'_, '_> {
                     self.at(*span);
                     let rr = self.reg(r);
                     self.emit(Instr::new(Opcode::Return, rr, 1, 0, 0));
+                } else if let Some(first) = self.consecutive_locals(values) {
+                    // Already side by side in registers: return them where they are.
+                    self.at(*span);
+                    let fr = self.reg(first);
+                    self.emit(Instr::new(Opcode::Return, fr, values.len() as u8, 0, 0));
                 } else {
                     let base = self.top;
                     for v in values {
@@ -1064,14 +1115,21 @@ impl FnGen<'_, '_> {
                         "too many values",
                     ));
                 }
-                let base = self.top;
-                for a in args {
-                    let r = self.alloc(a.span);
-                    self.eval_into(a, r);
-                }
-                if self.top == base {
-                    self.alloc(*span);
-                }
+                let base = match self.consecutive_locals(args) {
+                    // EMIT only reads its window: values already side by side stay put.
+                    Some(first) => first,
+                    None => {
+                        let base = self.top;
+                        for a in args {
+                            let r = self.alloc(a.span);
+                            self.eval_into(a, r);
+                        }
+                        if self.top == base {
+                            self.alloc(*span);
+                        }
+                        base
+                    }
+                };
                 self.at(*span);
                 let br = self.reg(base);
                 self.emit(Instr::new(
@@ -1287,6 +1345,7 @@ pub fn lower(
             returns: returns.clone(),
             read_storage,
             overflow: None,
+            known: HashMap::new(),
         };
         for (p, &t) in f.params.iter().zip(&params) {
             let r = g.alloc(p.name.span);
