@@ -171,6 +171,7 @@ struct Local {
     name: String,
     reg: u16,
     ty: Type,
+    mutable: bool,
 }
 
 /// A jump waiting for its label.
@@ -422,14 +423,30 @@ impl FnGen<'_, '_> {
             .map(|l| (l.reg, l.ty))
     }
 
-    fn declare(&mut self, name: &str, reg: u16, ty: Type) {
+    fn declare(&mut self, name: &str, reg: u16, ty: Type, mutable: bool) {
         if let Some(s) = self.scopes.last_mut() {
             s.push(Local {
                 name: name.to_string(),
                 reg,
                 ty,
+                mutable,
             });
         }
+    }
+
+    /// The register of `e` if it is a local that can never change (a parameter, a plain
+    /// `let`, a loop variable outside its own loop's step).
+    fn immutable_local(&self, e: &Expr) -> Option<u16> {
+        let ExprKind::Var(id) = &e.kind else {
+            return None;
+        };
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|l| l.name == id.name)
+            .filter(|l| !l.mutable)
+            .map(|l| l.reg)
     }
 
     fn storage(&self, name: &str) -> Option<(u32, SlotType)> {
@@ -947,14 +964,18 @@ impl FnGen<'_, '_> {
         let saved = self.top;
         match s {
             Stmt::Let {
-                names, value, span, ..
+                names,
+                value,
+                span,
+                mutable,
+                ..
             } => {
                 if names.len() == 1 {
                     let ty = self.type_of(value);
                     let d = self.alloc(*span);
                     self.eval_into(value, d);
                     self.top = d + 1;
-                    self.declare(&names[0].name, d, ty);
+                    self.declare(&names[0].name, d, ty, *mutable);
                     return;
                 }
                 if let ExprKind::Call { func, args } = &value.kind {
@@ -968,7 +989,7 @@ impl FnGen<'_, '_> {
                         .unwrap_or_default();
                     self.top = base + n as u16;
                     for (i, (name, ty)) in names.iter().zip(types).enumerate() {
-                        self.declare(&name.name, base + i as u16, ty);
+                        self.declare(&name.name, base + i as u16, ty, *mutable);
                     }
                 }
                 return;
@@ -1021,16 +1042,22 @@ impl FnGen<'_, '_> {
             } => {
                 let i = self.alloc(*span);
                 self.eval_into(start, i);
-                let n = self.alloc(*span);
-                self.eval_into(end, n);
-                self.top = n + 1;
+                // The end is evaluated once; a local that cannot change is used in place.
+                let n = match self.immutable_local(end).filter(|_| self.opt()) {
+                    Some(r) => r,
+                    None => {
+                        let n = self.alloc(*span);
+                        self.eval_into(end, n);
+                        n
+                    }
+                };
                 let (top_label, test) = (self.new_label(), self.new_label());
                 self.at(*span);
                 self.jump_instr(Opcode::Jump, 0, 0, test);
                 self.bind(top_label);
                 self.reachable = true;
                 self.scopes.push(Vec::new());
-                self.declare(&var.name, i, Type::Int);
+                self.declare(&var.name, i, Type::Int, false);
                 self.block(body);
                 self.scopes.pop();
                 self.at(var.span);
@@ -1349,7 +1376,7 @@ pub fn lower(
         };
         for (p, &t) in f.params.iter().zip(&params) {
             let r = g.alloc(p.name.span);
-            g.declare(&p.name.name, r, t);
+            g.declare(&p.name.name, r, t, false);
         }
         g.block(&f.body);
         if g.reachable {

@@ -1,0 +1,161 @@
+//! `cargo bench --bench compile`: compiler speed, and compiled code against hand-written.
+//!
+//! 1. Prints, for each function in `benches/compare/` and the Black-Scholes library, the
+//!    instructions the compiler emits and the gas of one call, next to a hand-written
+//!    `.sasm` of the same function.
+//! 2. `compile/fused` and `compile/unfused`: source lines per second through the whole
+//!    pipeline (lex, parse, check, lower, verify) over every `.stk` in the repository
+//!    (stdlib, examples, tests, comparisons). Criterion reports lines/s as elements/s.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use strike::lang::{compile, Options};
+use strike::values;
+use strike_vm::exec::{Engine, Transaction};
+use strike_vm::interp::BlockEnv;
+use strike_vm::isa::{assemble, Module};
+use strike_vm::state::{MemoryStorage, StateCache};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn sources() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for dir in ["stdlib", "spec/examples", "tests/lang", "benches/compare"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        paths.sort();
+        for p in paths {
+            if p.extension().is_some_and(|e| e == "stk") {
+                let text = std::fs::read_to_string(&p).expect("read source");
+                out.push((p, text));
+            }
+        }
+    }
+    out
+}
+
+/// Gas of one call of `function` with `args` on a fresh state.
+fn gas(module: &Module, function: &str, args: &[&str]) -> u64 {
+    let mut engine = Engine::new();
+    let verified = engine.verify(module.clone()).expect("verifies");
+    let export = verified
+        .module()
+        .exports
+        .iter()
+        .find(|e| e.name == function)
+        .expect("export")
+        .clone();
+    engine.deploy(1, verified);
+    let args = export
+        .params
+        .iter()
+        .zip(args)
+        .map(|(&t, a)| values::parse(t, a).expect("argument"))
+        .collect();
+    let tx = Transaction {
+        caller: 0xca11,
+        contract: 1,
+        function: function.into(),
+        args,
+        gas_limit: 10_000_000,
+    };
+    let mut state = StateCache::new(MemoryStorage::new());
+    let r = engine.execute(&tx, &BlockEnv::default(), &mut state);
+    r.gas_used
+}
+
+fn instructions(module: &Module, function: &str) -> usize {
+    module
+        .exports
+        .iter()
+        .find(|e| e.name == function)
+        .map_or(0, |e| module.functions[e.function as usize].code.len())
+}
+
+/// A source, its hand-written assembly, and calls (function, arguments) to compare.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static [&'static str])],
+);
+
+fn compare() {
+    let cases: &[Case] = &[
+        (
+            "stdlib/black_scholes.stk",
+            "spec/examples/black_scholes.sasm",
+            &[
+                ("call", &["100", "105", "0.2", "0.05", "0.5"]),
+                ("put", &["100", "105", "0.2", "0.05", "0.5"]),
+            ],
+        ),
+        (
+            "benches/compare/vault.stk",
+            "benches/compare/vault.sasm",
+            &[("deposit", &["2.5"]), ("balance", &["0xca11"])],
+        ),
+        (
+            "benches/compare/loops.stk",
+            "benches/compare/loops.sasm",
+            &[("sum_squares", &["100"]), ("straddle", &["90", "100"])],
+        ),
+    ];
+    println!("compiled vs hand-written (static instructions of the function; gas of one call)");
+    println!(
+        "{:<12} {:>10} {:>10} {:>10} {:>10}",
+        "function", "instr stk", "instr sasm", "gas stk", "gas sasm"
+    );
+    for (stk, sasm, calls) in cases {
+        let source = std::fs::read_to_string(root().join(stk)).expect("source");
+        let compiled = compile(&source, Options::default())
+            .expect("compiles")
+            .module()
+            .clone();
+        let text = std::fs::read_to_string(root().join(sasm)).expect("assembly");
+        let hand = assemble(&text).expect("assembles");
+        for (function, args) in *calls {
+            println!(
+                "{:<12} {:>10} {:>10} {:>10} {:>10}",
+                function,
+                instructions(&compiled, function),
+                instructions(&hand, function),
+                gas(&compiled, function, args),
+                gas(&hand, function, args),
+            );
+        }
+        let total = |m: &Module| m.functions.iter().map(|f| f.code.len()).sum::<usize>();
+        println!(
+            "{:<12} {:>10} {:>10}   (whole module: {stk} vs {sasm})",
+            "  all",
+            total(&compiled),
+            total(&hand)
+        );
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    compare();
+    let corpus = sources();
+    let lines: usize = corpus.iter().map(|(_, s)| s.lines().count()).sum();
+    println!("corpus: {} files, {lines} lines", corpus.len());
+    let mut g = c.benchmark_group("compile");
+    g.throughput(Throughput::Elements(lines as u64));
+    for (name, optimize) in [("fused", true), ("unfused", false)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for (_, text) in &corpus {
+                    let m = compile(black_box(text), Options { optimize });
+                    black_box(m.is_ok());
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
