@@ -217,6 +217,16 @@ fn hostile_nesting_is_an_error_not_a_crash() {
         };
         assert_eq!(diags[0].code, codes::SYNTAX, "{:?}", diags[0]);
     }
+    // Module-wide limits are compile errors (E0013), not internal errors.
+    let many_fns: String = (0..4100).map(|i| format!("fn f{i}() {{}}\n")).collect();
+    let many_events: String = (0..4100).map(|i| format!("event E{i}();\n")).collect();
+    let long_name = format!("pub fn {}() {{}}", "a".repeat(300));
+    for src in [many_fns, many_events, long_name] {
+        let Err(diags) = compile(&src, Options::default()) else {
+            panic!("accepted a contract beyond the VM's limits");
+        };
+        assert_eq!(diags[0].code, codes::LIMIT, "{:?}", diags[0]);
+    }
     // Within the limits, deep code compiles.
     let ok = format!(
         "fn f() -> int {{ return {}1{}; }}",

@@ -1298,6 +1298,78 @@ fn binary_opcode(op: BinOp, ty: Type) -> (Opcode, bool) {
     }
 }
 
+/// The module-wide limits the verifier and decoder enforce, as diagnostics at the
+/// declaration that crosses them.
+fn check_module_limits(
+    file: &SourceFile,
+    module: &Module,
+    limits: &Limits,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut limit = |span: Span, message: String| {
+        diags.push(
+            Diagnostic::new(codes::LIMIT, message, span, "beyond the limit")
+                .help("split the contract into several contracts"),
+        );
+    };
+    let (mut functions, mut exports, mut events) = (0u32, 0u32, 0u32);
+    for item in &file.items {
+        let (name, counter, max, what) = match item {
+            Item::Function(f) => {
+                functions += 1;
+                if functions == limits.max_functions + 1 {
+                    limit(
+                        f.name.span,
+                        format!("a contract has at most {} functions", limits.max_functions),
+                    );
+                }
+                if !f.public {
+                    continue;
+                }
+                (
+                    &f.name,
+                    &mut exports,
+                    limits.max_exports,
+                    "public functions",
+                )
+            }
+            Item::Event(e) => (&e.name, &mut events, limits.max_events, "events"),
+            _ => continue,
+        };
+        *counter += 1;
+        if *counter == max + 1 {
+            limit(name.span, format!("a contract has at most {max} {what}"));
+        }
+        if name.name.len() > limits.max_name_len as usize {
+            limit(
+                name.span,
+                format!(
+                    "the name of a public function or event is at most {} bytes, this one {}",
+                    limits.max_name_len,
+                    name.name.len()
+                ),
+            );
+        }
+    }
+    if module.debug.len() > limits.max_debug_entries as usize {
+        limit(
+            Span::default(),
+            format!(
+                "the contract compiles to more than {} instructions",
+                limits.max_debug_entries
+            ),
+        );
+    } else if module.encode().len() > limits.max_module_bytes {
+        limit(
+            Span::default(),
+            format!(
+                "the compiled module is larger than {} bytes",
+                limits.max_module_bytes
+            ),
+        );
+    }
+}
+
 /// Compiles a checked file (one with no diagnostics) to a module. Errors are limits of the
 /// VM the program exceeds, and revert codes that are not constants.
 pub fn lower(
@@ -1438,6 +1510,7 @@ pub fn lower(
         ));
     }
     module.constants = m.constants;
+    check_module_limits(file, &module, &m.limits, &mut m.diags);
     if !m.diags.is_empty() {
         m.diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(m.diags);
