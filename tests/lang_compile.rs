@@ -237,3 +237,46 @@ fn hostile_nesting_is_an_error_not_a_crash() {
     let long = format!("fn f() -> int {{ return 1{}; }}", " + 1".repeat(500));
     assert!(compile(&long, Options::default()).is_ok());
 }
+
+fn ops_of(source: &str, optimize: bool, function: &str) -> Vec<strike_vm::isa::Opcode> {
+    let m = compile(source, Options { optimize }).expect("compiles");
+    let e = m
+        .module()
+        .exports
+        .iter()
+        .find(|e| e.name == function)
+        .expect("export")
+        .function as usize;
+    m.module().functions[e].code.iter().map(|i| i.op).collect()
+}
+
+#[test]
+fn fusion_and_sadd_show_in_the_code() {
+    use strike_vm::isa::Opcode::*;
+    let src = "storage total: fx;\nstorage seen: fx;\n\
+        pub fn add(x: fx) { total += x; seen += x; let s = seen; }\n\
+        pub fn f(n: int, x: fx) -> fx { let mut s = 0.0; for i in 0..n { s = s + x * 0.5 / 4.0; } if s > 1.0 { return s; } return -s; }";
+    let fused = ops_of(src, true, "add");
+    // `total` is never read in `add`: SADD. `seen` is read: load, add, store.
+    assert_eq!(
+        fused.iter().filter(|&&o| o == StorageAdd).count(),
+        1,
+        "{fused:?}"
+    );
+    assert!(
+        fused.contains(&StorageLoad) && fused.contains(&StorageStore),
+        "{fused:?}"
+    );
+    let plain = ops_of(src, false, "add");
+    assert!(!plain.contains(&StorageAdd), "{plain:?}");
+    let fused = ops_of(src, true, "f");
+    for op in [BranchLt, AddImm, MulConst] {
+        assert!(fused.contains(&op), "{op:?} missing from {fused:?}");
+    }
+    assert!(!fused.contains(&Div), "x / 4.0 is MULK by 0.25: {fused:?}");
+    let plain = ops_of(src, false, "f");
+    for op in [BranchLt, BranchLe, AddImm, MulConst] {
+        assert!(!plain.contains(&op), "{op:?} in unfused {plain:?}");
+    }
+    assert!(plain.len() > fused.len());
+}
