@@ -1,0 +1,212 @@
+//! stdlib/options.stk against mpmath (tests/data/options, from
+//! tests/reference/gen_options_vectors.py): prices within 1e-15 × max(s, k), greeks within
+//! 1e-13 × (1 + |greek|), Black-76 within 1e-15 × max(f, k); put-call parity; Hull's
+//! example; bad inputs revert with code 1. Prints the worst error of each function relative
+//! to its bound.
+
+use std::path::PathBuf;
+use strike::lang::{compile, Options};
+use strike_vm::exec::{Engine, Status, Transaction};
+use strike_vm::interp::BlockEnv;
+use strike_vm::math::Fx;
+use strike_vm::state::{MemoryStorage, StateCache};
+
+struct Pricer {
+    engine: Engine,
+    state: StateCache<MemoryStorage>,
+}
+
+impl Pricer {
+    fn new() -> Self {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../stdlib/options.stk");
+        let source = std::fs::read_to_string(path).expect("stdlib/options.stk");
+        let module = compile(&source, Options::default()).expect("options.stk compiles");
+        let mut engine = Engine::new();
+        engine.deploy(1, module);
+        Pricer {
+            engine,
+            state: StateCache::new(MemoryStorage::new()),
+        }
+    }
+
+    fn call(&mut self, function: &str, args: &[Fx]) -> Result<Fx, u32> {
+        let tx = Transaction {
+            caller: 2,
+            contract: 1,
+            function: function.into(),
+            args: args.iter().map(|a| a.to_bits()).collect(),
+            gas_limit: 1_000_000,
+        };
+        let r = self
+            .engine
+            .execute(&tx, &BlockEnv::default(), &mut self.state);
+        match r.status {
+            Status::Ok => Ok(Fx::from_bits(r.returns[0])),
+            _ => Err(r.error.map_or(0, |e| e.code)),
+        }
+    }
+}
+
+fn fx(text: &str) -> Fx {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// |got - want| with `want` given as 40-digit decimal text, as an f64 (for reporting only;
+/// the comparison itself is done on the exact difference below).
+fn error(got: Fx, want: &str) -> f64 {
+    // Parse the reference to the nearest fx: its rounding (2.7e-20) is far below every bound.
+    let w: Fx = want.parse().unwrap_or_else(|_| panic!("{want}"));
+    (got - w).abs().to_num::<f64>()
+}
+
+fn rows(name: &str) -> Vec<Vec<String>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("data/options/{name}.tsv"));
+    std::fs::read_to_string(&path)
+        .expect("vectors")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| l.split('\t').map(str::to_owned).collect())
+        .collect()
+}
+
+const BSM: [&str; 10] = [
+    "bs_call",
+    "bs_put",
+    "bs_delta_call",
+    "bs_delta_put",
+    "bs_gamma",
+    "bs_vega",
+    "bs_theta_call",
+    "bs_theta_put",
+    "bs_rho_call",
+    "bs_rho_put",
+];
+
+#[test]
+fn bsm_prices_and_greeks_are_within_their_bounds() {
+    let mut p = Pricer::new();
+    let data = rows("bsm");
+    assert!(data.len() >= 2000, "{} rows", data.len());
+    let mut worst = vec![(0.0f64, String::new()); BSM.len()];
+    let mut failures = Vec::new();
+    for row in &data {
+        let args: Vec<Fx> = row[..6].iter().map(|t| fx(t)).collect();
+        let scale = args[0].max(args[1]).to_num::<f64>();
+        for (i, name) in BSM.iter().enumerate() {
+            let got = match p.call(name, &args) {
+                Ok(v) => v,
+                Err(code) => {
+                    failures.push(format!("{name}{:?}: error {code}", &row[..6]));
+                    continue;
+                }
+            };
+            let want = &row[6 + i];
+            let bound = if i < 2 {
+                1e-15 * scale
+            } else {
+                let w: f64 = want.parse().expect("reference");
+                1e-13 * (1.0 + w.abs())
+            };
+            let e = error(got, want);
+            let ratio = e / bound;
+            if ratio > worst[i].0 {
+                worst[i] = (ratio, format!("{:?} got {got} want {want}", &row[..6]));
+            }
+            if e > bound {
+                failures.push(format!(
+                    "{name}{:?}: got {got}, want {want}, error {e:e} > bound {bound:e}",
+                    &row[..6]
+                ));
+            }
+        }
+    }
+    println!("worst error / bound over {} rows:", data.len());
+    for (name, (ratio, at)) in BSM.iter().zip(&worst) {
+        println!("  {name:<14} {ratio:.3e}  at {at}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
+
+#[test]
+fn black76_prices_are_within_their_bound() {
+    let mut p = Pricer::new();
+    let mut worst = 0.0f64;
+    for row in rows("black76") {
+        let args: Vec<Fx> = row[..5].iter().map(|t| fx(t)).collect();
+        let scale = args[0].max(args[1]).to_num::<f64>();
+        for (i, name) in ["black76_call", "black76_put"].iter().enumerate() {
+            let got = p
+                .call(name, &args)
+                .unwrap_or_else(|c| panic!("{name}{row:?}: error {c}"));
+            let e = error(got, &row[5 + i]) / (1e-15 * scale);
+            worst = worst.max(e);
+            assert!(
+                e <= 1.0,
+                "{name}{:?}: got {got}, want {}",
+                &row[..5],
+                row[5 + i]
+            );
+        }
+    }
+    println!("black76 worst error / bound: {worst:.3e}");
+}
+
+#[test]
+fn hulls_example_and_put_call_parity() {
+    let mut p = Pricer::new();
+    let args = [fx("42"), fx("40"), fx("0.5"), fx("0.1"), fx("0"), fx("0.2")];
+    let call = p.call("bs_call", &args).expect("call");
+    // Hull, Options, Futures and Other Derivatives, example 15.6: c = 4.76, p = 0.81.
+    assert!(
+        error(call, "4.759422392871533219808360516165333568542") < 1e-17,
+        "{call}"
+    );
+    let put = p.call("bs_put", &args).expect("put");
+    assert!(
+        error(put, "0.8085993729000935830528433039210958958031") < 1e-17,
+        "{put}"
+    );
+    // c - p = s e^(-qt) - k e^(-rt) on every reference row.
+    for row in rows("bsm").iter().step_by(7) {
+        let a: Vec<Fx> = row[..6].iter().map(|t| fx(t)).collect();
+        let c = p.call("bs_call", &a).expect("call");
+        let q = p.call("bs_put", &a).expect("put");
+        let forward = a[0].to_num::<f64>() * (-a[4].to_num::<f64>() * a[2].to_num::<f64>()).exp()
+            - a[1].to_num::<f64>() * (-a[3].to_num::<f64>() * a[2].to_num::<f64>()).exp();
+        let scale = a[0].max(a[1]).to_num::<f64>();
+        assert!(
+            ((c - q).to_num::<f64>() - forward).abs() <= 1e-12 * scale,
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_inputs_revert_with_code_1() {
+    let mut p = Pricer::new();
+    let good = [
+        fx("100"),
+        fx("100"),
+        fx("1"),
+        fx("0.05"),
+        fx("0"),
+        fx("0.2"),
+    ];
+    for bad in 0..6 {
+        if bad == 3 || bad == 4 {
+            continue; // r and q may be zero or negative
+        }
+        for v in ["0", "-1"] {
+            let mut a = good;
+            a[bad] = fx(v);
+            for name in BSM {
+                assert_eq!(p.call(name, &a), Err(1), "{name} with argument {bad} = {v}");
+            }
+        }
+    }
+}
