@@ -210,3 +210,87 @@ fn bad_inputs_revert_with_code_1() {
         }
     }
 }
+
+#[test]
+fn implied_vol_reprices_within_the_bound() {
+    let mut p = Pricer::new();
+    let (mut checked, mut worst) = (0, 0.0f64);
+    let mut failures = Vec::new();
+    for row in rows("bsm") {
+        let a: Vec<Fx> = row[..6].iter().map(|t| fx(t)).collect();
+        let (s, k) = (a[0], a[1]);
+        let scale = s.max(k).to_num::<f64>();
+        let vega: f64 = row[11].parse().expect("vega");
+        for (put, (iv, pricer, col)) in [("iv_call", "bs_call", 6), ("iv_put", "bs_put", 7)]
+            .into_iter()
+            .enumerate()
+        {
+            let target = fx(&row[col]);
+            let args = [target, a[0], a[1], a[2], a[3], a[4]];
+            let result = p.call(iv, &args);
+            if vega < 1e-8 * s.to_num::<f64>() {
+                // Outside the bound's domain: any answer or a clean code, never a panic.
+                assert!(
+                    matches!(result, Ok(_) | Err(2) | Err(3)),
+                    "{iv}{row:?}: {result:?}"
+                );
+                continue;
+            }
+            let sigma = match result {
+                Ok(v) => v,
+                Err(c) => {
+                    failures.push(format!("{iv}{:?} (put {put}): error {c}", &row[..6]));
+                    continue;
+                }
+            };
+            let repriced = p
+                .call(pricer, &[a[0], a[1], a[2], a[3], a[4], sigma])
+                .expect("reprice");
+            let e = (repriced - target).abs().to_num::<f64>() / (1e-15 * scale);
+            worst = worst.max(e);
+            checked += 1;
+            if e > 1.0 {
+                failures.push(format!(
+                    "{iv}{:?}: sigma {sigma} reprices to {repriced}, target {target}",
+                    &row[..6]
+                ));
+            }
+        }
+    }
+    println!("implied vol: {checked} solves, worst repricing error / bound {worst:.3e}");
+    assert!(checked >= 2000, "{checked}");
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
+
+#[test]
+fn implied_vol_rejects_impossible_prices() {
+    let mut p = Pricer::new();
+    let (s, k, t, r, q) = (fx("100"), fx("90"), fx("1"), fx("0.05"), fx("0"));
+    // Below intrinsic (s - k e^(-rt) = 14.39): code 2. At or above s: code 3.
+    assert_eq!(p.call("iv_call", &[fx("10"), s, k, t, r, q]), Err(2));
+    assert_eq!(p.call("iv_call", &[fx("0"), s, k, t, r, q]), Err(2));
+    assert_eq!(p.call("iv_call", &[fx("100"), s, k, t, r, q]), Err(3));
+    assert_eq!(p.call("iv_put", &[fx("-1"), s, k, t, r, q]), Err(2));
+    assert_eq!(p.call("iv_put", &[fx("95"), s, k, t, r, q]), Err(3));
+    assert_eq!(p.call("iv_call", &[fx("20"), s, fx("0"), t, r, q]), Err(1));
+    // Hull's call price gives back sigma = 0.2.
+    let sigma = p
+        .call(
+            "iv_call",
+            &[
+                fx("4.759422392871533219808360516165333568542"),
+                fx("42"),
+                fx("40"),
+                fx("0.5"),
+                fx("0.1"),
+                fx("0"),
+            ],
+        )
+        .expect("solves");
+    assert!((sigma - fx("0.2")).abs() < fx("1e-15"), "{sigma}");
+}
