@@ -391,12 +391,7 @@ impl FnChecker<'_> {
     fn expr(&mut self, e: &Expr) -> Option<Type> {
         match &e.kind {
             ExprKind::Int(text) => {
-                let clean = text.replace('_', "");
-                let ok = match clean.strip_prefix("0x") {
-                    Some(hex) => u128::from_str_radix(hex, 16).is_ok(),
-                    None => clean.parse::<i128>().is_ok(),
-                };
-                if !ok {
+                if literal(e) == Some(None) {
                     self.diags.push(Diagnostic::new(
                         codes::LITERAL_RANGE,
                         format!("int literal `{text}` is out of range"),
@@ -407,7 +402,7 @@ impl FnChecker<'_> {
                 Some(Type::Int)
             }
             ExprKind::Fx(text) => {
-                if text.replace('_', "").parse::<Fx>().is_err() {
+                if literal(e) == Some(None) {
                     self.diags.push(
                         Diagnostic::new(
                             codes::LITERAL_RANGE,

@@ -65,6 +65,34 @@ impl Diagnostic {
     }
 }
 
+/// Byte offsets to 1-based line and column (in characters), for diagnostics and the code
+/// generator's debug entries alike.
+pub struct Lines<'s> {
+    source: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> Lines<'s> {
+    /// The line starts of `source`.
+    pub fn new(source: &'s str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { source, starts }
+    }
+
+    /// The line and column of byte `offset` (clamped to the source, and back to a character
+    /// boundary).
+    pub fn position(&self, offset: usize) -> (u32, u32) {
+        let mut offset = offset.min(self.source.len());
+        while !self.source.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
+        let col = self.source[self.starts[line]..offset].chars().count();
+        (line as u32 + 1, col as u32 + 1)
+    }
+}
+
 /// The codes, one per kind of error (spec/language.md lists them with examples).
 pub mod codes {
     /// A syntax error.
@@ -128,19 +156,8 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> Stri
 
 /// One JSON object per diagnostic, one per line, with 1-based line and column.
 pub fn render_json(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let position = |offset: usize| {
-        let mut end = offset.min(source.len());
-        while !source.is_char_boundary(end) {
-            end -= 1;
-        }
-        let before = &source[..end];
-        let line = before.matches('\n').count() + 1;
-        let col = before
-            .rfind('\n')
-            .map_or(before.chars().count(), |i| before[i + 1..].chars().count())
-            + 1;
-        (line, col)
-    };
+    let lines = Lines::new(source);
+    let position = |offset: usize| lines.position(offset);
     let mut out = String::new();
     for d in diagnostics {
         let (line, col) = position(d.span.start);

@@ -30,7 +30,7 @@
 
 use super::ast::*;
 use super::check::{literal, Program, SlotType, Type};
-use super::diag::{codes, Diagnostic};
+use super::diag::{codes, Diagnostic, Lines};
 use std::collections::{HashMap, HashSet};
 use strike_vm::isa::{DebugEntry, Export, Function, Instr, Limits, Module, Opcode, ValueType};
 use strike_vm::math::{self, Fx};
@@ -138,28 +138,6 @@ fn value_type(t: Type) -> ValueType {
     }
 }
 
-/// Positions: byte offset -> 1-based line and column (in characters).
-struct Lines {
-    starts: Vec<usize>,
-}
-
-impl Lines {
-    fn new(source: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(source.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { starts }
-    }
-
-    fn position(&self, source: &str, offset: usize) -> (u32, u32) {
-        let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
-        let start = self.starts[line];
-        let col = source
-            .get(start..offset.min(source.len()))
-            .map_or(0, |s| s.chars().count());
-        (line as u32 + 1, col as u32 + 1)
-    }
-}
-
 /// A function being compiled: what the module needs to know about it.
 struct FnInfo {
     index: u32,
@@ -192,8 +170,7 @@ struct ModuleGen<'a> {
 
 struct FnGen<'m, 'a> {
     m: &'m mut ModuleGen<'a>,
-    source: &'a str,
-    lines: &'a Lines,
+    lines: &'a Lines<'a>,
     code: Vec<Instr>,
     positions: Vec<(u32, u32)>,
     pos: (u32, u32),
@@ -201,6 +178,8 @@ struct FnGen<'m, 'a> {
     top: u16,
     max_regs: u32,
     labels: Vec<Option<usize>>,
+    /// Per label: whether any emitted jump targets it (so code after it is reachable).
+    jumped: Vec<bool>,
     fixups: Vec<Fixup>,
     reachable: bool,
     returns: Vec<Type>,
@@ -320,7 +299,7 @@ impl FnGen<'_, '_> {
     }
 
     fn at(&mut self, span: Span) {
-        self.pos = self.lines.position(self.source, span.start);
+        self.pos = self.lines.position(span.start);
     }
 
     fn emit(&mut self, i: Instr) {
@@ -389,6 +368,7 @@ impl FnGen<'_, '_> {
 
     fn new_label(&mut self) -> usize {
         self.labels.push(None);
+        self.jumped.push(false);
         self.labels.len() - 1
     }
 
@@ -397,7 +377,7 @@ impl FnGen<'_, '_> {
         self.known.clear();
         let here = self.code.len();
         self.labels[label] = Some(here);
-        if self.fixups.iter().any(|f| f.label == label) {
+        if self.jumped[label] {
             self.reachable = true;
         }
     }
@@ -410,6 +390,7 @@ impl FnGen<'_, '_> {
             pc: self.code.len(),
             label,
         });
+        self.jumped[label] = true;
         let (a, b) = (self.reg(a), self.reg(b));
         self.emit(Instr::new(op, a, b, 0, 0));
     }
@@ -1430,15 +1411,15 @@ pub fn lower(
         storage_reads(&f.body, &mut read_storage);
         let mut g = FnGen {
             m: &mut m,
-            source,
             lines: &lines,
             code: Vec::new(),
             positions: Vec::new(),
-            pos: lines.position(source, f.span.start),
+            pos: lines.position(f.span.start),
             scopes: vec![Vec::new()],
             top: 0,
             max_regs: 1,
             labels: Vec::new(),
+            jumped: Vec::new(),
             fixups: Vec::new(),
             reachable: true,
             returns: returns.clone(),
