@@ -174,7 +174,16 @@ impl LoadFailure {
 /// What `strike build`, `check`, `run` and `disasm` print on stderr for a file that does not
 /// compile: each diagnostic, then a summary line.
 pub fn render_failure(name: &str, source: &str, diags: &[crate::lang::Diagnostic]) -> String {
-    let mut text = crate::lang::diag::render(name, source, diags);
+    render_failure_sources(name, &crate::lang::Sources::single(name, source), diags)
+}
+
+/// [`render_failure`] for a contract of several files (the root `name` and its imports).
+pub fn render_failure_sources(
+    name: &str,
+    sources: &crate::lang::Sources,
+    diags: &[crate::lang::Diagnostic],
+) -> String {
+    let mut text = crate::lang::diag::render_sources(sources, diags);
     text.push_str(&format!(
         "error: could not compile {name}: {} error{}\n",
         diags.len(),
@@ -183,18 +192,33 @@ pub fn render_failure(name: &str, source: &str, diags: &[crate::lang::Diagnostic
     text
 }
 
-/// Compiles the .stk file `path`: its module and source, or its rendered diagnostics.
+/// Compiles the .stk file `path` and what it imports: its module and combined source text
+/// (which its debug lines count), or its rendered diagnostics.
 fn compile_file(path: &Path, optimize: bool) -> Result<(Module, String), LoadFailure> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| LoadFailure::Message(format!("{}: {e}", path.display())))?;
-    match crate::lang::compile(&source, crate::lang::Options { optimize }) {
-        Ok(m) => Ok((m.module().clone(), source)),
-        Err(diags) => Err(LoadFailure::Diagnostics(render_failure(
-            &path.display().to_string(),
-            &source,
-            &diags,
+    let name = path.display().to_string();
+    let (sources, result) = crate::lang::compile_files(
+        &name,
+        &source,
+        &mut crate::lang::files::file_system,
+        crate::lang::Options { optimize },
+    );
+    match result {
+        Ok(m) => Ok((m.module().clone(), sources.text().to_string())),
+        Err(diags) => Err(LoadFailure::Diagnostics(render_failure_sources(
+            &name, &sources, &diags,
         ))),
     }
+}
+
+/// The combined text of the .stk file `path` and what it imports (for `disasm --source`).
+fn read_source(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let name = path.display().to_string();
+    let (sources, ..) =
+        crate::lang::files::gather(&name, &text, &mut crate::lang::files::file_system);
+    Ok(sources.text().to_string())
 }
 
 fn is_source(path: &Path) -> bool {
@@ -276,11 +300,11 @@ pub fn main(cli: Cli) -> Exit {
                     Err(e) => return fail(&e, Exit::Failure),
                 };
                 let text = match &source {
-                    Some(p) => match std::fs::read_to_string(p) {
+                    Some(p) => match read_source(p) {
                         Ok(s) => Some(s),
-                        Err(e) => return fail(&format!("{}: {e}", p.display()), Exit::Failure),
+                        Err(e) => return fail(&e, Exit::Failure),
                     },
-                    None => std::fs::read_to_string(file.with_extension("stk")).ok(),
+                    None => read_source(&file.with_extension("stk")).ok(),
                 };
                 (module, text)
             };
@@ -299,14 +323,15 @@ fn check(path: &Path, as_json: bool) -> Exit {
         Err(e) => return fail(&format!("{}: {e}", path.display()), Exit::Failure),
     };
     let name = path.display().to_string();
-    let (_, diagnostics) = crate::lang::diagnose(&source);
+    let (sources, _, diagnostics) =
+        crate::lang::diagnose_files(&name, &source, &mut crate::lang::files::file_system);
     if as_json {
-        let text = crate::lang::diag::render_json(&name, &source, &diagnostics);
+        let text = crate::lang::diag::render_json_sources(&sources, &diagnostics);
         if !text.is_empty() {
             out(text.trim_end());
         }
     } else if !diagnostics.is_empty() {
-        eprint!("{}", render_failure(&name, &source, &diagnostics));
+        eprint!("{}", render_failure_sources(&name, &sources, &diagnostics));
     }
     if diagnostics.is_empty() {
         Exit::Success

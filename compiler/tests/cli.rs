@@ -303,3 +303,63 @@ fn compile_errors_are_pointed_coded_and_exit_1() {
     assert_eq!(usage.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A fresh folder under the target directory for files a test writes.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("lib")).expect("scratch folder");
+    dir
+}
+
+#[test]
+fn imports_join_files_and_errors_point_into_the_right_file() {
+    let dir = scratch("imports");
+    std::fs::write(
+        dir.join("main.stk"),
+        "import \"lib/a.stk\";\nimport \"lib/b.stk\";\npub fn f(x: fx) -> fx { return twice(x) + half(x); }\n",
+    )
+    .unwrap();
+    // a imports b again (read once), b imports a back (a cycle is not an error).
+    std::fs::write(
+        dir.join("lib/a.stk"),
+        "import \"b.stk\";\nfn twice(x: fx) -> fx { return x * 2.0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("lib/b.stk"),
+        "import \"./a.stk\";\nfn half(x: fx) -> fx { return x / 2.0; }\n",
+    )
+    .unwrap();
+    let main = dir.join("main.stk");
+    let main = main.to_str().unwrap();
+    let o = strike(&["run", main, "f", "3"], None);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(stdout(&o).lines().next(), Some("ok: 7.5"));
+    let o = strike(&["disasm", main], None);
+    assert!(stdout(&o).contains("return x / 2.0;"), "{}", stdout(&o));
+
+    // A name defined in two files: both places are shown, each in its own file.
+    std::fs::write(
+        dir.join("lib/b.stk"),
+        "fn twice(x: fx) -> fx { return x; }\nfn half(x: fx) -> fx { return x / 2.0; }\n",
+    )
+    .unwrap();
+    let o = strike(&["check", main], None);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("error[E0005]"), "{err}");
+    assert!(err.contains("lib/a.stk:2:4"), "{err}");
+    assert!(err.contains("lib/b.stk:1:4"), "{err}");
+
+    // A missing file is E0015 at the import, with the reason.
+    std::fs::write(dir.join("lib/b.stk"), "import \"nowhere.stk\";\n").unwrap();
+    let o = strike(&["check", "--json", main], None);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out.contains(r#""code":"E0015","message":"cannot import \"nowhere.stk\"""#)
+            && out.contains("lib/b.stk\",\"line\":1,\"column\":1"),
+        "{out}"
+    );
+}

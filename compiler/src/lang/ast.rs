@@ -36,6 +36,8 @@ pub struct SourceFile {
 /// A top-level declaration.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Item {
+    /// `import "path.stk";`
+    Import(Import),
     /// `storage name: type;`
     Storage(StorageDecl),
     /// `event Name(field: type, ...);`
@@ -44,6 +46,16 @@ pub enum Item {
     Function(FnDecl),
     /// A declaration the parser could not read (already reported).
     Error(Span),
+}
+
+/// `import "path.stk";`: the named file's declarations join this contract's, as if they
+/// were written here (spec/language.md, Imports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Import {
+    /// The path as written, relative to the importing file's folder.
+    pub path: String,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// A storage variable of the contract.

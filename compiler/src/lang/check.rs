@@ -930,7 +930,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
                     );
                 }
             }
-            Item::Error(_) => {}
+            Item::Error(_) | Item::Import(_) => {}
         }
     }
     for item in &file.items {

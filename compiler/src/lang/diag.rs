@@ -3,9 +3,10 @@
 //! as one JSON object per line for tools.
 
 use super::ast::Span;
+use super::files::Sources;
 use crate::json;
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{self, termcolor::NoColor};
 
 /// One compile error.
@@ -123,65 +124,77 @@ pub mod codes {
     pub const LIMIT: &str = "E0013";
     /// A bug in the compiler: the code it generated did not verify.
     pub const INTERNAL: &str = "E0014";
+    /// An import that cannot be read, or one file too many.
+    pub const IMPORT: &str = "E0015";
 }
 
 /// Renders diagnostics for people, as rustc does: code, message, the source line with the
 /// span underlined, notes and help.
 pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let file = SimpleFile::new(file_name, source);
+    render_sources(&Sources::single(file_name, source), diagnostics)
+}
+
+/// [`render`] for a contract of several files: each span is shown in its own file.
+pub fn render_sources(sources: &Sources, diagnostics: &[Diagnostic]) -> String {
+    let mut files = SimpleFiles::new();
+    for f in sources.files() {
+        files.add(f.name.as_str(), f.text.as_str());
+    }
     let mut out = NoColor::new(Vec::new());
     let config = term::Config::default();
     for d in diagnostics {
-        let start = d.span.start.min(source.len());
-        let end = d.span.end.clamp(start, source.len());
         let mut notes = d.notes.clone();
         if let Some(h) = &d.help {
             notes.push(format!("help: {h}"));
         }
-        let mut labels = vec![Label::primary((), start..end).with_message(&d.label)];
+        let (file, range) = sources.locate(d.span);
+        let mut labels = vec![Label::primary(file, range).with_message(&d.label)];
         for (span, label) in &d.related {
-            let s = span.start.min(source.len());
-            labels
-                .push(Label::secondary((), s..span.end.clamp(s, source.len())).with_message(label));
+            let (file, range) = sources.locate(*span);
+            labels.push(Label::secondary(file, range).with_message(label));
         }
         let report = Report::error()
             .with_code(d.code)
             .with_message(&d.message)
             .with_labels(labels)
             .with_notes(notes);
-        let _ = term::emit(&mut out, &config, &file, &report);
+        let _ = term::emit(&mut out, &config, &files, &report);
     }
     String::from_utf8_lossy(&out.into_inner()).into_owned()
 }
 
 /// One JSON object per diagnostic, one per line, with 1-based line and column.
 pub fn render_json(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
-    let lines = Lines::new(source);
-    let position = |offset: usize| lines.position(offset);
+    render_json_sources(&Sources::single(file_name, source), diagnostics)
+}
+
+/// [`render_json`] for a contract of several files. `start` and `end` are byte offsets in
+/// the named file.
+pub fn render_json_sources(sources: &Sources, diagnostics: &[Diagnostic]) -> String {
+    let place = |span: Span| {
+        let (i, range) = sources.locate(span);
+        let f = &sources.files()[i];
+        let (line, col) = Lines::new(&f.text).position(range.start);
+        format!(
+            "\"file\":{},\"line\":{line},\"column\":{col},\"start\":{},\"end\":{}",
+            json::string(&f.name),
+            range.start,
+            range.end
+        )
+    };
     let mut out = String::new();
     for d in diagnostics {
-        let (line, col) = position(d.span.start);
         let notes: Vec<String> = d.notes.iter().map(|n| json::string(n)).collect();
         let related: Vec<String> = d
             .related
             .iter()
-            .map(|(span, label)| {
-                let (line, col) = position(span.start);
-                format!(
-                    "{{\"line\":{line},\"column\":{col},\"start\":{},\"end\":{},\"label\":{}}}",
-                    span.start,
-                    span.end,
-                    json::string(label)
-                )
-            })
+            .map(|(span, label)| format!("{{{},\"label\":{}}}", place(*span), json::string(label)))
             .collect();
         out.push_str(&format!(
-            "{{\"code\":{},\"message\":{},\"file\":{},\"line\":{line},\"column\":{col},\"start\":{},\"end\":{},\"label\":{},\"notes\":[{}],\"help\":{},\"related\":[{}]}}\n",
+            "{{\"code\":{},\"message\":{},{},\"label\":{},\"notes\":[{}],\"help\":{},\"related\":[{}]}}\n",
             json::string(d.code),
             json::string(&d.message),
-            json::string(file_name),
-            d.span.start,
-            d.span.end,
+            place(d.span),
             json::string(&d.label),
             notes.join(","),
             d.help.as_deref().map_or("null".to_string(), json::string),

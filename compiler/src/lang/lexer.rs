@@ -22,6 +22,8 @@ pub enum Token {
 
     #[token("fn")]
     Fn,
+    #[token("import")]
+    Import,
     #[token("pub")]
     Pub,
     #[token("let")]
@@ -144,6 +146,7 @@ impl fmt::Display for Token {
             StrLit(_) => "string",
             Error => "unrecognised input",
             Fn => "`fn`",
+            Import => "`import`",
             Pub => "`pub`",
             Let => "`let`",
             Mut => "`mut`",

@@ -5,26 +5,45 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod files;
 pub mod lexer;
 pub mod lower;
 mod parse;
 
 pub use check::{check, Program, Signature, SlotType, Type};
 pub use diag::Diagnostic;
+pub use files::Sources;
 pub use lower::Options;
-pub use parse::{parse, SyntaxError, MAX_NESTING, MAX_STATEMENT_TOKENS};
+pub use parse::{parse, parse_at, SyntaxError, MAX_NESTING, MAX_STATEMENT_TOKENS};
 use strike_vm::exec::Engine;
-use strike_vm::isa::{Module, VerifiedModule};
+use strike_vm::isa::VerifiedModule;
 
 /// Compiles `source` to a verified module, or returns every diagnostic in source order.
-/// The same source and options always give the same bytes.
+/// The same source and options always give the same bytes. Source held in memory has no
+/// files to import: an `import` is an error (E0015); use [`compile_files`] for files.
 pub fn compile(source: &str, opts: Options) -> Result<VerifiedModule, Vec<Diagnostic>> {
-    let (file, program, diags) = front_end(source);
+    compile_files("<source>", source, &mut files::no_files, opts).1
+}
+
+/// Compiles the contract whose root file is `name` with text `source`, reading what it
+/// imports through `loader` (e.g. [`files::file_system`]). Returns its files (for rendering
+/// diagnostics and debug lines, which index their combined text) and the module or every
+/// diagnostic.
+pub fn compile_files(
+    name: &str,
+    source: &str,
+    loader: &mut files::Loader<'_>,
+    opts: Options,
+) -> (Sources, Result<VerifiedModule, Vec<Diagnostic>>) {
+    let (sources, file, program, diags) = front_end(name, source, loader);
     if !diags.is_empty() {
-        return Err(diags);
+        return (sources, Err(diags));
     }
-    let module: Module = lower::lower(&file, &program, source, opts)?;
-    Engine::new().verify(module).map_err(|e| {
+    let module = match lower::lower(&file, &program, sources.text(), opts) {
+        Ok(m) => m,
+        Err(d) => return (sources, Err(d)),
+    };
+    let verified = Engine::new().verify(module).map_err(|e| {
         vec![Diagnostic::new(
             diag::codes::INTERNAL,
             format!("internal compiler error: the generated code does not verify ({e})"),
@@ -32,13 +51,20 @@ pub fn compile(source: &str, opts: Options) -> Result<VerifiedModule, Vec<Diagno
             "while compiling this file",
         )
         .note("this is a bug in the Strike compiler; please report it with the source file")]
-    })
+    });
+    (sources, verified)
 }
 
-/// Parses and checks: the tree, the declarations and the front end's diagnostics.
-fn front_end(source: &str) -> (ast::SourceFile, Program, Vec<Diagnostic>) {
-    let (file, syntax) = parse(source);
-    let (program, mut diags) = check(&file);
+/// Reads, parses and checks: the files, the merged tree, the declarations and the front
+/// end's diagnostics in source order.
+fn front_end(
+    name: &str,
+    source: &str,
+    loader: &mut files::Loader<'_>,
+) -> (Sources, ast::SourceFile, Program, Vec<Diagnostic>) {
+    let (sources, file, syntax, mut diags) = files::gather(name, source, loader);
+    let (program, checked) = check(&file);
+    diags.extend(checked);
     for e in syntax {
         let mut d = Diagnostic::new(diag::codes::SYNTAX, e.message.clone(), e.span, "here");
         if !e.expected.is_empty() {
@@ -49,21 +75,31 @@ fn front_end(source: &str) -> (ast::SourceFile, Program, Vec<Diagnostic>) {
         diags.push(d);
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
-    (file, program, diags)
+    (sources, file, program, diags)
 }
 
 /// Every diagnostic of `source` (syntax, types, then code generation), in source order,
-/// with the declarations the checker found.
+/// with the declarations the checker found. In-memory source: an `import` is an error.
 pub fn diagnose(source: &str) -> (Program, Vec<Diagnostic>) {
-    let (file, program, diags) = front_end(source);
+    let (_, program, diags) = diagnose_files("<source>", source, &mut files::no_files);
+    (program, diags)
+}
+
+/// [`diagnose`] for a contract read from files, with its files.
+pub fn diagnose_files(
+    name: &str,
+    source: &str,
+    loader: &mut files::Loader<'_>,
+) -> (Sources, Program, Vec<Diagnostic>) {
+    let (sources, file, program, diags) = front_end(name, source, loader);
     if !diags.is_empty() {
-        return (program, diags);
+        return (sources, program, diags);
     }
-    let diags = match lower::lower(&file, &program, source, Options::default()) {
+    let diags = match lower::lower(&file, &program, sources.text(), Options::default()) {
         Ok(_) => Vec::new(),
         Err(d) => d,
     };
-    (program, diags)
+    (sources, program, diags)
 }
 
 #[cfg(test)]

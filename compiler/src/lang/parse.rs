@@ -38,7 +38,7 @@ fn expected_list(expected: Vec<String>) -> Vec<String> {
     list
 }
 
-fn convert(source: &str, error: ParseError<usize, Token, ()>) -> SyntaxError {
+fn convert(source: &str, base: usize, error: ParseError<usize, Token, ()>) -> SyntaxError {
     match error {
         ParseError::UnrecognizedToken {
             token: (l, Token::Error, r),
@@ -46,7 +46,7 @@ fn convert(source: &str, error: ParseError<usize, Token, ()>) -> SyntaxError {
         } => SyntaxError {
             message: format!(
                 "unrecognised characters `{}`",
-                source.get(l..r).unwrap_or("?")
+                source.get(l - base..r - base).unwrap_or("?")
             ),
             span: Span::new(l, r),
             expected: Vec::new(),
@@ -61,7 +61,15 @@ fn convert(source: &str, error: ParseError<usize, Token, ()>) -> SyntaxError {
         },
         ParseError::UnrecognizedEof { location, expected } => SyntaxError {
             message: "unexpected end of file".to_string(),
-            span: Span::new(location, location),
+            span: {
+                let end = base + source.len();
+                let at = if location < base {
+                    end
+                } else {
+                    location.min(end)
+                };
+                Span::new(at, at)
+            },
             expected: expected_list(expected),
         },
         ParseError::ExtraToken { token: (l, tok, r) } => SyntaxError {
@@ -89,9 +97,10 @@ pub const MAX_NESTING: usize = 64;
 pub const MAX_STATEMENT_TOKENS: usize = 1024;
 
 /// The first place where the source exceeds the nesting or statement-length limits.
-fn too_deep(source: &str) -> Option<SyntaxError> {
+fn too_deep(source: &str, base: usize) -> Option<SyntaxError> {
     let (mut depth, mut run) = (0usize, 0usize);
     for (l, tok, r) in tokens(source) {
+        let (l, r) = (l + base, r + base);
         match tok {
             Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
             Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
@@ -123,20 +132,26 @@ fn too_deep(source: &str) -> Option<SyntaxError> {
 /// error found, in source order. Never panics. A source beyond [`MAX_NESTING`] or
 /// [`MAX_STATEMENT_TOKENS`] is rejected whole with one error at the place it went too far.
 pub fn parse(source: &str) -> (SourceFile, Vec<SyntaxError>) {
-    if let Some(e) = too_deep(source) {
+    parse_at(source, 0)
+}
+
+/// [`parse`] for a file that starts at byte `base` of a larger text (the files of one
+/// contract, one after another): every span is offset by `base`.
+pub fn parse_at(source: &str, base: usize) -> (SourceFile, Vec<SyntaxError>) {
+    if let Some(e) = too_deep(source, base) {
         return (SourceFile::default(), vec![e]);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Token, ()>> = Vec::new();
-    let lexer = tokens(source).map(Ok::<_, ()>);
+    let lexer = tokens(source).map(|(l, t, r)| Ok::<_, ()>((l + base, t, r + base)));
     let result = grammar::FileParser::new().parse(&mut recovered, lexer);
     let mut errors: Vec<SyntaxError> = recovered
         .into_iter()
-        .map(|e| convert(source, e.error))
+        .map(|e| convert(source, base, e.error))
         .collect();
     let file = match result {
         Ok(file) => file,
         Err(e) => {
-            errors.push(convert(source, e));
+            errors.push(convert(source, base, e));
             SourceFile::default()
         }
     };
