@@ -58,3 +58,5 @@ pub fn mul_wide(a: u128, b: u128) -> (u128, u128) {
         (mid << 64) | (p00 & LOW),
     )
 }
+
+pub mod chain;

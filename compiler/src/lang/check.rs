@@ -935,10 +935,20 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
     }
     for item in &file.items {
         let Item::Function(f) = item else { continue };
-        let Some(sig) = program.functions.get(&f.name.name) else {
-            continue;
-        };
-        let returns = sig.returns.clone();
+        // Each body is checked against its own declaration, even a duplicate's (whose
+        // name is already reported): its parameters are in scope, an unknown type among
+        // them makes only that parameter untyped, and nothing is reported twice.
+        let mut reported = Vec::new();
+        let params: Vec<Option<Type>> = f
+            .params
+            .iter()
+            .map(|p| resolve_value_type(&p.ty, &mut reported))
+            .collect();
+        let returns: Vec<Type> = f
+            .returns
+            .iter()
+            .filter_map(|t| resolve_value_type(t, &mut reported))
+            .collect();
         let mut checker = FnChecker {
             program: &program,
             returns: &returns,
@@ -946,7 +956,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
             diags: &mut diags,
         };
         let mut names: HashMap<&str, Span> = HashMap::new();
-        for (p, t) in f.params.iter().zip(&sig.params) {
+        for (p, t) in f.params.iter().zip(params) {
             if names.insert(&p.name.name, p.name.span).is_some() {
                 checker.diags.push(Diagnostic::new(
                     codes::DUPLICATE,
@@ -955,7 +965,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
                     "second declaration",
                 ));
             }
-            checker.declare(&p.name, Some(*t), false);
+            checker.declare(&p.name, t, false);
         }
         let returns_always = checker.block(&f.body);
         if !returns.is_empty() && !returns_always {

@@ -157,6 +157,16 @@ fn bounds(a: fx) -> (fx, fx) { return mul_div(a, 0.5, 2.0), sqrt(abs(a)); }
             vec!["E0011"]
         );
         assert_eq!(codes("fn f() { let x = ; }"), vec!["E0001"]);
+        // A duplicate's body is checked against its own parameters: one error, not a cascade.
+        assert_eq!(
+            codes("fn f(a: fx) -> fx { return a; } fn f(b: int) -> int { return b + 1; }"),
+            vec!["E0005"]
+        );
+        assert_eq!(
+            codes("fn f(a: float, b: int) -> int { return b; }"),
+            vec!["E0004"]
+        );
+        assert_eq!(codes("import \"x.stk\"; fn f() { }"), vec!["E0015"]);
     }
 
     #[test]
