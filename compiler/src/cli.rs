@@ -85,7 +85,7 @@ struct RunArgs {
     /// Print one JSON object per call.
     #[arg(long)]
     json: bool,
-    /// Read one call per line (whitespace-separated arguments) from FILE, or stdin for '-'.
+    /// Read one call per line (whitespace-separated arguments; blank and # lines skipped) from FILE, or stdin for '-'.
     #[arg(long, value_name = "FILE", conflicts_with = "args")]
     batch: Option<String>,
     /// Run each call N times and report nanoseconds per call (median and minimum).
@@ -445,7 +445,7 @@ fn run(args: RunArgs) -> Exit {
                     Ok(l) => l,
                     Err(e) => return fail(&format!("{source}: {e}"), Exit::Failure),
                 };
-                if line.trim().is_empty() {
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
                     continue;
                 }
                 let argv: Vec<String> = line.split_whitespace().map(str::to_owned).collect();

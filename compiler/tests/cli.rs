@@ -363,3 +363,32 @@ fn imports_join_files_and_errors_point_into_the_right_file() {
         "{out}"
     );
 }
+
+#[test]
+fn a_batch_prices_the_stdlib_grid_in_one_process() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let options = format!("{root}/stdlib/options.stk");
+    let grid = format!("{root}/stdlib/grids/bs_grid.txt");
+    for f in ["bs_call", "bs_put", "bs_delta_call", "bs_vega"] {
+        let o = strike(&["run", &options, f, "--batch", &grid, "--json"], None);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        let out = stdout(&o);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 36, "{out}");
+        assert!(lines
+            .iter()
+            .all(|l| l.starts_with(r#"{"status":"ok","returns":[""#)));
+    }
+    // The at-the-money one-year call, as a single run prints it.
+    let o = strike(
+        &["run", &options, "bs_call", "--batch", &grid, "--json"],
+        None,
+    );
+    let one = strike(
+        &[
+            "run", &options, "bs_call", "100", "100", "1", "0.05", "0.01", "0.2", "--json",
+        ],
+        None,
+    );
+    assert_eq!(stdout(&o).lines().nth(31), stdout(&one).lines().next());
+}

@@ -53,6 +53,11 @@ impl Chain {
         }
     }
 
+    /// The contract's entry points, in declaration order.
+    pub fn exports(&self) -> &[Export] {
+        &self.exports
+    }
+
     fn export(&self, function: &str) -> &Export {
         self.exports
             .iter()

@@ -110,13 +110,19 @@ pub fn file_system(importer: &str, path: &str) -> Result<(String, String), Strin
     if path.is_empty() {
         return Err("the path is empty".to_string());
     }
-    let base = Path::new(importer).parent().unwrap_or(Path::new(""));
-    let name = normalise(&base.join(path));
+    let name = resolve(importer, path);
     let shown = name.display().to_string();
     match std::fs::read_to_string(&name) {
         Ok(text) => Ok((shown, text)),
         Err(e) => Err(format!("cannot read {shown}: {e}")),
     }
+}
+
+/// Where `import "path"` in the file `importer` points: `path` relative to the importer's
+/// folder, with `.` and `..` resolved without touching the file system.
+pub fn resolve(importer: &str, path: &str) -> PathBuf {
+    let base = Path::new(importer).parent().unwrap_or(Path::new(""));
+    normalise(&base.join(path))
 }
 
 /// `a/./b/../c` as `a/c`, without touching the file system.
