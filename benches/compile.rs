@@ -19,7 +19,8 @@ use strike_vm::isa::{assemble, Module};
 use strike_vm::state::{MemoryStorage, StateCache};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    root.canonicalize().unwrap_or(root)
 }
 
 fn sources() -> Vec<(PathBuf, String)> {
