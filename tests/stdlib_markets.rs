@@ -490,3 +490,117 @@ fn oracle_alone_checks_updater_freshness_and_order() {
     c.ok(ALICE, "set_price", &["6", &now]);
     assert_eq!(c.ok(BOB, "price", &[]), ["6"]);
 }
+
+/// A small deterministic generator for the random market below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A decimal in [lo, hi) with 4 places, as text.
+    fn amount(&mut self, lo: f64, hi: f64) -> String {
+        let steps = ((hi - lo) * 1e4) as u64;
+        let v = lo + self.below(steps.max(1)) as f64 / 1e4;
+        format!("{v:.4}")
+    }
+}
+
+/// Thousands of random operations by five accounts, with prices that jump and go stale and
+/// funding that changes sign: after every call the books balance to the bit, open interest
+/// equals the sum of positions, no margin is negative, and every failed call leaves
+/// storage exactly as it was.
+#[test]
+fn perps_random_operations_keep_the_books() {
+    let mut c = perps();
+    let accounts = [0xa1u128, 0xa2, 0xa3, 0xa4, 0xa5];
+    let names = storage_names("perps.stk");
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut price = 2000.0f64;
+    post(&mut c, "2000");
+    let (mut ok, mut failed) = (0, 0);
+    let mut done = std::collections::BTreeMap::new();
+    for step in 0..3000 {
+        let who = accounts[rng.below(5) as usize];
+        let (f, args): (&str, Vec<String>) = match rng.below(100) {
+            0..=9 => ("deposit", vec![rng.amount(-10.0, 800.0)]),
+            10..=24 => ("withdraw", vec![rng.amount(-10.0, 1500.0)]),
+            25..=64 => ("trade", vec![rng.amount(-3.0, 3.0)]),
+            65..=69 => ("close", vec![]),
+            70..=79 => {
+                let victim = accounts[rng.below(5) as usize];
+                ("liquidate", vec![format!("{victim:#x}")])
+            }
+            80..=84 => ("set_funding_rate", vec![rng.amount(-1.2, 1.2)]),
+            _ => {
+                // The price moves by up to ±8%, and time by up to 90 s (60 s is stale).
+                c.now += 1 + rng.below(90);
+                price *= 0.92 + rng.below(1600) as f64 / 1e4;
+                if rng.below(4) > 0 {
+                    post(&mut c, &format!("{price:.6}"));
+                }
+                continue;
+            }
+        };
+        let caller = if f == "set_funding_rate" && rng.below(4) > 0 {
+            ADMIN
+        } else {
+            who
+        };
+        let before = c.storage();
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = c.call(caller, f, &argv);
+        if r.status == strike_vm::exec::Status::Ok {
+            ok += 1;
+            *done.entry(f).or_insert(0) += 1;
+        } else {
+            failed += 1;
+            assert_eq!(c.storage(), before, "step {step}: failed {f}{args:?} wrote");
+            continue;
+        }
+        let t: Vec<Fx> = c.ok(ALICE, "totals", &[]).iter().map(|v| fx(v)).collect();
+        let margins = map_values(&c, &names, "margins");
+        assert!(
+            margins.iter().all(|m| *m >= Fx::ZERO),
+            "step {step}: {margins:?}"
+        );
+        let margins = margins.iter().fold(Fx::ZERO, |a, m| a + *m);
+        let (mut long, mut short) = (Fx::ZERO, Fx::ZERO);
+        for size in map_values(&c, &names, "sizes") {
+            if size > Fx::ZERO {
+                long += size;
+            } else {
+                short -= size;
+            }
+        }
+        assert_eq!(
+            margins + t[3] + t[4] + t[5],
+            t[0],
+            "step {step}: {f}{args:?}: margins {margins:?} totals {t:?} diff {:?}",
+            (margins + t[3] + t[4] + t[5] - t[0]).to_bits()
+        );
+        assert_eq!((long, short), (t[1], t[2]), "step {step}: open interest");
+    }
+    println!("succeeded {done:?}, failed {failed}");
+    assert!(ok > 800 && failed > 300, "ok {ok}, failed {failed}");
+    assert!(
+        done.values().all(|&n| n >= 5) && done.len() == 6,
+        "every operation succeeds sometimes: {done:?}"
+    );
+}
+
+/// Every stored value of the map `name` (by its storage space).
+fn map_values(c: &Chain, names: &[String], name: &str) -> Vec<Fx> {
+    let space = names.iter().position(|n| n == name).expect("storage name") as u32;
+    c.storage()
+        .into_iter()
+        .filter(|(slot, _)| slot.space == space)
+        .map(|(_, v)| Fx::from_bits(v))
+        .collect()
+}
