@@ -294,3 +294,59 @@ fn implied_vol_rejects_impossible_prices() {
         .expect("solves");
     assert!((sigma - fx("0.2")).abs() < fx("1e-15"), "{sigma}");
 }
+
+/// The textbooks' published figures, to the digits they print (half a unit in the last).
+#[test]
+fn hulls_and_haugs_published_examples() {
+    let mut p = Pricer::new();
+    let check = |p: &mut Pricer, f: &str, args: &[&str], printed: &str| {
+        let a: Vec<Fx> = args.iter().map(|t| fx(t)).collect();
+        let got = p.call(f, &a).unwrap_or_else(|c| panic!("{f}{args:?}: {c}"));
+        let places = printed.split('.').nth(1).map_or(0, str::len) as i32;
+        let half = 0.5 * 10f64.powi(-places);
+        let want: f64 = printed.parse().expect("printed");
+        assert!(
+            (got.to_num::<f64>() - want).abs() <= half,
+            "{f}{args:?} = {got}, published {printed}"
+        );
+    };
+    // Hull, Options, Futures and Other Derivatives (9th ed.), example 15.6.
+    let hull = ["42", "40", "0.5", "0.1", "0", "0.2"];
+    check(&mut p, "bs_call", &hull, "4.76");
+    check(&mut p, "bs_put", &hull, "0.81");
+    // Hull, chapter 19 (the Greek letters): s 49, k 50, r 5%, sigma 20%, 20 weeks.
+    let greeks = ["49", "50", "0.3846", "0.05", "0", "0.2"];
+    check(&mut p, "bs_call", &greeks, "2.40");
+    check(&mut p, "bs_delta_call", &greeks, "0.522");
+    check(&mut p, "bs_gamma", &greeks, "0.066");
+    check(&mut p, "bs_vega", &greeks, "12.1");
+    check(&mut p, "bs_theta_call", &greeks, "-4.31");
+    check(&mut p, "bs_rho_call", &greeks, "8.91");
+    // Hull, example 18.8: a put on futures, f = k = 20, r 9%, 4 months, sigma 25%.
+    check(
+        &mut p,
+        "black76_put",
+        &["20", "20", "0.3333333333333333333", "0.09", "0.25"],
+        "1.12",
+    );
+    // Haug, The Complete Guide to Option Pricing Formulas (2nd ed.), 1.1.2 (Merton 1973):
+    // a put with dividend yield.
+    check(
+        &mut p,
+        "bs_put",
+        &["100", "95", "0.5", "0.1", "0.05", "0.2"],
+        "2.4648",
+    );
+    // Haug 1.1.3 (Black 1976): f = k = 19, 9 months, r 10%, sigma 28%.
+    let black = ["19", "19", "0.75", "0.1", "0.28"];
+    check(&mut p, "black76_call", &black, "1.7011");
+    check(&mut p, "black76_put", &black, "1.7011");
+    // Hull's price gives back its volatility.
+    let iv = p
+        .call(
+            "iv_call",
+            &["4.759422392871533", "42", "40", "0.5", "0.1", "0"].map(fx),
+        )
+        .expect("iv");
+    assert!((iv.to_num::<f64>() - 0.2).abs() < 1e-12, "{iv}");
+}
