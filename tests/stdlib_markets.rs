@@ -195,6 +195,22 @@ fn perps_trade_fund_liquidate_and_balance() {
     assert_eq!(c.ok(BOB, "account", &["0xb0"]), ["0", "0", "0", "0", "0"]);
     assert_books_balance(&mut c, &[ALICE, BOB]);
 
+    // Below maintenance, no trade against the position, not even a flip to a tiny
+    // opposite one (which would need only that tiny position's initial margin).
+    c.ok(CAROL, "deposit", &["130"]);
+    c.ok(CAROL, "trade", &["0.5"]);
+    c.now += 1;
+    post(&mut c, "2100");
+    let a = c.ok(CAROL, "account", &["0xc4"]);
+    assert!(fx(&a[3]) < fx("0.5") * fx("2100") * fx("0.05"), "{a:?}");
+    c.reverts(CAROL, "trade", &["-0.500001"], 206);
+    c.reverts(CAROL, "trade", &["-0.6"], 206);
+    c.ok(DAVE, "liquidate", &["0xc4"]);
+    // A trade too small to carry a fee: at least 1e-6 of notional.
+    c.reverts(CAROL, "trade", &["0.0000000001"], 204);
+    c.now += 1;
+    post(&mut c, "2300");
+
     // Dave profits: long 1 at 2300, closes at 2400, withdraws everything.
     c.ok(DAVE, "deposit", &["300"]);
     c.ok(DAVE, "trade", &["1"]);
@@ -223,7 +239,7 @@ fn perps_trade_fund_liquidate_and_balance() {
     assert_eq!(a[1..3], ["-0.2", "2400"]);
     let t = c.ok(ALICE, "totals", &[]);
     assert_eq!(t[1..3], ["0", "0.2"]);
-    assert_books_balance(&mut c, &[ALICE, BOB, DAVE]);
+    assert_books_balance(&mut c, &[ALICE, BOB, CAROL, DAVE]);
 }
 
 /// Storage variable names of a stdlib file, in declaration order.
@@ -301,7 +317,7 @@ fn perps_trades_touch_only_their_account_and_commutative_totals() {
     );
     let listing = strike_vm::isa::disassemble(module.expect("compiles").module());
     let mut names = storage_names("perps.stk");
-    names.extend(storage_names("oracle.stk"));
+    names.extend(storage_names("oracle_feed.stk"));
     let account = ["entries", "funding_entries", "margins", "sizes"];
     let totals = [
         "collateral",
@@ -351,6 +367,7 @@ fn vault(call: bool) -> (Chain, u64) {
         ["100", &e, "true", "0", "0.02", "0.5", "0.05", "0"],
         ["100", &e, kind, "20", "-0.1", "0.5", "0.05", "0"],
         ["100", &e, kind, "20", "0.02", "0", "0.05", "0"],
+        ["100", &e, kind, "20", "0.02", "0.00001", "0.05", "0"],
         ["100", &e, kind, "20", "0.02", "11", "0.05", "0"],
         ["100", &e, kind, "20", "0.02", "0.5", "2", "0"],
     ] {
@@ -370,7 +387,9 @@ fn vault(call: bool) -> (Chain, u64) {
 fn put_vault_sells_at_black_scholes_and_settles() {
     let (mut c, expiry) = vault(false);
     c.ok(W1, "deposit", &["1000"]);
-    c.ok(W2, "deposit", &["500"]);
+    c.ok(W2, "deposit", &["600"]);
+    c.reverts(W2, "withdraw", &["600.1"], 309);
+    c.ok(W2, "withdraw", &["100"]);
     c.reverts(W1, "deposit", &["0"], 303);
     c.reverts(B1, "buy", &["1"], 102);
     post(&mut c, "95");
@@ -391,8 +410,9 @@ fn put_vault_sells_at_black_scholes_and_settles() {
     assert!((paid - unit * fx("10")).abs() < fx("1e-15"));
     c.ok(B2, "buy", &["5"]);
     c.reverts(B2, "buy", &["0.001"], 308);
-    c.reverts(W1, "withdraw", &["1"], 309);
-    c.reverts(W1, "withdraw", &["2000"], 309);
+    // Once options are sold, the writers' collateral is locked until settlement.
+    c.reverts(W1, "withdraw", &["1"], 313);
+    c.reverts(W2, "deposit", &["1"], 313);
     c.reverts(ALICE, "set_pricing", &["0.6", "0.05", "0", "0.02"], 301);
     c.reverts(B1, "settle", &[], 305);
     c.reverts(B1, "claim", &[], 307);
@@ -439,6 +459,19 @@ fn put_vault_sells_at_black_scholes_and_settles() {
 }
 
 #[test]
+fn far_out_of_the_money_options_are_not_free() {
+    let (mut c, _) = vault(false);
+    c.ok(W1, "deposit", &["1000"]);
+    // A put struck at 100 with spot 400: the model price rounds to nothing.
+    post(&mut c, "400");
+    let unit = fx(&c.ok(B1, "quote", &[])[0]);
+    let floor = fx("100") * fx("0.0001") * fx("1.02");
+    assert!((unit - floor).abs() < fx("1e-15"), "{unit}");
+    let paid = fx(&c.ok(B1, "buy", &["10"])[0]);
+    assert!(paid >= fx("0.1"), "{paid}");
+}
+
+#[test]
 fn capped_call_vault_prices_a_call_spread_and_pays_the_cap() {
     let (mut c, expiry) = vault(true);
     c.ok(W1, "deposit", &["100"]);
@@ -449,12 +482,13 @@ fn capped_call_vault_prices_a_call_spread_and_pays_the_cap() {
     let unit = fx(&c.ok(B1, "quote", &[])[0]);
     assert!((unit - (low - high) * fx("1.02")).abs() < fx("1e-15"));
     // 100 of collateral secures 5 calls capped at 20.
-    c.reverts(B1, "buy", &["6"], 308);
-    c.ok(B1, "buy", &["5"]);
-    // Free collateral: none now; after more deposits, only the excess.
     c.ok(W2, "deposit", &["30"]);
     c.reverts(W2, "withdraw", &["31"], 309);
     c.ok(W2, "withdraw", &["30"]);
+    c.reverts(B1, "buy", &["6"], 308);
+    c.ok(B1, "buy", &["5"]);
+    c.reverts(W2, "deposit", &["30"], 313);
+    c.reverts(W1, "withdraw", &["1"], 313);
     c.now = expiry;
     post(&mut c, "150");
     c.ok(B2, "settle", &[]);
