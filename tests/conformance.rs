@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use strike_vm::exec::{Engine, Status, Transaction};
+use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, Opcode};
 use strike_vm::state::{MemoryStorage, Slot, StateCache, Storage};
@@ -87,9 +87,10 @@ fn vectors() -> Vec<Vector> {
     out
 }
 
-/// Runs one vector; Err explains the mismatch.
-fn check(v: &Vector) -> Result<(), String> {
-    let engine = Engine::new();
+/// Runs one vector in one engine mode; Err explains the mismatch.
+fn check(v: &Vector, mode: Mode) -> Result<(), String> {
+    let mut engine = Engine::new();
+    engine.set_mode(mode);
     let module = match assemble(&v.source)
         .map_err(|e| e.to_string())
         .and_then(|m| engine.verify(m).map_err(|e| e.to_string()))
@@ -131,7 +132,6 @@ fn check(v: &Vector) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     storage.commit().map_err(|e| e.to_string())?;
-    let mut engine = engine;
     engine.deploy(CONTRACT, module);
     let mut state = StateCache::new(storage);
     let tx = Transaction {
@@ -149,6 +149,12 @@ fn check(v: &Vector) -> Result<(), String> {
         },
         &mut state,
     );
+    if mode == Mode::Jit && engine.jit_stats().modules != 1 {
+        return Err(format!(
+            "the JIT did not compile the module: {:?}",
+            strike_vm::jit::compile(engine.contract(CONTRACT).expect("deployed")).err()
+        ));
+    }
     let got_returns: Vec<String> = export
         .returns
         .iter()
@@ -227,8 +233,12 @@ fn conformance_vectors_pass_and_cover_every_opcode() {
     let mut failures = Vec::new();
     let mut covered = BTreeSet::new();
     for v in &all {
-        if let Err(e) = check(v) {
-            failures.push(format!("{}:{} {}: {e}", v.file, v.line, v.name));
+        // The interpreter is the reference; the JIT must give the same receipt, gas and
+        // storage on every vector.
+        for mode in [Mode::Interp, Mode::Jit] {
+            if let Err(e) = check(v, mode) {
+                failures.push(format!("{}:{} {} ({mode:?}): {e}", v.file, v.line, v.name));
+            }
         }
         for word in v.source.split_whitespace() {
             if let Some(op) = Opcode::from_mnemonic(word) {

@@ -9,12 +9,13 @@
 //! - [`exec`]: the embedding API: `Engine`, `Transaction`, `Receipt`, `execute`.
 //! - [`interp`]: the interpreter, the reference semantics of every opcode, with gas.
 //! - [`state`]: the `Storage` trait, an in-memory backend, and the per-block `StateCache`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod exec;
 pub mod interp;
 pub mod isa;
+pub mod jit;
 pub mod math;
 pub mod state;
 

@@ -30,10 +30,12 @@
 
 use crate::interp::{self, gas, BlockEnv, Call, Event, Halt, VmError};
 use crate::isa::{Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
+use crate::jit;
 use crate::state::{Address, StateCache, Storage};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A call to one exported function of a deployed contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,12 +107,89 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
+/// Which engine runs a contract's code. Every mode gives the same receipts, bit for bit
+/// and gas for gas; they differ only in speed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Always the interpreter (the reference).
+    Interp,
+    /// Compile each module on its first call and run it compiled.
+    Jit,
+    /// Interpret until a module is hot (see [`Tiering`]), then run it compiled.
+    #[default]
+    Auto,
+}
+
+/// When `Mode::Auto` compiles a module, and how much compiled code an engine keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tiering {
+    /// Compile after this many calls into the module.
+    pub calls: u64,
+    /// Or after one call that used this much gas: every loop iteration crosses a block
+    /// that charges gas, so this bounds the back-edges run without counting them on the
+    /// interpreter's hot path.
+    pub gas: u64,
+    /// Most bytes of machine code the engine holds; modules beyond stay interpreted.
+    pub max_code_bytes: usize,
+    /// Largest module (instructions, all functions) the JIT compiles, bounding compile
+    /// time; larger modules stay interpreted.
+    pub max_instructions: usize,
+}
+
+impl Default for Tiering {
+    fn default() -> Self {
+        Tiering {
+            calls: 16,
+            gas: 50_000,
+            max_code_bytes: 256 << 20,
+            max_instructions: 1 << 20,
+        }
+    }
+}
+
+/// Compiled code for one module, shared by every contract deployed with the same bytes
+/// and by every thread.
+#[derive(Debug, Default)]
+struct CodeSlot {
+    calls: AtomicU64,
+    compiled: OnceLock<Option<Arc<jit::Compiled>>>,
+}
+
+/// The engine's compiled modules, keyed by the module's bytes.
+#[derive(Debug, Default)]
+struct CodeCache {
+    slots: Mutex<HashMap<Vec<u8>, Arc<CodeSlot>>>,
+    code_bytes: AtomicUsize,
+    modules: AtomicUsize,
+    compile_nanos: AtomicU64,
+}
+
+/// What the JIT has compiled so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Modules compiled.
+    pub modules: usize,
+    /// Bytes of machine code held.
+    pub code_bytes: usize,
+    /// Total compile time, nanoseconds.
+    pub compile_nanos: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Deployed {
+    module: Arc<VerifiedModule>,
+    code: Arc<CodeSlot>,
+}
+
 /// Deployed contracts and the limits they run under. Shared across threads (`Sync`):
-/// execution only reads it.
+/// execution only reads it (and fills the shared compiled-code cache).
 #[derive(Clone, Debug, Default)]
 pub struct Engine {
     limits: Limits,
-    contracts: HashMap<Address, Arc<VerifiedModule>>,
+    contracts: HashMap<Address, Deployed>,
+    mode: Mode,
+    tiering: Tiering,
+    cache: Arc<CodeCache>,
 }
 
 impl Engine {
@@ -123,8 +202,65 @@ impl Engine {
     pub fn with_limits(limits: Limits) -> Self {
         Engine {
             limits,
-            contracts: HashMap::new(),
+            ..Engine::default()
         }
+    }
+
+    /// Sets which engine runs code (default [`Mode::Auto`]).
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+    }
+
+    /// The engine mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Sets when `Mode::Auto` compiles, and the code-memory bound.
+    pub fn set_tiering(&mut self, tiering: Tiering) {
+        self.tiering = tiering;
+    }
+
+    /// What the JIT has compiled so far.
+    pub fn jit_stats(&self) -> JitStats {
+        JitStats {
+            modules: self.cache.modules.load(Ordering::Relaxed),
+            code_bytes: self.cache.code_bytes.load(Ordering::Relaxed),
+            compile_nanos: self.cache.compile_nanos.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The compiled code for `d`, compiling it now if `hot` and not yet tried.
+    fn compiled(&self, d: &Deployed, hot: bool) -> Option<Arc<jit::Compiled>> {
+        if let Some(done) = d.code.compiled.get() {
+            return done.clone();
+        }
+        if !hot {
+            return None;
+        }
+        d.code
+            .compiled
+            .get_or_init(|| {
+                let m = d.module.module();
+                let size: usize = m.functions.iter().map(|f| f.code.len()).sum();
+                if size > self.tiering.max_instructions
+                    || self.limits.max_call_depth > jit::MAX_JIT_CALL_DEPTH
+                    || self.cache.code_bytes.load(Ordering::Relaxed) >= self.tiering.max_code_bytes
+                {
+                    return None;
+                }
+                let compiled = jit::compile(&d.module).ok()?;
+                self.cache
+                    .code_bytes
+                    .fetch_add(compiled.code_bytes, Ordering::Relaxed);
+                self.cache.modules.fetch_add(1, Ordering::Relaxed);
+                let nanos: u128 = compiled.compile_times.iter().map(|t| t.as_nanos()).sum();
+                self.cache
+                    .compile_nanos
+                    .fetch_add(nanos as u64, Ordering::Relaxed);
+                Some(Arc::new(compiled))
+            })
+            .clone()
     }
 
     /// The limits in force.
@@ -145,12 +281,25 @@ impl Engine {
 
     /// Makes `module` callable at `address` (replacing any contract there).
     pub fn deploy(&mut self, address: Address, module: VerifiedModule) {
-        self.contracts.insert(address, Arc::new(module));
+        let bytes = module.module().encode();
+        let code = self
+            .cache
+            .slots
+            .lock()
+            .map(|mut slots| slots.entry(bytes).or_default().clone())
+            .unwrap_or_default();
+        self.contracts.insert(
+            address,
+            Deployed {
+                module: Arc::new(module),
+                code,
+            },
+        );
     }
 
     /// The contract at `address`.
     pub fn contract(&self, address: Address) -> Option<&Arc<VerifiedModule>> {
-        self.contracts.get(&address)
+        self.contracts.get(&address).map(|d| &d.module)
     }
 
     /// Runs `tx` against `state`: its writes stay in the cache if it succeeds and are rolled
@@ -174,9 +323,10 @@ impl Engine {
         if tx.gas_limit < gas::TX_BASE {
             return fail(tx.gas_limit, VmError::OutOfGas);
         }
-        let Some(module) = self.contracts.get(&tx.contract) else {
+        let Some(deployed) = self.contracts.get(&tx.contract) else {
             return fail(gas::TX_BASE, VmError::UnknownContract(tx.contract));
         };
+        let module = &deployed.module;
         let Some(export) = module.export_entry(&tx.function) else {
             return fail(gas::TX_BASE, VmError::UnknownFunction(tx.function.clone()));
         };
@@ -199,7 +349,25 @@ impl Engine {
             gas_limit: tx.gas_limit - gas::TX_BASE,
         };
         state.begin_tx();
-        let run = interp::run(module, call, block, state, &self.limits);
+        let compiled = match self.mode {
+            Mode::Interp => None,
+            Mode::Jit => self.compiled(deployed, true),
+            Mode::Auto => {
+                let calls = deployed.code.calls.fetch_add(1, Ordering::Relaxed) + 1;
+                self.compiled(deployed, calls >= self.tiering.calls)
+            }
+        };
+        let run = match &compiled {
+            Some(c) => jit::run(c, module, call, block, state, &self.limits),
+            None => {
+                let run = interp::run(module, call, block, state, &self.limits);
+                if self.mode == Mode::Auto && run.gas_used >= self.tiering.gas {
+                    // Hot by work done: compile now, for the next call.
+                    let _ = self.compiled(deployed, true);
+                }
+                run
+            }
+        };
         let gas_used = gas::TX_BASE + run.gas_used;
         match run.halt {
             Halt::Return(returns) => {

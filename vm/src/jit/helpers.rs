@@ -1,0 +1,372 @@
+//! The functions compiled code calls: the `crate::math` kernels, storage, events and the
+//! ways execution stops. Each takes the context first, never panics, and returns 0 to go
+//! on or 1 after recording why execution stops (its result, if any, goes to `ctx.tmp`).
+
+use super::{signature, Ctx};
+use crate::interp::{gas, Event, VmError};
+use crate::isa::{Opcode, VerifiedModule};
+use crate::math::{self, Fx, MathError};
+use crate::state::{Access, Slot, StateCache, Storage, StorageError};
+use cranelift_codegen::ir::{types, FuncRef, Function};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Linkage, Module as _};
+
+/// Why execution stopped.
+pub(crate) enum Stop {
+    Revert(u32),
+    Error(VmError),
+}
+
+/// The state as the helpers see it (a `StateCache` over any storage).
+pub(crate) trait StateOps {
+    fn touch(&mut self, slot: Slot) -> Access;
+    fn read(&mut self, slot: Slot) -> Result<i128, StorageError>;
+    fn write(&mut self, slot: Slot, value: i128) -> Result<(), StorageError>;
+}
+
+impl<S: Storage> StateOps for StateCache<S> {
+    fn touch(&mut self, slot: Slot) -> Access {
+        StateCache::touch(self, slot)
+    }
+    fn read(&mut self, slot: Slot) -> Result<i128, StorageError> {
+        StateCache::read(self, slot)
+    }
+    fn write(&mut self, slot: Slot, value: i128) -> Result<(), StorageError> {
+        StateCache::write(self, slot, value)
+    }
+}
+
+/// What the helpers reach through `Ctx::host`.
+pub(crate) struct Host<'a> {
+    pub state: &'a mut dyn StateOps,
+    pub module: &'a VerifiedModule,
+    pub events: Vec<Event>,
+    pub stop: Option<Stop>,
+}
+
+fn join(lo: u64, hi: u64) -> i128 {
+    ((u128::from(hi) << 64) | u128::from(lo)) as i128
+}
+
+/// # Safety
+/// `ctx` is the live context of the running compiled code.
+unsafe fn parts<'c>(ctx: *mut Ctx) -> (&'c mut Ctx, &'c mut Host<'static>) {
+    // SAFETY: the caller's guarantee; `host` points at the `Host` that `run` keeps alive.
+    unsafe {
+        let c = &mut *ctx;
+        let h = &mut *c.host;
+        (c, h)
+    }
+}
+
+fn finish(ctx: &mut Ctx, host: &mut Host<'_>, r: Result<i128, VmError>) -> u32 {
+    match r {
+        Ok(v) => {
+            ctx.tmp = [v as u64, (v >> 64) as u64];
+            0
+        }
+        Err(e) => {
+            host.stop = Some(Stop::Error(e));
+            1
+        }
+    }
+}
+
+fn fx(bits: i128) -> Fx {
+    Fx::from_bits(bits)
+}
+
+fn op(byte: u32) -> Option<Opcode> {
+    u8::try_from(byte).ok().and_then(Opcode::from_byte)
+}
+
+/// One-operand math, by opcode byte.
+extern "C" fn math1(ctx: *mut Ctx, code: u32, lo: u64, hi: u64) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let x = join(lo, hi);
+    let r: Result<i128, MathError> = match op(code) {
+        Some(Opcode::Exp) => math::exp(fx(x)).map(Fx::to_bits),
+        Some(Opcode::Ln) => math::ln(fx(x)).map(Fx::to_bits),
+        Some(Opcode::Sqrt) => math::sqrt(fx(x)).map(Fx::to_bits),
+        Some(Opcode::Ncdf) => math::ncdf(fx(x)).map(Fx::to_bits),
+        Some(Opcode::Npdf) => math::npdf(fx(x)).map(Fx::to_bits),
+        Some(Opcode::InvNcdf) => math::inv_ncdf(fx(x)).map(Fx::to_bits),
+        Some(Opcode::IntToFx) => x.checked_mul(1 << 64).ok_or(MathError::Overflow),
+        _ => Err(MathError::Domain),
+    };
+    finish(c, h, r.map_err(VmError::Math))
+}
+
+/// Two-operand math, by opcode byte.
+extern "C" fn math2(ctx: *mut Ctx, code: u32, xl: u64, xh: u64, yl: u64, yh: u64) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let (x, y) = (join(xl, xh), join(yl, yh));
+    let r: Result<i128, MathError> = match op(code) {
+        Some(Opcode::IntMul) => x.checked_mul(y).ok_or(MathError::Overflow),
+        Some(Opcode::IntDiv) | Some(Opcode::IntRem) if y == 0 => Err(MathError::DivisionByZero),
+        Some(Opcode::IntDiv) => x.checked_div(y).ok_or(MathError::Overflow),
+        Some(Opcode::IntRem) => x.checked_rem(y).ok_or(MathError::Overflow),
+        Some(Opcode::Mul) | Some(Opcode::MulConst) => math::mul(fx(x), fx(y)).map(Fx::to_bits),
+        Some(Opcode::MulDown) => math::mul_down(fx(x), fx(y)).map(Fx::to_bits),
+        Some(Opcode::MulUp) => math::mul_up(fx(x), fx(y)).map(Fx::to_bits),
+        Some(Opcode::Div) => math::div(fx(x), fx(y)).map(Fx::to_bits),
+        Some(Opcode::DivDown) => math::div_down(fx(x), fx(y)).map(Fx::to_bits),
+        Some(Opcode::DivUp) => math::div_up(fx(x), fx(y)).map(Fx::to_bits),
+        Some(Opcode::Pow) => math::pow(fx(x), fx(y)).map(Fx::to_bits),
+        _ => Err(MathError::Domain),
+    };
+    finish(c, h, r.map_err(VmError::Math))
+}
+
+/// mul_div in its three roundings, by opcode byte.
+#[allow(clippy::too_many_arguments)]
+extern "C" fn math3(
+    ctx: *mut Ctx,
+    code: u32,
+    xl: u64,
+    xh: u64,
+    yl: u64,
+    yh: u64,
+    zl: u64,
+    zh: u64,
+) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let (x, y, z) = (fx(join(xl, xh)), fx(join(yl, yh)), fx(join(zl, zh)));
+    let r = match op(code) {
+        Some(Opcode::MulDiv) => math::mul_div(x, y, z),
+        Some(Opcode::MulDivDown) => math::mul_div_down(x, y, z),
+        Some(Opcode::MulDivUp) => math::mul_div_up(x, y, z),
+        _ => Err(MathError::Domain),
+    };
+    finish(c, h, r.map(Fx::to_bits).map_err(VmError::Math))
+}
+
+/// Charges `g` as the interpreter does: all of it, or out of gas with nothing left.
+fn charge(c: &mut Ctx, g: u64) -> Result<(), VmError> {
+    match c.gas_left.checked_sub(g) {
+        Some(left) => {
+            c.gas_left = left;
+            Ok(())
+        }
+        None => {
+            c.gas_left = 0;
+            Err(VmError::OutOfGas)
+        }
+    }
+}
+
+fn slot(c: &Ctx, space: u32, key: i128) -> Slot {
+    Slot {
+        contract: (u128::from(c.contract[1]) << 64) | u128::from(c.contract[0]),
+        space,
+        key: key as u128,
+    }
+}
+
+/// SLOAD: the interpreter's warm/cold charge, then the read.
+extern "C" fn sload(ctx: *mut Ctx, space: u32, lo: u64, hi: u64) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let s = slot(c, space, join(lo, hi));
+    let cold = h.state.touch(s) == Access::Cold;
+    let r = charge(
+        c,
+        if cold {
+            gas::SLOAD_COLD
+        } else {
+            gas::SLOAD_WARM
+        },
+    )
+    .and_then(|()| h.state.read(s).map_err(VmError::Storage));
+    finish(c, h, r)
+}
+
+/// SSTORE (`add` 0) or SADD (`add` 1).
+extern "C" fn sstore(
+    ctx: *mut Ctx,
+    space: u32,
+    add: u32,
+    kl: u64,
+    kh: u64,
+    vl: u64,
+    vh: u64,
+) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let s = slot(c, space, join(kl, kh));
+    let v = join(vl, vh);
+    let cold = h.state.touch(s) == Access::Cold;
+    let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
+        let value = if add == 0 {
+            v
+        } else {
+            h.state
+                .read(s)
+                .map_err(VmError::Storage)?
+                .checked_add(v)
+                .ok_or(VmError::Math(MathError::Overflow))?
+        };
+        h.state.write(s, value).map_err(VmError::Storage)?;
+        Ok(0)
+    });
+    finish(c, h, r)
+}
+
+/// EMIT: the charge, then the event with `n` values read from `values`.
+extern "C" fn emit(ctx: *mut Ctx, event: u32, values: *const i128, n: u32) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let r = charge(c, gas::EMIT_BASE + gas::EMIT_PER_VALUE * u64::from(n)).map(|()| {
+        // SAFETY: the compiled code stored `n` values at `values` (its own stack slot).
+        let values = unsafe { std::slice::from_raw_parts(values, n as usize) }.to_vec();
+        let name = h
+            .module
+            .module()
+            .events
+            .get(event as usize)
+            .cloned()
+            .unwrap_or_default();
+        h.events.push(Event {
+            contract: (u128::from(c.contract[1]) << 64) | u128::from(c.contract[0]),
+            name,
+            values,
+        });
+        0
+    });
+    finish(c, h, r)
+}
+
+extern "C" fn revert(ctx: *mut Ctx, code: u32) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (_, h) = unsafe { parts(ctx) };
+    h.stop = Some(Stop::Revert(code));
+    1
+}
+
+extern "C" fn math_error(ctx: *mut Ctx, code: u32) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (_, h) = unsafe { parts(ctx) };
+    let e = if code == 2 {
+        MathError::DivisionByZero
+    } else {
+        MathError::Overflow
+    };
+    h.stop = Some(Stop::Error(VmError::Math(e)));
+    1
+}
+
+extern "C" fn out_of_gas(ctx: *mut Ctx) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (_, h) = unsafe { parts(ctx) };
+    h.stop = Some(Stop::Error(VmError::OutOfGas));
+    1
+}
+
+extern "C" fn call_depth(ctx: *mut Ctx) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (_, h) = unsafe { parts(ctx) };
+    h.stop = Some(Stop::Error(VmError::CallDepth));
+    1
+}
+
+type M1 = extern "C" fn(*mut Ctx, u32, u64, u64) -> u32;
+type M2 = extern "C" fn(*mut Ctx, u32, u64, u64, u64, u64) -> u32;
+type M3 = extern "C" fn(*mut Ctx, u32, u64, u64, u64, u64, u64, u64) -> u32;
+type St = extern "C" fn(*mut Ctx, u32, u32, u64, u64, u64, u64) -> u32;
+type Em = extern "C" fn(*mut Ctx, u32, *const i128, u32) -> u32;
+type C1 = extern "C" fn(*mut Ctx, u32) -> u32;
+type C0 = extern "C" fn(*mut Ctx) -> u32;
+
+/// The helpers' symbol names and addresses, for the JIT builder.
+pub(crate) fn symbols() -> Vec<(&'static str, *const u8)> {
+    vec![
+        ("strike_math1", math1 as M1 as *const u8),
+        ("strike_math2", math2 as M2 as *const u8),
+        ("strike_math3", math3 as M3 as *const u8),
+        ("strike_sload", sload as M1 as *const u8),
+        ("strike_sstore", sstore as St as *const u8),
+        ("strike_emit", emit as Em as *const u8),
+        ("strike_revert", revert as C1 as *const u8),
+        ("strike_math_error", math_error as C1 as *const u8),
+        ("strike_out_of_gas", out_of_gas as C0 as *const u8),
+        ("strike_call_depth", call_depth as C0 as *const u8),
+    ]
+}
+
+/// The helpers declared in a JIT module.
+pub(crate) struct Ids {
+    ids: [FuncId; 10],
+}
+
+/// The helpers referenced from one function.
+pub(crate) struct Refs {
+    pub math1: FuncRef,
+    pub math2: FuncRef,
+    pub math3: FuncRef,
+    pub sload: FuncRef,
+    pub sstore: FuncRef,
+    pub emit: FuncRef,
+    pub revert: FuncRef,
+    pub math_error: FuncRef,
+    pub out_of_gas: FuncRef,
+    pub call_depth: FuncRef,
+}
+
+/// Declares every helper with its signature.
+pub(crate) fn declare(jit: &mut JITModule, ptr: types::Type) -> Result<Ids, super::CompileError> {
+    let (i32t, i64t) = (types::I32, types::I64);
+    let sigs = [
+        ("strike_math1", vec![i32t, i64t, i64t]),
+        ("strike_math2", vec![i32t, i64t, i64t, i64t, i64t]),
+        (
+            "strike_math3",
+            vec![i32t, i64t, i64t, i64t, i64t, i64t, i64t],
+        ),
+        ("strike_sload", vec![i32t, i64t, i64t]),
+        ("strike_sstore", vec![i32t, i32t, i64t, i64t, i64t, i64t]),
+        ("strike_emit", vec![i32t, ptr, i32t]),
+        ("strike_revert", vec![i32t]),
+        ("strike_math_error", vec![i32t]),
+        ("strike_out_of_gas", vec![]),
+        ("strike_call_depth", vec![]),
+    ];
+    let mut ids = Vec::with_capacity(sigs.len());
+    for (name, params) in sigs {
+        let sig = signature(jit, ptr, &params);
+        ids.push(
+            jit.declare_function(name, Linkage::Import, &sig)
+                .map_err(super::err)?,
+        );
+    }
+    Ok(Ids {
+        ids: ids
+            .try_into()
+            .map_err(|_| super::CompileError("helper count".into()))?,
+    })
+}
+
+impl Ids {
+    /// References to every helper from `func`.
+    pub(crate) fn refs(&self, jit: &mut JITModule, func: &mut Function) -> Refs {
+        let mut r = self
+            .ids
+            .map(|id| jit.declare_func_in_func(id, func))
+            .into_iter();
+        let mut next = || r.next().expect("ten helpers");
+        Refs {
+            math1: next(),
+            math2: next(),
+            math3: next(),
+            sload: next(),
+            sstore: next(),
+            emit: next(),
+            revert: next(),
+            math_error: next(),
+            out_of_gas: next(),
+            call_depth: next(),
+        }
+    }
+}

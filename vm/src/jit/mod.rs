@@ -1,0 +1,808 @@
+//! The Cranelift JIT: every function of a verified module compiled to native code, with
+//! exactly the interpreter's results, errors, gas, storage writes and events.
+//!
+//! How each piece keeps the interpreter's semantics (`crate::interp` is the reference):
+//! - Registers are Cranelift variables (i128), zero on entry as in a fresh frame.
+//! - Static gas is charged where the verifier's block table says, before the block's
+//!   first instruction; dynamic gas (storage, events) inside the same helpers the
+//!   interpreter's rules describe. Running out sets the gas left to 0, as the interpreter
+//!   does, so `gas_used` equals the limit.
+//! - Integer add, subtract, negate, abs, comparisons, bit operations, min/max, moves,
+//!   branches and environment reads are inlined, with overflow checks written out. Every
+//!   fixed-point and wide operation (mul, div, mul_div, exp, ln, sqrt, pow, the normal
+//!   functions, int multiply/divide/remainder, int to fx) calls the same `crate::math`
+//!   function the interpreter calls, through an `extern "C"` helper: the JIT computes no
+//!   arithmetic of its own beyond what is written out below.
+//! - Calls are native calls between compiled functions, with the interpreter's depth check
+//!   (frames including the entry, at most `Limits::max_call_depth`) before each.
+//! - A helper never panics: it reports failure through the context and returns 1, and the
+//!   compiled code returns at once.
+//!
+//! Safety: the JIT sees only verified modules, so every register, constant, jump, callee
+//! and event index is in range, and it emits no memory access other than fixed offsets of
+//! its own context, its own stack slots and the argument/result buffer its caller sized
+//! from the callee's declaration. Constants are data (i128 immediates), never addresses.
+//! The machine code is freed when the [`Compiled`] value is dropped.
+
+#![allow(unsafe_code)]
+
+mod helpers;
+
+use crate::interp::{BlockEnv, Call, Event, Execution, Halt, VmError};
+use crate::isa::{Limits, Opcode, VerifiedModule};
+use crate::math::MathError;
+use crate::state::{StateCache, Storage};
+use cranelift_codegen::ir::{
+    condcodes::IntCC, types, AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature,
+    StackSlotData, StackSlotKind, UserFuncName, Value,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module as _};
+use helpers::{Host, StateOps};
+use std::time::{Duration, Instant};
+
+/// Deepest call stack the JIT runs: compiled calls recurse on the native stack, so deeper
+/// limits run in the interpreter (the results are the same).
+pub const MAX_JIT_CALL_DEPTH: u32 = 256;
+
+/// The context every compiled function and helper receives. The compiled code reads and
+/// writes only the fields at the offsets below.
+#[repr(C)]
+pub(crate) struct Ctx {
+    /// Gas left for the instructions.
+    gas_left: u64,
+    /// Frames on the call stack, the entry included.
+    depth: u32,
+    /// `Limits::max_call_depth`.
+    max_depth: u32,
+    /// A helper's result, as (low, high) 64-bit halves.
+    tmp: [u64; 2],
+    caller: [u64; 2],
+    contract: [u64; 2],
+    number: u64,
+    timestamp: u64,
+    /// Everything else the helpers need.
+    host: *mut Host<'static>,
+}
+
+const OFF_GAS: i32 = 0;
+const OFF_DEPTH: i32 = 8;
+const OFF_MAX_DEPTH: i32 = 12;
+const OFF_TMP: i32 = 16;
+const OFF_CALLER: i32 = 32;
+const OFF_CONTRACT: i32 = 48;
+const OFF_NUMBER: i32 = 64;
+const OFF_TIMESTAMP: i32 = 72;
+
+/// A compiled function: `(ctx, args_and_results)`, 0 on return, 1 on a stop recorded in
+/// the context.
+type JitFn = unsafe extern "C" fn(*mut Ctx, *mut i128) -> u32;
+
+/// A module's functions in native code, with what compiling them cost.
+pub struct Compiled {
+    jit: Option<JITModule>,
+    functions: Vec<JitFn>,
+    /// Bytes of machine code.
+    pub code_bytes: usize,
+    /// Time spent compiling, per function, in function order.
+    pub compile_times: Vec<Duration>,
+}
+
+// SAFETY: the code memory is immutable once finalised and only executed; `JITModule` is not
+// touched again until it is freed in `drop`, which needs `&mut self`.
+unsafe impl Send for Compiled {}
+unsafe impl Sync for Compiled {}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        if let Some(jit) = self.jit.take() {
+            // SAFETY: no function pointer outlives `self` (they are only called through
+            // `run`, which borrows `self`).
+            unsafe { jit.free_memory() };
+        }
+    }
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("functions", &self.functions.len())
+            .field("code_bytes", &self.code_bytes)
+            .finish()
+    }
+}
+
+/// Why a module could not be compiled (it then runs in the interpreter).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError(pub String);
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JIT compilation failed: {}", self.0)
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> CompileError {
+    CompileError(e.to_string())
+}
+
+/// Compiles every function of `module`.
+pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").map_err(err)?;
+    flags.set("use_colocated_libcalls", "false").map_err(err)?;
+    flags.set("is_pic", "false").map_err(err)?;
+    let isa = cranelift_native::builder()
+        .map_err(err)?
+        .finish(settings::Flags::new(flags))
+        .map_err(err)?;
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    for (name, ptr) in helpers::symbols() {
+        builder.symbol(name, ptr);
+    }
+    let mut jit = JITModule::new(builder);
+    let ptr = jit.target_config().pointer_type();
+
+    let mut sig = jit.make_signature();
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(types::I32));
+    let functions = &module.module().functions;
+    let ids: Vec<FuncId> = (0..functions.len())
+        .map(|i| {
+            jit.declare_function(&format!("f{i}"), Linkage::Local, &sig)
+                .map_err(err)
+        })
+        .collect::<Result<_, _>>()?;
+    let helper_ids = helpers::declare(&mut jit, ptr)?;
+
+    let frontend = jit.target_config();
+    let mut ctx = jit.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut code_bytes = 0;
+    let mut compile_times = Vec::with_capacity(functions.len());
+    for (index, &id) in ids.iter().enumerate() {
+        let start = Instant::now();
+        ctx.func.signature = sig.clone();
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let callees: Vec<FuncRef> = ids
+                .iter()
+                .map(|&f| jit.declare_func_in_func(f, b.func))
+                .collect();
+            let helper_refs = helper_ids.refs(&mut jit, b.func);
+            Translator {
+                module,
+                function: index,
+                ptr,
+                callees,
+                helpers: helper_refs,
+            }
+            .translate(&mut b);
+            b.seal_all_blocks();
+            b.finalize(frontend);
+        }
+        jit.define_function(id, &mut ctx).map_err(err)?;
+        code_bytes += ctx
+            .compiled_code()
+            .map_or(0, |c| c.code_info().total_size as usize);
+        jit.clear_context(&mut ctx);
+        compile_times.push(start.elapsed());
+    }
+    jit.finalize_definitions().map_err(err)?;
+    let pointers = ids
+        .iter()
+        .map(|&id| {
+            let p = jit.get_finalized_function(id);
+            // SAFETY: every function was defined with `sig`, which is JitFn's ABI.
+            unsafe { std::mem::transmute::<*const u8, JitFn>(p) }
+        })
+        .collect();
+    Ok(Compiled {
+        jit: Some(jit),
+        functions: pointers,
+        code_bytes,
+        compile_times,
+    })
+}
+
+/// Runs `call` in compiled code: the same [`Execution`] as `crate::interp::run`.
+pub fn run<S: Storage>(
+    compiled: &Compiled,
+    module: &VerifiedModule,
+    call: Call<'_>,
+    block: &BlockEnv,
+    state: &mut StateCache<S>,
+    limits: &Limits,
+) -> Execution {
+    let entry = &module.module().functions[call.function];
+    if call.args.len() != entry.params as usize {
+        return Execution {
+            halt: Halt::Error(VmError::ArgumentCount {
+                expected: entry.params as usize,
+                given: call.args.len(),
+            }),
+            gas_used: 0,
+            events: Vec::new(),
+        };
+    }
+    let mut host = Host {
+        state: state as &mut dyn StateOps,
+        module,
+        events: Vec::new(),
+        stop: None,
+    };
+    let split = |v: u128| [v as u64, (v >> 64) as u64];
+    let mut ctx = Ctx {
+        gas_left: call.gas_limit,
+        depth: 1,
+        max_depth: limits.max_call_depth,
+        tmp: [0; 2],
+        caller: split(call.caller),
+        contract: split(call.contract),
+        number: block.number,
+        timestamp: block.timestamp,
+        // SAFETY (lifetime): `host` outlives every use of the pointer, which ends when the
+        // compiled function returns below.
+        host: (&mut host as *mut Host<'_>).cast(),
+    };
+    let size = (entry.params as usize).max(entry.returns as usize).max(1);
+    let mut buffer = vec![0i128; size];
+    buffer[..call.args.len()].copy_from_slice(call.args);
+    // SAFETY: the function was compiled from this verified module; the buffer holds the
+    // parameters and room for the results; `ctx` and `host` live across the call.
+    let status = unsafe { (compiled.functions[call.function])(&mut ctx, buffer.as_mut_ptr()) };
+    let gas_used = call.gas_limit - ctx.gas_left;
+    let halt = match (status, host.stop.take()) {
+        (0, _) => {
+            buffer.truncate(entry.returns as usize);
+            Halt::Return(buffer)
+        }
+        (_, Some(helpers::Stop::Revert(code))) => Halt::Revert(code),
+        (_, Some(helpers::Stop::Error(e))) => Halt::Error(e),
+        (_, None) => Halt::Error(VmError::Math(MathError::Overflow)),
+    };
+    let events: Vec<Event> = match halt {
+        Halt::Return(_) => std::mem::take(&mut host.events),
+        _ => Vec::new(),
+    };
+    Execution {
+        halt,
+        gas_used,
+        events,
+    }
+}
+
+/// Turns one verified function into Cranelift IR.
+struct Translator<'m> {
+    module: &'m VerifiedModule,
+    function: usize,
+    ptr: types::Type,
+    callees: Vec<FuncRef>,
+    helpers: helpers::Refs,
+}
+
+impl Translator<'_> {
+    fn translate(&self, b: &mut FunctionBuilder<'_>) {
+        let m = self.module.module();
+        let f = &m.functions[self.function];
+        let code = &f.code;
+        let gas = self.module.block_gas(self.function);
+        let i128t = types::I128;
+
+        // Blocks: the entry, one per jump target and per instruction after a branch, and
+        // the shared exits.
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        let mut starts: Vec<Option<Block>> = vec![None; code.len() + 1];
+        for (pc, i) in code.iter().enumerate() {
+            let target = match i.op {
+                Opcode::Jump
+                | Opcode::JumpIfZero
+                | Opcode::JumpIfNonZero
+                | Opcode::BranchEq
+                | Opcode::BranchNe
+                | Opcode::BranchLt
+                | Opcode::BranchLe => Some((pc as i64 + 1 + i.imm as i64) as usize),
+                _ => None,
+            };
+            if let Some(t) = target {
+                if t < starts.len() && starts[t].is_none() {
+                    starts[t] = Some(b.create_block());
+                }
+                if starts[pc + 1].is_none() {
+                    starts[pc + 1] = Some(b.create_block());
+                }
+            }
+        }
+        let stop = b.create_block(); // a helper recorded why: return 1
+        let overflow = b.create_block();
+        let div_zero = b.create_block();
+        let out_of_gas = b.create_block();
+
+        b.switch_to_block(entry);
+        let ctx = b.block_params(entry)[0];
+        let buf = b.block_params(entry)[1];
+        let regs: Vec<Variable> = (0..f.registers).map(|_| b.declare_var(i128t)).collect();
+        let zero = b.ins().iconst(types::I64, 0);
+        let zero128 = b.ins().uextend(i128t, zero);
+        for (r, &v) in regs.iter().enumerate() {
+            if r < f.params as usize {
+                let x = b
+                    .ins()
+                    .load(i128t, MemFlagsData::trusted(), buf, (r * 16) as i32);
+                b.def_var(v, x);
+            } else {
+                b.def_var(v, zero128);
+            }
+        }
+        // A stack buffer for call arguments/results and event values.
+        let mut slot_len = 16usize;
+        for i in code {
+            match i.op {
+                Opcode::Call => {
+                    let callee = &m.functions[i.imm as usize];
+                    slot_len = slot_len.max(callee.params.max(callee.returns) as usize);
+                }
+                Opcode::Emit => slot_len = slot_len.max(i.b as usize),
+                _ => {}
+            }
+        }
+        let slot = b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (slot_len * 16) as u32,
+            4,
+        ));
+
+        let mut terminated = false;
+        for (pc, i) in code.iter().enumerate() {
+            if let Some(blk) = starts[pc] {
+                if !terminated {
+                    b.ins().jump(blk, &[]);
+                }
+                b.switch_to_block(blk);
+                terminated = false;
+            } else if terminated {
+                // Unreachable code after a terminator with no label: give it a block.
+                let blk = b.create_block();
+                b.switch_to_block(blk);
+                terminated = false;
+            }
+            let g = gas[pc];
+            if g != 0 {
+                self.charge(b, ctx, g as i64, out_of_gas);
+            }
+            let reg = |x: u8| regs[x as usize];
+            let target = |off: i32| starts[(pc as i64 + 1 + off as i64) as usize].expect("label");
+            let next = || starts[pc + 1].expect("fall-through label");
+            match i.op {
+                Opcode::Mov => {
+                    let v = b.use_var(reg(i.b));
+                    b.def_var(reg(i.a), v);
+                }
+                Opcode::LoadInt => {
+                    let v = const128(b, i.imm as i128);
+                    b.def_var(reg(i.a), v);
+                }
+                Opcode::LoadFx => {
+                    let v = const128(b, (i.imm as i128) << 64);
+                    b.def_var(reg(i.a), v);
+                }
+                Opcode::LoadConst => {
+                    let v = const128(b, m.constants[i.imm as usize]);
+                    b.def_var(reg(i.a), v);
+                }
+                Opcode::Add | Opcode::AddImm | Opcode::AddConst => {
+                    let x = b.use_var(reg(i.b));
+                    let y = match i.op {
+                        Opcode::Add => b.use_var(reg(i.c)),
+                        Opcode::AddImm => const128(b, i.imm as i128),
+                        _ => const128(b, m.constants[i.imm as usize]),
+                    };
+                    let r = b.ins().iadd(x, y);
+                    // Overflow iff both operands differ in sign from the result.
+                    let t1 = b.ins().bxor(x, r);
+                    let t2 = b.ins().bxor(y, r);
+                    let t = b.ins().band(t1, t2);
+                    let bad = b.ins().icmp(IntCC::SignedLessThan, t, zero128);
+                    self.guard(b, bad, overflow);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Sub => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let r = b.ins().isub(x, y);
+                    // Overflow iff the operands differ in sign and the result differs from x.
+                    let t1 = b.ins().bxor(x, y);
+                    let t2 = b.ins().bxor(x, r);
+                    let t = b.ins().band(t1, t2);
+                    let bad = b.ins().icmp(IntCC::SignedLessThan, t, zero128);
+                    self.guard(b, bad, overflow);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Neg | Opcode::Abs => {
+                    let x = b.use_var(reg(i.b));
+                    let min = const128(b, i128::MIN);
+                    let bad = b.ins().icmp(IntCC::Equal, x, min);
+                    self.guard(b, bad, overflow);
+                    let n = b.ins().ineg(x);
+                    let r = if i.op == Opcode::Neg {
+                        n
+                    } else {
+                        let neg = b.ins().icmp(IntCC::SignedLessThan, x, zero128);
+                        b.ins().select(neg, n, x)
+                    };
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Min | Opcode::Max => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    // Branch-free, by mask: Cranelift's x86 backend has no i128 smin/smax,
+                    // which a select on a comparison would be optimised into.
+                    let lt = b.ins().icmp(IntCC::SignedLessThan, x, y);
+                    let one = b.ins().uextend(i128t, lt);
+                    let mask = b.ins().ineg(one);
+                    let (first, second) = if i.op == Opcode::Min { (x, y) } else { (y, x) };
+                    let keep = b.ins().band(first, mask);
+                    let other = b.ins().band_not(second, mask);
+                    let r = b.ins().bor(keep, other);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::IntDiv | Opcode::IntRem => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let is_zero = b.ins().icmp(IntCC::Equal, y, zero128);
+                    self.guard(b, is_zero, div_zero);
+                    let r = self.helper2(b, ctx, i.op, x, y, stop);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::IntMul
+                | Opcode::Mul
+                | Opcode::MulDown
+                | Opcode::MulUp
+                | Opcode::Div
+                | Opcode::DivDown
+                | Opcode::DivUp
+                | Opcode::Pow => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let r = self.helper2(b, ctx, i.op, x, y, stop);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::MulConst => {
+                    let x = b.use_var(reg(i.b));
+                    let y = const128(b, m.constants[i.imm as usize]);
+                    let r = self.helper2(b, ctx, i.op, x, y, stop);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::MulDiv | Opcode::MulDivDown | Opcode::MulDivUp => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let z = b.use_var(reg(i.d()));
+                    let r = self.helper3(b, ctx, i.op, [x, y, z], stop);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Exp
+                | Opcode::Ln
+                | Opcode::Sqrt
+                | Opcode::Ncdf
+                | Opcode::Npdf
+                | Opcode::InvNcdf
+                | Opcode::IntToFx => {
+                    let x = b.use_var(reg(i.b));
+                    let r = self.helper1(b, ctx, i.op, x, stop);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::FxToInt => {
+                    let x = b.use_var(reg(i.b));
+                    let r = b.ins().sshr_imm_s(x, 64);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Eq | Opcode::Ne | Opcode::Lt | Opcode::Le => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let cc = match i.op {
+                        Opcode::Eq => IntCC::Equal,
+                        Opcode::Ne => IntCC::NotEqual,
+                        Opcode::Lt => IntCC::SignedLessThan,
+                        _ => IntCC::SignedLessThanOrEqual,
+                    };
+                    let c = b.ins().icmp(cc, x, y);
+                    let r = b.ins().uextend(i128t, c);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::And | Opcode::Or | Opcode::Xor => {
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let r = match i.op {
+                        Opcode::And => b.ins().band(x, y),
+                        Opcode::Or => b.ins().bor(x, y),
+                        _ => b.ins().bxor(x, y),
+                    };
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Not => {
+                    let x = b.use_var(reg(i.b));
+                    let c = b.ins().icmp(IntCC::Equal, x, zero128);
+                    let r = b.ins().uextend(i128t, c);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Jump => {
+                    b.ins().jump(target(i.imm), &[]);
+                    terminated = true;
+                }
+                Opcode::JumpIfZero
+                | Opcode::JumpIfNonZero
+                | Opcode::BranchEq
+                | Opcode::BranchNe
+                | Opcode::BranchLt
+                | Opcode::BranchLe => {
+                    let x = b.use_var(reg(i.a));
+                    let (cc, y) = match i.op {
+                        Opcode::JumpIfZero => (IntCC::Equal, zero128),
+                        Opcode::JumpIfNonZero => (IntCC::NotEqual, zero128),
+                        Opcode::BranchEq => (IntCC::Equal, b.use_var(reg(i.b))),
+                        Opcode::BranchNe => (IntCC::NotEqual, b.use_var(reg(i.b))),
+                        Opcode::BranchLt => (IntCC::SignedLessThan, b.use_var(reg(i.b))),
+                        _ => (IntCC::SignedLessThanOrEqual, b.use_var(reg(i.b))),
+                    };
+                    let c = b.ins().icmp(cc, x, y);
+                    b.ins().brif(c, target(i.imm), &[], next(), &[]);
+                    terminated = true;
+                }
+                Opcode::Call => {
+                    let callee = i.imm as usize;
+                    let cf = &m.functions[callee];
+                    let area = b.ins().stack_addr(self.ptr, slot, 0);
+                    for k in 0..i.b as usize {
+                        let v = b.use_var(regs[i.a as usize + k]);
+                        b.ins()
+                            .store(MemFlagsData::trusted(), v, area, (k * 16) as i32);
+                    }
+                    // The interpreter's depth check: frames (entry included) < the limit.
+                    let depth = b
+                        .ins()
+                        .load(types::I32, MemFlagsData::trusted(), ctx, OFF_DEPTH);
+                    let max = b
+                        .ins()
+                        .load(types::I32, MemFlagsData::trusted(), ctx, OFF_MAX_DEPTH);
+                    let too_deep = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, depth, max);
+                    let deep = b.create_block();
+                    let ok = b.create_block();
+                    b.ins().brif(too_deep, deep, &[], ok, &[]);
+                    b.switch_to_block(deep);
+                    self.call_helper(b, self.helpers.call_depth, &[ctx]);
+                    b.ins().jump(stop, &[]);
+                    b.switch_to_block(ok);
+                    let deeper = b.ins().iadd_imm_s(depth, 1);
+                    b.ins()
+                        .store(MemFlagsData::trusted(), deeper, ctx, OFF_DEPTH);
+                    let call = b.ins().call(self.callees[callee], &[ctx, area]);
+                    let status = b.inst_results(call)[0];
+                    b.ins()
+                        .store(MemFlagsData::trusted(), depth, ctx, OFF_DEPTH);
+                    self.guard_status(b, status, stop);
+                    for k in 0..cf.returns as usize {
+                        let v = b
+                            .ins()
+                            .load(i128t, MemFlagsData::trusted(), area, (k * 16) as i32);
+                        b.def_var(regs[i.a as usize + k], v);
+                    }
+                }
+                Opcode::Return => {
+                    for k in 0..i.b as usize {
+                        let v = b.use_var(regs[i.a as usize + k]);
+                        b.ins()
+                            .store(MemFlagsData::trusted(), v, buf, (k * 16) as i32);
+                    }
+                    let z = b.ins().iconst(types::I32, 0);
+                    b.ins().return_(&[z]);
+                    terminated = true;
+                }
+                Opcode::Revert => {
+                    let code = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    self.call_helper(b, self.helpers.revert, &[ctx, code]);
+                    b.ins().jump(stop, &[]);
+                    terminated = true;
+                }
+                Opcode::StorageLoad => {
+                    let key = b.use_var(reg(i.b));
+                    let (lo, hi) = b.ins().isplit(key);
+                    let space = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    let status = self.call_helper(b, self.helpers.sload, &[ctx, space, lo, hi]);
+                    self.guard_status(b, status, stop);
+                    let r = self.load_tmp(b, ctx);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::StorageStore | Opcode::StorageAdd => {
+                    let key = b.use_var(reg(i.a));
+                    let value = b.use_var(reg(i.b));
+                    let (klo, khi) = b.ins().isplit(key);
+                    let (vlo, vhi) = b.ins().isplit(value);
+                    let space = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    let add = b
+                        .ins()
+                        .iconst(types::I32, (i.op == Opcode::StorageAdd) as i64);
+                    let status = self.call_helper(
+                        b,
+                        self.helpers.sstore,
+                        &[ctx, space, add, klo, khi, vlo, vhi],
+                    );
+                    self.guard_status(b, status, stop);
+                }
+                Opcode::Emit => {
+                    let area = b.ins().stack_addr(self.ptr, slot, 0);
+                    for k in 0..i.b as usize {
+                        let v = b.use_var(regs[i.a as usize + k]);
+                        b.ins()
+                            .store(MemFlagsData::trusted(), v, area, (k * 16) as i32);
+                    }
+                    let event = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    let n = b.ins().iconst(types::I32, i.b as i64);
+                    let status = self.call_helper(b, self.helpers.emit, &[ctx, event, area, n]);
+                    self.guard_status(b, status, stop);
+                }
+                Opcode::Caller | Opcode::SelfAddress => {
+                    let off = if i.op == Opcode::Caller {
+                        OFF_CALLER
+                    } else {
+                        OFF_CONTRACT
+                    };
+                    let lo = b.ins().load(types::I64, MemFlagsData::trusted(), ctx, off);
+                    let hi = b
+                        .ins()
+                        .load(types::I64, MemFlagsData::trusted(), ctx, off + 8);
+                    let r = b.ins().iconcat(lo, hi);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::BlockNumber | Opcode::Timestamp | Opcode::GasLeft => {
+                    let off = match i.op {
+                        Opcode::BlockNumber => OFF_NUMBER,
+                        Opcode::Timestamp => OFF_TIMESTAMP,
+                        _ => OFF_GAS,
+                    };
+                    let v = b.ins().load(types::I64, MemFlagsData::trusted(), ctx, off);
+                    let r = b.ins().uextend(i128t, v);
+                    b.def_var(reg(i.a), r);
+                }
+            }
+        }
+        if !terminated {
+            // The verifier guarantees a terminator; keep the IR well formed regardless.
+            b.ins().jump(stop, &[]);
+        }
+
+        // Shared exits.
+        b.switch_to_block(overflow);
+        let code = b.ins().iconst(types::I32, 1);
+        self.call_helper(b, self.helpers.math_error, &[ctx, code]);
+        b.ins().jump(stop, &[]);
+        b.switch_to_block(div_zero);
+        let code = b.ins().iconst(types::I32, 2);
+        self.call_helper(b, self.helpers.math_error, &[ctx, code]);
+        b.ins().jump(stop, &[]);
+        b.switch_to_block(out_of_gas);
+        let z = b.ins().iconst(types::I64, 0);
+        b.ins().store(MemFlagsData::trusted(), z, ctx, OFF_GAS);
+        self.call_helper(b, self.helpers.out_of_gas, &[ctx]);
+        b.ins().jump(stop, &[]);
+        b.switch_to_block(stop);
+        let one = b.ins().iconst(types::I32, 1);
+        b.ins().return_(&[one]);
+    }
+
+    /// Charges `g` gas: out of gas when less is left.
+    fn charge(&self, b: &mut FunctionBuilder<'_>, ctx: Value, g: i64, out_of_gas: Block) {
+        let left = b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ctx, OFF_GAS);
+        let short = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, left, g);
+        self.guard(b, short, out_of_gas);
+        let rest = b.ins().iadd_imm_s(left, -g);
+        b.ins().store(MemFlagsData::trusted(), rest, ctx, OFF_GAS);
+    }
+
+    /// Continues when `bad` is false, else jumps to `exit`.
+    fn guard(&self, b: &mut FunctionBuilder<'_>, bad: Value, exit: Block) {
+        let cont = b.create_block();
+        b.ins().brif(bad, exit, &[], cont, &[]);
+        b.switch_to_block(cont);
+    }
+
+    /// Continues when a helper returned 0, else leaves through `stop`.
+    fn guard_status(&self, b: &mut FunctionBuilder<'_>, status: Value, stop: Block) {
+        let cont = b.create_block();
+        b.ins().brif(status, stop, &[], cont, &[]);
+        b.switch_to_block(cont);
+    }
+
+    fn call_helper(&self, b: &mut FunctionBuilder<'_>, f: FuncRef, args: &[Value]) -> Value {
+        let call = b.ins().call(f, args);
+        b.inst_results(call).first().copied().unwrap_or(args[0])
+    }
+
+    fn load_tmp(&self, b: &mut FunctionBuilder<'_>, ctx: Value) -> Value {
+        let lo = b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ctx, OFF_TMP);
+        let hi = b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ctx, OFF_TMP + 8);
+        b.ins().iconcat(lo, hi)
+    }
+
+    fn op_code(&self, b: &mut FunctionBuilder<'_>, op: Opcode) -> Value {
+        b.ins().iconst(types::I32, op as u8 as i64)
+    }
+
+    fn helper1(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        ctx: Value,
+        op: Opcode,
+        x: Value,
+        stop: Block,
+    ) -> Value {
+        let code = self.op_code(b, op);
+        let (lo, hi) = b.ins().isplit(x);
+        let status = self.call_helper(b, self.helpers.math1, &[ctx, code, lo, hi]);
+        self.guard_status(b, status, stop);
+        self.load_tmp(b, ctx)
+    }
+
+    fn helper2(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        ctx: Value,
+        op: Opcode,
+        x: Value,
+        y: Value,
+        stop: Block,
+    ) -> Value {
+        let code = self.op_code(b, op);
+        let (xl, xh) = b.ins().isplit(x);
+        let (yl, yh) = b.ins().isplit(y);
+        let status = self.call_helper(b, self.helpers.math2, &[ctx, code, xl, xh, yl, yh]);
+        self.guard_status(b, status, stop);
+        self.load_tmp(b, ctx)
+    }
+
+    fn helper3(
+        &self,
+        b: &mut FunctionBuilder<'_>,
+        ctx: Value,
+        op: Opcode,
+        v: [Value; 3],
+        stop: Block,
+    ) -> Value {
+        let code = self.op_code(b, op);
+        let mut args = vec![ctx, code];
+        for x in v {
+            let (lo, hi) = b.ins().isplit(x);
+            args.push(lo);
+            args.push(hi);
+        }
+        let status = self.call_helper(b, self.helpers.math3, &args);
+        self.guard_status(b, status, stop);
+        self.load_tmp(b, ctx)
+    }
+}
+
+/// An i128 constant.
+fn const128(b: &mut FunctionBuilder<'_>, v: i128) -> Value {
+    let lo = b.ins().iconst(types::I64, v as u64 as i64);
+    let hi = b.ins().iconst(types::I64, (v >> 64) as i64);
+    b.ins().iconcat(lo, hi)
+}
+
+/// A signature of pointer-sized context, then the given integer parameters, returning i32.
+fn signature(jit: &JITModule, ptr: types::Type, params: &[types::Type]) -> Signature {
+    let mut s = jit.make_signature();
+    s.params.push(AbiParam::new(ptr));
+    s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+    s.returns.push(AbiParam::new(types::I32));
+    s
+}
