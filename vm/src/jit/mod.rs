@@ -428,12 +428,14 @@ impl Translator<'_> {
                     let min = const128(b, i128::MIN);
                     let bad = b.ins().icmp(IntCC::Equal, x, min);
                     self.guard(b, bad, overflow);
-                    let n = b.ins().ineg(x);
                     let r = if i.op == Opcode::Neg {
-                        n
+                        b.ins().ineg(x)
                     } else {
-                        let neg = b.ins().icmp(IntCC::SignedLessThan, x, zero128);
-                        b.ins().select(neg, n, x)
+                        // (x ^ s) - s with s = x >> 127: no select, which Cranelift would
+                        // turn into an i128 iabs its x86 backend lacks.
+                        let sign = b.ins().sshr_imm_s(x, 127);
+                        let flipped = b.ins().bxor(x, sign);
+                        b.ins().isub(flipped, sign)
                     };
                     b.def_var(reg(i.a), r);
                 }
