@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use strike::lang::{compile, Options};
 use strike::values;
-use strike_vm::exec::{Engine, Status, Transaction};
+use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::math::Fx;
 use strike_vm::state::{MemoryStorage, StateCache};
@@ -59,12 +59,13 @@ fn value_matches(want: &str, ty: strike_vm::isa::ValueType, raw: i128) -> bool {
     values::format(ty, raw) == want
 }
 
-fn run_file(path: &PathBuf, optimize: bool) -> Result<usize, String> {
+fn run_file(path: &PathBuf, optimize: bool, mode: Mode) -> Result<usize, String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let module =
         compile(&source, Options { optimize }).map_err(|d| format!("does not compile: {d:#?}"))?;
     let exports = module.module().exports.clone();
     let mut engine = Engine::new();
+    engine.set_mode(mode);
     engine.deploy(0x100, module);
     let mut state = StateCache::new(MemoryStorage::new());
     let block = BlockEnv {
@@ -154,10 +155,10 @@ fn every_program_gives_its_expected_results() {
     let mut failures = Vec::new();
     let mut total = 0;
     for p in &paths {
-        for optimize in [true, false] {
-            match run_file(p, optimize) {
+        for (optimize, mode) in [(true, Mode::Interp), (false, Mode::Interp), (true, Mode::Jit)] {
+            match run_file(p, optimize, mode) {
                 Ok(n) => total += n,
-                Err(e) => failures.push(format!("(optimize {optimize}) {e}")),
+                Err(e) => failures.push(format!("(optimize {optimize}, {mode:?}) {e}")),
             }
         }
     }

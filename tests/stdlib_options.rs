@@ -6,14 +6,17 @@
 
 use std::path::PathBuf;
 use strike::lang::{compile, Options};
-use strike_vm::exec::{Engine, Status, Transaction};
+use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::math::Fx;
 use strike_vm::state::{MemoryStorage, StateCache};
 
+/// options.stk deployed twice, interpreted and compiled: every call runs in both and
+/// their receipts must be identical.
 struct Pricer {
     engine: Engine,
     state: StateCache<MemoryStorage>,
+    jit: Engine,
 }
 
 impl Pricer {
@@ -22,10 +25,15 @@ impl Pricer {
         let source = std::fs::read_to_string(path).expect("stdlib/options.stk");
         let module = compile(&source, Options::default()).expect("options.stk compiles");
         let mut engine = Engine::new();
+        engine.set_mode(Mode::Interp);
+        let mut jit = Engine::new();
+        jit.set_mode(Mode::Jit);
+        jit.deploy(1, module.clone());
         engine.deploy(1, module);
         Pricer {
             engine,
             state: StateCache::new(MemoryStorage::new()),
+            jit,
         }
     }
 
@@ -40,6 +48,11 @@ impl Pricer {
         let r = self
             .engine
             .execute(&tx, &BlockEnv::default(), &mut self.state);
+        let compiled = self
+            .jit
+            .execute(&tx, &BlockEnv::default(), &mut self.state);
+        assert_eq!(compiled, r, "{function}{args:?}: the JIT differs");
+        assert_eq!(self.jit.jit_stats().modules, 1);
         match r.status {
             Status::Ok => Ok(Fx::from_bits(r.returns[0])),
             _ => Err(r.error.map_or(0, |e| e.code)),

@@ -2,11 +2,14 @@
 //! its imports), deploys it, and runs calls from chosen callers at chosen times, with
 //! arguments and results as text in the contract's declared types. Every call commits its
 //! block, so the storage after each call can be compared whole.
+//!
+//! Every call runs twice, on two copies of the chain: one interpreted, one compiled by the
+//! JIT. Their receipts and storage must be identical after every call.
 
 use std::path::PathBuf;
 use strike::lang::{compile_files, files, Options};
 use strike::values;
-use strike_vm::exec::{Engine, Receipt, Status, Transaction};
+use strike_vm::exec::{Engine, Mode, Receipt, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::Export;
 use strike_vm::state::{MemoryStorage, Slot, StateCache};
@@ -26,6 +29,8 @@ pub fn stdlib_path(name: &str) -> PathBuf {
 pub struct Chain {
     engine: Engine,
     state: StateCache<MemoryStorage>,
+    jit: Engine,
+    jit_state: StateCache<MemoryStorage>,
     exports: Vec<Export>,
     /// Block timestamp for the next call, seconds.
     pub now: u64,
@@ -43,10 +48,16 @@ impl Chain {
         let module = module.unwrap_or_else(|d| panic!("{name} does not compile: {d:#?}"));
         let exports = module.module().exports.clone();
         let mut engine = Engine::new();
+        engine.set_mode(Mode::Interp);
+        let mut jit = Engine::new();
+        jit.set_mode(Mode::Jit);
+        jit.deploy(CONTRACT, module.clone());
         engine.deploy(CONTRACT, module);
         Chain {
             engine,
             state: StateCache::new(MemoryStorage::new()),
+            jit,
+            jit_state: StateCache::new(MemoryStorage::new()),
             exports,
             now: 1_700_000_000,
             block: 1,
@@ -92,6 +103,15 @@ impl Chain {
         };
         let r = self.engine.execute(&tx, &env, &mut self.state);
         self.state.commit_block().expect("commit");
+        let compiled = self.jit.execute(&tx, &env, &mut self.jit_state);
+        self.jit_state.commit_block().expect("commit");
+        assert_eq!(compiled, r, "{function}: the JIT's receipt differs");
+        assert_eq!(
+            self.jit_state.storage().entries(),
+            self.state.storage().entries(),
+            "{function}: the JIT's storage differs"
+        );
+        assert_eq!(self.jit.jit_stats().modules, 1, "the JIT compiled the contract");
         self.block += 1;
         r
     }
