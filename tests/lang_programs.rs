@@ -155,7 +155,11 @@ fn every_program_gives_its_expected_results() {
     let mut failures = Vec::new();
     let mut total = 0;
     for p in &paths {
-        for (optimize, mode) in [(true, Mode::Interp), (false, Mode::Interp), (true, Mode::Jit)] {
+        for (optimize, mode) in [
+            (true, Mode::Interp),
+            (false, Mode::Interp),
+            (true, Mode::Jit),
+        ] {
             match run_file(p, optimize, mode) {
                 Ok(n) => total += n,
                 Err(e) => failures.push(format!("(optimize {optimize}, {mode:?}) {e}")),

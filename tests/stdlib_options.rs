@@ -48,9 +48,7 @@ impl Pricer {
         let r = self
             .engine
             .execute(&tx, &BlockEnv::default(), &mut self.state);
-        let compiled = self
-            .jit
-            .execute(&tx, &BlockEnv::default(), &mut self.state);
+        let compiled = self.jit.execute(&tx, &BlockEnv::default(), &mut self.state);
         assert_eq!(compiled, r, "{function}{args:?}: the JIT differs");
         assert_eq!(self.jit.jit_stats().modules, 1);
         match r.status {

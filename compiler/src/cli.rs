@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strike_vm::exec::{Engine, Receipt, Status, Transaction};
+use strike_vm::exec::{Engine, Mode, Receipt, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, disassemble_with_source, opcodes_markdown, Export, Module, MAGIC};
 use strike_vm::state::{MemoryStorage, StateCache};
@@ -70,6 +70,17 @@ enum Command {
     Run(RunArgs),
 }
 
+/// `--engine`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum EngineArg {
+    /// The interpreter.
+    Interp,
+    /// The Cranelift JIT.
+    Jit,
+    /// The interpreter, then the JIT once hot.
+    Auto,
+}
+
 #[derive(Args, Debug)]
 struct RunArgs {
     /// The contract: .stk source (compiled in memory), .sasm or .sbc.
@@ -91,6 +102,11 @@ struct RunArgs {
     /// Run each call N times and report nanoseconds per call (median and minimum).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
+    /// Which engine runs the code: the interpreter, the JIT (compiling on the first call),
+    /// or auto (the interpreter until the contract is hot, then the JIT). Results and gas
+    /// are the same in all three.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    engine: EngineArg,
     /// Caller address (decimal or 0x hex).
     #[arg(long, default_value = "0x1")]
     caller: String,
@@ -350,6 +366,11 @@ fn run(args: RunArgs) -> Exit {
         Err(e) => return e.report(),
     };
     let mut engine = Engine::new();
+    engine.set_mode(match args.engine {
+        EngineArg::Interp => Mode::Interp,
+        EngineArg::Jit => Mode::Jit,
+        EngineArg::Auto => Mode::Auto,
+    });
     let verified = match engine.verify(module) {
         Ok(v) => v,
         Err(e) => return fail(&format!("{}: {e}", args.file.display()), Exit::Failure),
@@ -452,6 +473,14 @@ fn run(args: RunArgs) -> Exit {
                 report(&argv, &format!("batch line {}: ", n + 1));
             }
         }
+    }
+    let stats = engine.jit_stats();
+    if stats.modules > 0 && !args.json {
+        eprintln!(
+            "jit: {} bytes of machine code, compiled in {} µs",
+            stats.code_bytes,
+            stats.compile_nanos / 1000
+        );
     }
     exit
 }

@@ -111,7 +111,11 @@ impl Chain {
             self.state.storage().entries(),
             "{function}: the JIT's storage differs"
         );
-        assert_eq!(self.jit.jit_stats().modules, 1, "the JIT compiled the contract");
+        assert_eq!(
+            self.jit.jit_stats().modules,
+            1,
+            "the JIT compiled the contract"
+        );
         self.block += 1;
         r
     }

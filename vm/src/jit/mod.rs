@@ -461,8 +461,36 @@ impl Translator<'_> {
                     let r = self.helper2(b, ctx, i.op, x, y, stop);
                     b.def_var(reg(i.a), r);
                 }
-                Opcode::IntMul
-                | Opcode::Mul
+                Opcode::IntMul => {
+                    // Inline when both operands fit in i64: the full 128-bit product then
+                    // cannot overflow. Otherwise the helper's checked multiply.
+                    let x = b.use_var(reg(i.b));
+                    let y = b.use_var(reg(i.c));
+                    let (xl, xh) = b.ins().isplit(x);
+                    let (yl, yh) = b.ins().isplit(y);
+                    let xs = b.ins().sshr_imm_s(xl, 63);
+                    let ys = b.ins().sshr_imm_s(yl, 63);
+                    let x_small = b.ins().icmp(IntCC::Equal, xh, xs);
+                    let y_small = b.ins().icmp(IntCC::Equal, yh, ys);
+                    let small = b.ins().band(x_small, y_small);
+                    let fast = b.create_block();
+                    let slow = b.create_block();
+                    let join = b.create_block();
+                    b.append_block_param(join, i128t);
+                    b.ins().brif(small, fast, &[], slow, &[]);
+                    b.switch_to_block(fast);
+                    let lo = b.ins().imul(xl, yl);
+                    let hi = b.ins().smulhi(xl, yl);
+                    let product = b.ins().iconcat(lo, hi);
+                    b.ins().jump(join, &[product.into()]);
+                    b.switch_to_block(slow);
+                    let r = self.helper2(b, ctx, i.op, x, y, stop);
+                    b.ins().jump(join, &[r.into()]);
+                    b.switch_to_block(join);
+                    let r = b.block_params(join)[0];
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::Mul
                 | Opcode::MulDown
                 | Opcode::MulUp
                 | Opcode::Div
