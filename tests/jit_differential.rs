@@ -29,13 +29,10 @@ fn gas() -> impl Strategy<Value = u64> {
     prop_oneof![0u64..60, 60u64..400, 400u64..5_000, Just(200_000)]
 }
 
-fn run_all(
-    module: &Module,
-    mode: Mode,
-    pre: &[(u32, u128, i128)],
-    args: &[i128],
-    gas: u64,
-) -> (Vec<Receipt>, Vec<Vec<(Slot, i128)>>, usize) {
+/// The receipts, the storage after each call, and how many modules the JIT compiled.
+type Run = (Vec<Receipt>, Vec<Vec<(Slot, i128)>>, usize);
+
+fn run_all(module: &Module, mode: Mode, pre: &[(u32, u128, i128)], args: &[i128], gas: u64) -> Run {
     let mut engine = Engine::new();
     engine.set_mode(mode);
     let verified = engine.verify(module.clone()).expect("valid module");
