@@ -99,3 +99,48 @@ proptest! {
         prop_assert_eq!(got_state, want_state);
     }
 }
+
+/// Compiled calls recurse on the native stack: the deepest call stack the VM allows, with
+/// the largest register file, in a thread with Rust's default 2 MiB stack, ends with the
+/// same call-depth error as the interpreter instead of overflowing the stack.
+#[test]
+fn the_deepest_recursion_fits_a_default_thread_stack() {
+    use strike_vm::isa::{Export, Function, Instr, Opcode, ValueType};
+    // f(x): every one of 256 registers live, then f(x + 1), then the sum.
+    let mut code = Vec::new();
+    for r in 1..=255u8 {
+        code.push(Instr::new(Opcode::AddImm, r, 0, 0, r as i32));
+    }
+    code.push(Instr::new(Opcode::AddImm, 0, 0, 0, 1));
+    code.push(Instr::new(Opcode::Call, 0, 1, 1, 0));
+    for r in 1..=255u8 {
+        code.push(Instr::new(Opcode::Add, 0, 0, r, 0));
+    }
+    code.push(Instr::new(Opcode::Return, 0, 1, 0, 0));
+    let module = Module {
+        functions: vec![Function {
+            params: 1,
+            returns: 1,
+            registers: 256,
+            code,
+        }],
+        exports: vec![Export {
+            name: "f".into(),
+            function: 0,
+            params: vec![ValueType::Int],
+            returns: vec![ValueType::Int],
+        }],
+        ..Module::default()
+    };
+    let run = move |mode| {
+        let module = module.clone();
+        std::thread::spawn(move || run_all(&module, mode, &[], &[0], 10_000_000))
+            .join()
+            .expect("no stack overflow")
+    };
+    let (want, _, _) = run(Mode::Interp);
+    let (got, _, compiled) = run(Mode::Jit);
+    assert_eq!(compiled, 1);
+    assert_eq!(want[0].error.as_ref().map(|e| e.code), Some(11));
+    assert_eq!(got, want);
+}
