@@ -58,6 +58,16 @@ impl Pricer {
     }
 }
 
+/// Fails listing the first 20 failures, if any.
+fn assert_none(failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures[..failures.len().min(20)].join("\n")
+    );
+}
+
 fn fx(text: &str) -> Fx {
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
@@ -135,12 +145,7 @@ fn bsm_prices_and_greeks_are_within_their_bounds() {
     for (name, (ratio, at)) in BSM.iter().zip(&worst) {
         println!("  {name:<14} {ratio:.3e}  at {at}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures[..failures.len().min(20)].join("\n")
-    );
+    assert_none(&failures);
 }
 
 #[test]
@@ -270,12 +275,7 @@ fn implied_vol_reprices_within_the_bound() {
     }
     println!("implied vol: {checked} solves, worst repricing error / bound {worst:.3e}");
     assert!(checked >= 2000, "{checked}");
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures[..failures.len().min(20)].join("\n")
-    );
+    assert_none(&failures);
 }
 
 #[test]

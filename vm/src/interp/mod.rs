@@ -156,6 +156,34 @@ struct Frame {
     results_to: usize,
 }
 
+/// Charges `gas` from `left`: all of it, or out of gas with nothing left (so `gas_used`
+/// equals the limit). The one rule for every engine.
+#[inline]
+pub(crate) fn charge(left: &mut u64, gas: u64) -> Result<(), VmError> {
+    match left.checked_sub(gas) {
+        Some(rest) => {
+            *left = rest;
+            Ok(())
+        }
+        None => {
+            *left = 0;
+            Err(VmError::OutOfGas)
+        }
+    }
+}
+
+/// The entry function's arity against the call's arguments.
+pub(crate) fn check_arguments(module: &VerifiedModule, call: &Call<'_>) -> Result<(), VmError> {
+    let params = module.module().functions[call.function].params as usize;
+    if call.args.len() != params {
+        return Err(VmError::ArgumentCount {
+            expected: params,
+            given: call.args.len(),
+        });
+    }
+    Ok(())
+}
+
 /// Runs `call` to completion. Writes go to `state` (the caller reverts them on failure).
 pub fn run<S: Storage>(
     module: &VerifiedModule,
@@ -220,16 +248,7 @@ fn out_of_gas() -> Stop {
 impl Machine<'_, '_> {
     #[inline]
     fn charge(&mut self, gas: u64) -> Result<(), Stop> {
-        match self.gas_left.checked_sub(gas) {
-            Some(left) => {
-                self.gas_left = left;
-                Ok(())
-            }
-            None => {
-                self.gas_left = 0;
-                Err(out_of_gas())
-            }
-        }
+        charge(&mut self.gas_left, gas).map_err(|_| out_of_gas())
     }
 
     fn push_frame(
@@ -263,12 +282,7 @@ impl Machine<'_, '_> {
     ) -> Result<Vec<i128>, Stop> {
         let module = self.module.module();
         let entry = &module.functions[self.call.function];
-        if self.call.args.len() != entry.params as usize {
-            return Err(Stop::Error(VmError::ArgumentCount {
-                expected: entry.params as usize,
-                given: self.call.args.len(),
-            }));
-        }
+        check_arguments(self.module, &self.call)?;
         // The entry frame: arguments in r0.., results returned rather than copied.
         self.regs.resize(entry.registers as usize, 0);
         self.regs[..self.call.args.len()].copy_from_slice(self.call.args);

@@ -144,18 +144,9 @@ extern "C" fn math3(
     finish(c, h, r.map(Fx::to_bits).map_err(VmError::Math))
 }
 
-/// Charges `g` as the interpreter does: all of it, or out of gas with nothing left.
+/// Charges `g` by the interpreter's rule.
 fn charge(c: &mut Ctx, g: u64) -> Result<(), VmError> {
-    match c.gas_left.checked_sub(g) {
-        Some(left) => {
-            c.gas_left = left;
-            Ok(())
-        }
-        None => {
-            c.gas_left = 0;
-            Err(VmError::OutOfGas)
-        }
-    }
+    crate::interp::charge(&mut c.gas_left, g)
 }
 
 fn slot(c: &Ctx, space: u32, key: i128) -> Slot {

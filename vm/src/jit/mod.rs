@@ -219,12 +219,9 @@ pub fn run<S: Storage>(
     limits: &Limits,
 ) -> Execution {
     let entry = &module.module().functions[call.function];
-    if call.args.len() != entry.params as usize {
+    if let Err(e) = crate::interp::check_arguments(module, &call) {
         return Execution {
-            halt: Halt::Error(VmError::ArgumentCount {
-                expected: entry.params as usize,
-                given: call.args.len(),
-            }),
+            halt: Halt::Error(e),
             gas_used: 0,
             events: Vec::new(),
         };
