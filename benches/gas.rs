@@ -46,6 +46,8 @@ fn body(op: Opcode) -> Option<String> {
         StorageLoad => format!("{m} r4, r0, 0"),  // warm after the first
         StorageStore | StorageAdd => format!("{m} r0, r1, 0"),
         Emit => format!("{m} r0, 1, Tick"),
+        ArrayLoad => format!("{m} r4, r0, a0"), // element 3
+        ArrayStore => format!("{m} r1, r0, a0"),
         Jump | Return | Revert => return None,
     })
 }
@@ -63,7 +65,7 @@ const PRELUDE: &str = "    LOADI r0, 3
 fn program(op: Option<Opcode>) -> String {
     let mut s =
         String::from(".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n");
-    s.push_str(".func run() -> () regs 10 export\n");
+    s.push_str(".func run() -> () regs 10 arrays 8 export\n");
     s.push_str(PRELUDE);
     match op {
         None => {}

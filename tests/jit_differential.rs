@@ -122,6 +122,7 @@ fn the_deepest_recursion_fits_a_default_thread_stack() {
             params: 1,
             returns: 1,
             registers: 256,
+            arrays: vec![],
             code,
         }],
         exports: vec![Export {

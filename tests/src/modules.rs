@@ -7,9 +7,17 @@
 use proptest::prelude::*;
 use strike_vm::isa::{Export, Format, Function, ImmKind, Instr, Module, Opcode, ValueType};
 
-/// A random function signature: (params, returns, registers).
-fn signature() -> impl Strategy<Value = (u8, u8, u16)> {
-    (0u8..4, 0u8..3, 4u16..16).prop_map(|(p, r, regs)| (p, r, regs.max(p as u16 + r as u16 + 1)))
+/// A random function signature and frame: (params, returns, registers, array lengths).
+type Sig = (u8, u8, u16, Vec<u32>);
+
+fn signature() -> impl Strategy<Value = Sig> {
+    (
+        0u8..4,
+        0u8..3,
+        4u16..16,
+        proptest::collection::vec(1u32..9, 0..3),
+    )
+        .prop_map(|(p, r, regs, arrays)| (p, r, regs.max(p as u16 + r as u16 + 1), arrays))
 }
 
 /// What an instruction's operands must fit: the function's length and registers, and the
@@ -19,7 +27,8 @@ struct Shape<'a> {
     regs: u16,
     constants: usize,
     events: usize,
-    sigs: &'a [(u8, u8, u16)],
+    arrays: usize,
+    sigs: &'a [Sig],
 }
 
 /// One instruction valid at `pc` of a function of the given shape.
@@ -29,6 +38,7 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
         regs,
         constants,
         events,
+        arrays,
         sigs,
     } = *shape;
     let (pick, r, n) = raw;
@@ -38,6 +48,7 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
         .filter(|op| match op.info().format {
             Format::RK | Format::RRK => constants > 0,
             Format::Emit => events > 0,
+            Format::RRA => arrays > 0,
             Format::Ret => false, // placed only where it fits (see below)
             _ => true,
         })
@@ -57,6 +68,7 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
         ImmKind::Code => n as u32 as i32,
         ImmKind::Const => (n.unsigned_abs() % constants as u64) as i32,
         ImmKind::Space => (n.unsigned_abs() % 4) as i32,
+        ImmKind::Array => (r[3] as usize % arrays) as i32,
         ImmKind::Event => {
             b = (n.unsigned_abs() % 4) as u8;
             a = (a as u16).min(regs - b as u16) as u8;
@@ -68,7 +80,7 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
         }
         ImmKind::Function => {
             let callee = r[3] as usize % sigs.len();
-            let (p, q, _) = sigs[callee];
+            let (p, q, _, _) = sigs[callee];
             b = p;
             c = q;
             let span = p.max(q).max(1) as u16;
@@ -100,12 +112,14 @@ pub fn valid_module() -> impl Strategy<Value = Module> {
             let functions = sigs
                 .iter()
                 .zip(&bodies)
-                .map(|(&(params, returns, registers), body)| {
+                .map(|((params, returns, registers, arrays), body)| {
+                    let (params, returns, registers) = (*params, *returns, *registers);
                     let shape = Shape {
                         len: body.len() + 1,
                         regs: registers,
                         constants: constants.len(),
                         events,
+                        arrays: arrays.len(),
                         sigs: &sigs,
                     };
                     let mut code: Vec<Instr> = body
@@ -118,6 +132,7 @@ pub fn valid_module() -> impl Strategy<Value = Module> {
                         params,
                         returns,
                         registers,
+                        arrays: arrays.clone(),
                         code,
                     }
                 })
@@ -125,7 +140,7 @@ pub fn valid_module() -> impl Strategy<Value = Module> {
             let exports = sigs
                 .iter()
                 .enumerate()
-                .map(|(i, &(p, r, _))| Export {
+                .map(|(i, &(p, r, _, _))| Export {
                     name: format!("fn_{i}"),
                     function: i as u32,
                     params: vec![ValueType::Fx; p as usize],

@@ -310,12 +310,21 @@ pub enum ExprKind {
     Bool(bool),
     /// A local, parameter or storage variable.
     Var(Ident),
-    /// `map[key]`
+    /// `map[key]` or `array[index]`
     Index {
-        /// The map (a storage variable).
+        /// The map (a storage variable) or array (a local).
         base: Ident,
-        /// The key.
+        /// The key or index.
         index: Box<Expr>,
+    },
+    /// `[fill; LENGTH]`: a new local array, only as the value of a `let`.
+    Array {
+        /// Every element's initial value.
+        fill: Box<Expr>,
+        /// The length, an int literal as written.
+        length: String,
+        /// Where the length is written.
+        length_span: Span,
     },
     /// `f(args)`: a function of the contract or a builtin.
     Call {

@@ -117,6 +117,18 @@ pub fn literal(e: &Expr) -> Option<Option<i128>> {
     }
 }
 
+/// The length of `[fill; length]` when it is in 1..=MAX_ARRAY_WORDS.
+pub fn array_length(length: &str) -> Option<u32> {
+    let e = Expr {
+        kind: ExprKind::Int(length.to_string()),
+        span: Span::default(),
+    };
+    literal(&e)
+        .flatten()
+        .filter(|n| (1..=MAX_ARRAY_WORDS as i128).contains(n))
+        .map(|n| n as u32)
+}
+
 /// Every builtin function's name.
 const BUILTINS: &[&str] = &[
     "exp",
@@ -263,16 +275,27 @@ fn resolve_value_type(t: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<Type>
 }
 
 struct Local {
-    /// None after an error in its initialiser (already reported): uses stay silent.
+    /// None after an error in its initialiser (already reported): uses stay silent. For
+    /// an array, the element type.
     ty: Option<Type>,
     mutable: bool,
+    /// An array: its length.
+    array: Option<u32>,
 }
+
+/// The longest array a function may declare, and the most elements all its arrays may
+/// hold together (the VM's `Limits::max_array_words`).
+pub const MAX_ARRAY_WORDS: u32 = 1 << 16;
+/// The most arrays one function may declare (the VM's `Limits::max_arrays`).
+pub const MAX_ARRAYS: u32 = 16;
 
 struct FnChecker<'a> {
     program: &'a Program,
     returns: &'a [Type],
     scopes: Vec<HashMap<String, Local>>,
     diags: &'a mut Vec<Diagnostic>,
+    /// Arrays declared so far in the function, and their elements.
+    arrays: (u32, u64),
 }
 
 fn mismatch(expected: Type, found: Type, span: Span) -> Diagnostic {
@@ -299,9 +322,73 @@ impl FnChecker<'_> {
     }
 
     fn declare(&mut self, id: &Ident, ty: Option<Type>, mutable: bool) {
+        self.declare_local(id, ty, mutable, None);
+    }
+
+    fn declare_local(&mut self, id: &Ident, ty: Option<Type>, mutable: bool, array: Option<u32>) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.insert(id.name.clone(), Local { ty, mutable });
+            scope.insert(id.name.clone(), Local { ty, mutable, array });
         }
+    }
+
+    /// `let [mut] name = [fill; length];`
+    fn declare_array(&mut self, id: &Ident, value: &Expr, mutable: bool) {
+        let ExprKind::Array {
+            fill,
+            length,
+            length_span,
+        } = &value.kind
+        else {
+            return;
+        };
+        let ty = self.expr(fill);
+        let len = array_length(length);
+        let len = match len {
+            Some(n) => n,
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::LIMIT,
+                        format!("array length {length} is outside 1..={MAX_ARRAY_WORDS}"),
+                        *length_span,
+                        "bad length",
+                    )
+                    .note("arrays live in the call's frame; their length is fixed"),
+                );
+                1
+            }
+        };
+        self.arrays.0 += 1;
+        self.arrays.1 += len as u64;
+        if self.arrays.0 > MAX_ARRAYS || self.arrays.1 > MAX_ARRAY_WORDS as u64 {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::LIMIT,
+                    format!(
+                        "a function may hold at most {MAX_ARRAYS} arrays of \
+                         {MAX_ARRAY_WORDS} elements in all"
+                    ),
+                    value.span,
+                    "one array too many",
+                )
+                .help("reuse an array, or split the work into functions"),
+            );
+        }
+        self.declare_local(id, ty, mutable, Some(len));
+    }
+
+    fn array_use(&mut self, name: &str, span: Span) {
+        self.diags.push(
+            Diagnostic::new(
+                codes::ARRAY_USE,
+                format!("`{name}` is an array, not a value"),
+                span,
+                "a whole array",
+            )
+            .help(format!(
+                "read or write one element: {name}[i]; arrays cannot be passed, returned or copied"
+            )),
+        );
     }
 
     fn expect(&mut self, e: &Expr, want: Type) {
@@ -416,8 +503,25 @@ impl FnChecker<'_> {
                 Some(Type::Fx)
             }
             ExprKind::Bool(_) => Some(Type::Bool),
+            ExprKind::Array { fill, .. } => {
+                self.expr(fill);
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::ARRAY_USE,
+                        "an array can only be created by `let`",
+                        e.span,
+                        "array here",
+                    )
+                    .help("write `let mut a = [0.0; 100];` and use a[i]"),
+                );
+                None
+            }
             ExprKind::Var(id) => {
                 if let Some(l) = self.lookup(&id.name) {
+                    if l.array.is_some() {
+                        self.array_use(&id.name, id.span);
+                        return None;
+                    }
                     return l.ty;
                 }
                 match self.program.storage.iter().find(|(n, _)| *n == id.name) {
@@ -456,6 +560,13 @@ impl FnChecker<'_> {
                 }
             }
             ExprKind::Index { base, index } => {
+                if let Some(l) = self.lookup(&base.name) {
+                    if l.array.is_some() {
+                        let ty = l.ty;
+                        self.expect(index, Type::Int);
+                        return ty;
+                    }
+                }
                 match self
                     .program
                     .storage
@@ -635,7 +746,24 @@ impl FnChecker<'_> {
                 value,
                 span,
             } => {
-                if names.len() == 1 {
+                if names.len() == 1 && matches!(value.kind, ExprKind::Array { .. }) {
+                    if let Some(t) = ty {
+                        let span = match t {
+                            TypeExpr::Named(id) => id.span,
+                            TypeExpr::Map { span, .. } => *span,
+                        };
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::BAD_TYPE,
+                                "an array's type comes from its initialiser",
+                                span,
+                                "no type here",
+                            )
+                            .help("write `let mut a = [0.0; 100];`"),
+                        );
+                    }
+                    self.declare_array(&names[0], value, *mutable);
+                } else if names.len() == 1 {
                     let declared = ty.as_ref().and_then(|t| resolve_value_type(t, self.diags));
                     let got = self.expr(value);
                     if let (Some(d), Some(g)) = (declared, got) {
@@ -688,6 +816,29 @@ impl FnChecker<'_> {
                 target, op, value, ..
             } => {
                 let target_ty = match &target.kind {
+                    ExprKind::Var(id)
+                        if self.lookup(&id.name).is_some_and(|l| l.array.is_some()) =>
+                    {
+                        self.array_use(&id.name, id.span);
+                        None
+                    }
+                    ExprKind::Index { base, .. }
+                        if self
+                            .lookup(&base.name)
+                            .is_some_and(|l| l.array.is_some() && !l.mutable) =>
+                    {
+                        let name = base.name.clone();
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::NOT_ASSIGNABLE,
+                                format!("`{name}` is not mutable"),
+                                base.span,
+                                "its elements cannot change",
+                            )
+                            .help(format!("declare it with `let mut {name}`")),
+                        );
+                        self.expr(target)
+                    }
                     ExprKind::Var(id) => match self.lookup(&id.name) {
                         Some(l) if !l.mutable => {
                             let (name, ty) = (id.name.clone(), l.ty);
@@ -954,6 +1105,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
             returns: &returns,
             scopes: vec![HashMap::new()],
             diags: &mut diags,
+            arrays: (0, 0),
         };
         let mut names: HashMap<&str, Span> = HashMap::new();
         for (p, t) in f.params.iter().zip(params) {

@@ -126,6 +126,8 @@ pub mod codes {
     pub const INTERNAL: &str = "E0014";
     /// An import that cannot be read, or one file too many.
     pub const IMPORT: &str = "E0015";
+    /// An array used other than by indexing, or an array literal outside a `let`.
+    pub const ARRAY_USE: &str = "E0016";
 }
 
 /// Renders diagnostics for people, as rustc does: code, message, the source line with the

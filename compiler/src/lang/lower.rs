@@ -29,7 +29,7 @@
 //! entry with the line and column of the expression or statement that produced it.
 
 use super::ast::*;
-use super::check::{literal, Program, SlotType, Type};
+use super::check::{array_length, literal, Program, SlotType, Type};
 use super::diag::{codes, Diagnostic, Lines};
 use std::collections::{HashMap, HashSet};
 use strike_vm::isa::{DebugEntry, Export, Function, Instr, Limits, Module, Opcode, ValueType};
@@ -148,8 +148,11 @@ struct FnInfo {
 struct Local {
     name: String,
     reg: u16,
+    /// For an array, the element type.
     ty: Type,
     mutable: bool,
+    /// An array: its index among the function's arrays (`reg` is then unused).
+    array: Option<u32>,
 }
 
 /// A jump waiting for its label.
@@ -189,6 +192,10 @@ struct FnGen<'m, 'a> {
     overflow: Option<(Span, String)>,
     /// Registers holding a known constant since the start of the current basic block.
     known: HashMap<u16, i128>,
+    /// The function's arrays, by length.
+    arrays: Vec<u32>,
+    /// Loops around the statement being lowered.
+    loop_depth: u32,
 }
 
 impl<'a> ModuleGen<'a> {
@@ -220,6 +227,7 @@ fn storage_reads(body: &Block, out: &mut HashSet<String>) {
                 }
             }
             ExprKind::Unary { expr: x, .. } => expr(x, locals, out),
+            ExprKind::Array { fill, .. } => expr(fill, locals, out),
             ExprKind::Binary { lhs, rhs, .. } => {
                 expr(lhs, locals, out);
                 expr(rhs, locals, out);
@@ -311,7 +319,7 @@ impl FnGen<'_, '_> {
         use strike_vm::isa::Format;
         match (i.op, i.op.info().format) {
             (Opcode::Call, _) => self.known.clear(),
-            (Opcode::StorageStore | Opcode::StorageAdd, _) => {}
+            (Opcode::StorageStore | Opcode::StorageAdd | Opcode::ArrayStore, _) => {}
             (
                 _,
                 Format::J | Format::RJ | Format::RRJ | Format::Ret | Format::Emit | Format::Code,
@@ -411,6 +419,57 @@ impl FnGen<'_, '_> {
                 reg,
                 ty,
                 mutable,
+                array: None,
+            });
+        }
+    }
+
+    /// The array a name refers to (the innermost local of that name, if an array): its
+    /// index and element type.
+    fn array(&self, name: &str) -> Option<(u32, Type)> {
+        self.scopes
+            .iter()
+            .rev()
+            .flat_map(|s| s.iter().rev())
+            .find(|l| l.name == name)
+            .and_then(|l| Some((l.array?, l.ty)))
+    }
+
+    /// `let name = [fill; length];`: a new array of the frame, filled. The VM zeroes a
+    /// frame's arrays on entry, so a zero fill outside any loop (which runs once per call)
+    /// emits nothing; otherwise a loop stores the fill into every element.
+    fn let_array(&mut self, name: &str, value: &Expr, mutable: bool) {
+        let ExprKind::Array { fill, length, .. } = &value.kind else {
+            return;
+        };
+        let len = array_length(length).unwrap_or(1);
+        let index = self.arrays.len() as u32;
+        self.arrays.push(len);
+        let ty = self.type_of(fill);
+        let zero = self.const_value(fill, true) == Some(0);
+        if !(zero && self.loop_depth == 0) {
+            let saved = self.top;
+            let v = self.operand_reg(fill);
+            let i = self.alloc(value.span);
+            let n = self.alloc(value.span);
+            self.at(value.span);
+            self.load_const(i, 0, Type::Int);
+            self.load_const(n, len as i128, Type::Int);
+            let top = self.new_label();
+            self.bind(top);
+            let (vr, ir) = (self.reg(v), self.reg(i));
+            self.emit(Instr::new(Opcode::ArrayStore, vr, ir, 0, index as i32));
+            self.emit(Instr::new(Opcode::AddImm, ir, ir, 0, 1));
+            self.jump_instr(Opcode::BranchLt, i, n, top);
+            self.top = saved;
+        }
+        if let Some(s) = self.scopes.last_mut() {
+            s.push(Local {
+                name: name.to_string(),
+                reg: 0,
+                ty,
+                mutable,
+                array: Some(index),
             });
         }
     }
@@ -453,10 +512,14 @@ impl FnGen<'_, '_> {
                     _ => Type::Int,
                 },
             },
-            ExprKind::Index { base, .. } => match self.storage(&base.name) {
-                Some((_, SlotType::Map(_, v))) => v,
-                _ => Type::Int,
+            ExprKind::Index { base, .. } => match self.array(&base.name) {
+                Some((_, t)) => t,
+                None => match self.storage(&base.name) {
+                    Some((_, SlotType::Map(_, v))) => v,
+                    _ => Type::Int,
+                },
             },
+            ExprKind::Array { fill, .. } => self.type_of(fill),
             ExprKind::Call { func, args } => match func.name.as_str() {
                 "abs" | "min" | "max" => args.first().map_or(Type::Int, |a| self.type_of(a)),
                 "to_int" | "now" | "block" => Type::Int,
@@ -632,7 +695,11 @@ impl FnGen<'_, '_> {
             }
             ExprKind::Index { base, index } => {
                 let k = self.operand_reg(index);
-                if let Some((space, _)) = self.storage(&base.name) {
+                if let Some((array, _)) = self.array(&base.name) {
+                    self.at(e.span);
+                    let kr = self.reg(k);
+                    self.emit(Instr::new(Opcode::ArrayLoad, dr, kr, 0, array as i32));
+                } else if let Some((space, _)) = self.storage(&base.name) {
                     self.at(e.span);
                     let kr = self.reg(k);
                     self.emit(Instr::new(Opcode::StorageLoad, dr, kr, 0, space as i32));
@@ -675,7 +742,11 @@ impl FnGen<'_, '_> {
                 _ => self.binary(*op, lhs, rhs, d, e.span),
             },
             ExprKind::Call { func, args } => self.call_into(func, args, d, e.span),
-            ExprKind::Int(_) | ExprKind::Fx(_) | ExprKind::Bool(_) | ExprKind::Error => {}
+            ExprKind::Int(_)
+            | ExprKind::Fx(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Array { .. }
+            | ExprKind::Error => {}
         }
         self.top = saved;
     }
@@ -951,6 +1022,11 @@ impl FnGen<'_, '_> {
                 mutable,
                 ..
             } => {
+                if names.len() == 1 && matches!(value.kind, ExprKind::Array { .. }) {
+                    self.let_array(&names[0].name, value, *mutable);
+                    self.top = saved;
+                    return;
+                }
                 if names.len() == 1 {
                     let ty = self.type_of(value);
                     let d = self.alloc(*span);
@@ -1009,7 +1085,9 @@ impl FnGen<'_, '_> {
                 self.jump_instr(Opcode::Jump, 0, 0, test);
                 self.bind(top_label);
                 self.reachable = true;
+                self.loop_depth += 1;
                 self.block(body);
+                self.loop_depth -= 1;
                 self.bind(test);
                 self.reachable = true;
                 self.branch(cond, true, top_label);
@@ -1039,7 +1117,9 @@ impl FnGen<'_, '_> {
                 self.reachable = true;
                 self.scopes.push(Vec::new());
                 self.declare(&var.name, i, Type::Int, false);
+                self.loop_depth += 1;
                 self.block(body);
+                self.loop_depth -= 1;
                 self.scopes.pop();
                 self.at(var.span);
                 let ir = self.reg(i);
@@ -1182,6 +1262,37 @@ impl FnGen<'_, '_> {
                         };
                         self.binary(bin, target, value, r, span);
                     }
+                }
+                return;
+            }
+        }
+        // An array element: the index is evaluated once.
+        if let ExprKind::Index { base, index } = &target.kind {
+            if let Some((array, ty)) = self.array(&base.name) {
+                let k = self.operand_reg(index);
+                let kr = self.reg(k);
+                let a = array as i32;
+                if op == AssignOp::Set {
+                    let v = self.operand_reg(value);
+                    self.at(span);
+                    let vr = self.reg(v);
+                    self.emit(Instr::new(Opcode::ArrayStore, vr, kr, 0, a));
+                } else {
+                    let old = self.alloc(target.span);
+                    self.at(target.span);
+                    let or = self.reg(old);
+                    self.emit(Instr::new(Opcode::ArrayLoad, or, kr, 0, a));
+                    let v = self.operand_reg(value);
+                    self.at(span);
+                    let vr = self.reg(v);
+                    let bin = if op == AssignOp::Add {
+                        BinOp::Add
+                    } else {
+                        BinOp::Sub
+                    };
+                    let (opcode, _) = binary_opcode(bin, ty);
+                    self.emit(Instr::new(opcode, or, or, vr, 0));
+                    self.emit(Instr::new(Opcode::ArrayStore, or, kr, 0, a));
                 }
                 return;
             }
@@ -1426,6 +1537,8 @@ pub fn lower(
             read_storage,
             overflow: None,
             known: HashMap::new(),
+            arrays: Vec::new(),
+            loop_depth: 0,
         };
         for (p, &t) in f.params.iter().zip(&params) {
             let r = g.alloc(p.name.span);
@@ -1471,6 +1584,7 @@ pub fn lower(
             params: params.len() as u8,
             returns: returns.len() as u8,
             registers: g.max_regs.clamp(1, 256) as u16,
+            arrays: std::mem::take(&mut g.arrays),
             code: std::mem::take(&mut g.code),
         });
         if f.public {

@@ -8,7 +8,7 @@
 //!
 //! // square(x: fx) -> fx, written as instructions: r1 = r0 * r0; ret r1
 //! let module = Module {
-//!     functions: vec![Function { params: 1, returns: 1, registers: 2, code: vec![
+//!     functions: vec![Function { params: 1, returns: 1, registers: 2, arrays: vec![], code: vec![
 //!         Instr::new(Opcode::Mul, 1, 0, 0, 0),
 //!         Instr::new(Opcode::Return, 1, 1, 0, 0),
 //!     ]}],

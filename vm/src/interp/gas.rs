@@ -19,3 +19,6 @@ pub const STORE_COLD: u64 = 100;
 pub const EMIT_BASE: u64 = 16;
 /// Per value of an EMIT.
 pub const EMIT_PER_VALUE: u64 = 2;
+/// Per array element of a frame, charged when the frame is entered (the elements are
+/// zeroed then), before the first block's static gas.
+pub const ARRAY_WORD: u64 = 1;

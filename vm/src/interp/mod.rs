@@ -62,6 +62,20 @@ pub enum VmError {
         /// 0-based argument index.
         index: usize,
     },
+    /// ALOAD or ASTORE with an index outside the array.
+    IndexOutOfBounds {
+        /// The index used.
+        index: i128,
+        /// The array's length.
+        length: u32,
+    },
+    /// Entering a frame would hold more array elements than `Limits::max_memory_words`.
+    MemoryLimit {
+        /// Elements the call stack would hold.
+        words: u64,
+        /// The limit.
+        limit: u32,
+    },
 }
 
 impl VmError {
@@ -76,6 +90,8 @@ impl VmError {
             VmError::UnknownContract(_) => 14,
             VmError::ArgumentCount { .. } => 15,
             VmError::ArgumentType { .. } => 16,
+            VmError::IndexOutOfBounds { .. } => 17,
+            VmError::MemoryLimit { .. } => 18,
         }
     }
 }
@@ -99,6 +115,13 @@ impl fmt::Display for VmError {
                     index + 1
                 )
             }
+            VmError::IndexOutOfBounds { index, length } => {
+                write!(f, "array index {index} is outside 0..{length}")
+            }
+            VmError::MemoryLimit { words, limit } => write!(
+                f,
+                "the call stack would hold {words} array elements, over the limit of {limit}"
+            ),
         }
     }
 }
@@ -152,6 +175,8 @@ struct Frame {
     function: usize,
     pc: usize,
     base: usize,
+    /// Where the frame's arrays start in `memory`.
+    mem_base: usize,
     /// Absolute register index in the caller where results go.
     results_to: usize,
 }
@@ -170,6 +195,32 @@ pub(crate) fn charge(left: &mut u64, gas: u64) -> Result<(), VmError> {
             Err(VmError::OutOfGas)
         }
     }
+}
+
+/// Enters a frame of `function` whose arrays start at `top` elements of array memory:
+/// charges their gas and checks the memory limit. Returns the new top. The one rule for
+/// every engine.
+#[inline]
+pub(crate) fn enter_arrays(
+    module: &VerifiedModule,
+    function: usize,
+    top: usize,
+    gas_left: &mut u64,
+    limits: &Limits,
+) -> Result<usize, VmError> {
+    let words = module.array_words(function) as u64;
+    if words == 0 {
+        return Ok(top);
+    }
+    charge(gas_left, words * gas::ARRAY_WORD)?;
+    let total = top as u64 + words;
+    if total > limits.max_memory_words as u64 {
+        return Err(VmError::MemoryLimit {
+            words: total,
+            limit: limits.max_memory_words,
+        });
+    }
+    Ok(total as usize)
 }
 
 /// The entry function's arity against the call's arguments.
@@ -200,6 +251,7 @@ pub fn run<S: Storage>(
         events: Vec::new(),
         regs: Vec::new(),
         frames: Vec::new(),
+        memory: Vec::new(),
     };
     let halt = match machine.execute(state, limits) {
         Ok(values) => Halt::Return(values),
@@ -238,6 +290,8 @@ struct Machine<'m, 'c> {
     events: Vec<Event>,
     regs: Vec<i128>,
     frames: Vec<Frame>,
+    /// The arrays of every frame on the stack, each frame's after its caller's.
+    memory: Vec<i128>,
 }
 
 #[cold]
@@ -262,6 +316,9 @@ impl Machine<'_, '_> {
         if self.frames.len() >= limits.max_call_depth as usize {
             return Err(Stop::Error(VmError::CallDepth));
         }
+        let mem_base = self.memory.len();
+        let top = enter_arrays(self.module, function, mem_base, &mut self.gas_left, limits)?;
+        self.memory.resize(top, 0);
         let base = self.regs.len();
         let registers = self.module.module().functions[function].registers as usize;
         self.regs.resize(base + registers, 0);
@@ -270,6 +327,7 @@ impl Machine<'_, '_> {
             function,
             pc: 0,
             base,
+            mem_base,
             results_to,
         });
         Ok(())
@@ -284,17 +342,28 @@ impl Machine<'_, '_> {
         let entry = &module.functions[self.call.function];
         check_arguments(self.module, &self.call)?;
         // The entry frame: arguments in r0.., results returned rather than copied.
+        let top = enter_arrays(
+            self.module,
+            self.call.function,
+            0,
+            &mut self.gas_left,
+            limits,
+        )?;
+        self.memory.resize(top, 0);
         self.regs.resize(entry.registers as usize, 0);
         self.regs[..self.call.args.len()].copy_from_slice(self.call.args);
         self.frames.push(Frame {
             function: self.call.function,
             pc: 0,
             base: 0,
+            mem_base: 0,
             results_to: 0,
         });
 
         let mut frame = 0;
         let (mut func, mut pc, mut base) = (self.call.function, 0usize, 0usize);
+        let mut mem_base = 0usize;
+        let mut offsets = self.module.array_offsets(func);
         let mut code = &module.functions[func].code[..];
         let mut block_gas = self.module.block_gas(func);
         let constants = &module.constants[..];
@@ -431,8 +500,10 @@ impl Machine<'_, '_> {
                     self.push_frame(callee, a, i.b as usize, a, limits)?;
                     frame += 1;
                     (func, pc, base) = (callee, 0, self.frames[frame].base);
+                    mem_base = self.frames[frame].mem_base;
                     code = &module.functions[func].code[..];
                     block_gas = self.module.block_gas(func);
+                    offsets = self.module.array_offsets(func);
                 }
                 Opcode::Return => {
                     let n = i.b as usize;
@@ -442,11 +513,13 @@ impl Machine<'_, '_> {
                     let done = self.frames.pop().ok_or(Stop::Error(VmError::CallDepth))?;
                     self.regs.copy_within(a..a + n, done.results_to);
                     self.regs.truncate(done.base);
+                    self.memory.truncate(done.mem_base);
                     frame -= 1;
                     let f = &self.frames[frame];
-                    (func, pc, base) = (f.function, f.pc, f.base);
+                    (func, pc, base, mem_base) = (f.function, f.pc, f.base, f.mem_base);
                     code = &module.functions[func].code[..];
                     block_gas = self.module.block_gas(func);
+                    offsets = self.module.array_offsets(func);
                 }
                 Opcode::Revert => return Err(Stop::Revert(i.imm as u32)),
                 Opcode::StorageLoad => {
@@ -497,6 +570,21 @@ impl Machine<'_, '_> {
                 Opcode::BlockNumber => r!(a) = self.block.number as i128,
                 Opcode::Timestamp => r!(a) = self.block.timestamp as i128,
                 Opcode::GasLeft => r!(a) = self.gas_left as i128,
+                Opcode::ArrayLoad | Opcode::ArrayStore => {
+                    let k = i.imm as usize;
+                    let (start, end) = (offsets[k], offsets[k + 1]);
+                    let length = end - start;
+                    let index = r!(b);
+                    if index < 0 || index >= length as i128 {
+                        return Err(VmError::IndexOutOfBounds { index, length }.into());
+                    }
+                    let at = mem_base + start as usize + index as usize;
+                    if i.op == Opcode::ArrayLoad {
+                        r!(a) = self.memory[at];
+                    } else {
+                        self.memory[at] = r!(a);
+                    }
+                }
             }
         }
     }

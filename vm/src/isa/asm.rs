@@ -57,6 +57,7 @@ struct PendingFunction {
     params: Vec<Option<ValueType>>,
     returns: Vec<Option<ValueType>>,
     registers: u16,
+    arrays: Vec<u32>,
     export: bool,
     labels: HashMap<String, usize>,
     code: Vec<(usize, Opcode, [u8; 3], Operand)>,
@@ -263,7 +264,7 @@ impl Assembler {
         Ok(())
     }
 
-    /// `.func NAME(TYPES) -> (TYPES) regs N [export]`
+    /// `.func NAME(TYPES) -> (TYPES) regs N [arrays LEN...] [export]`
     fn function_header(&mut self, text: &str, line: usize) -> Result<(), AsmError> {
         let open = text
             .find('(')
@@ -292,6 +293,19 @@ impl Assembler {
             (Some("regs"), Some(Ok(n))) if (1..=256).contains(&n) => n,
             _ => return err(line, "expected 'regs N' with N in 1..=256"),
         };
+        let mut words = words.peekable();
+        let mut arrays = Vec::new();
+        if words.next_if_eq(&"arrays").is_some() {
+            while let Some(len) = words.next_if(|w| *w != "export") {
+                match len.parse::<u32>() {
+                    Ok(n) if n >= 1 => arrays.push(n),
+                    _ => return err(line, format!("array length {len:?} is not a number >= 1")),
+                }
+            }
+            if arrays.is_empty() {
+                return err(line, "'arrays' needs at least one length");
+            }
+        }
         let export = match words.next() {
             None => false,
             Some("export") if words.next().is_none() => true,
@@ -317,6 +331,7 @@ impl Assembler {
             params,
             returns,
             registers,
+            arrays,
             export,
             labels: HashMap::new(),
             code: Vec::new(),
@@ -338,7 +353,13 @@ impl Assembler {
         let expected = match format {
             Format::R | Format::J | Format::Code => 1,
             Format::RR | Format::RI | Format::RK | Format::RJ | Format::Ret => 2,
-            Format::RRR | Format::RRI | Format::RRK | Format::RRS | Format::RRJ | Format::Emit => 3,
+            Format::RRR
+            | Format::RRI
+            | Format::RRK
+            | Format::RRS
+            | Format::RRA
+            | Format::RRJ
+            | Format::Emit => 3,
             Format::RRRR | Format::Call => 4,
         };
         if ops.len() != expected {
@@ -401,6 +422,16 @@ impl Assembler {
                             line,
                             format!("expected a storage space 0..=2147483647, found {t:?}"),
                         )
+                    })?,
+            ),
+            (ImmKind::Array, Some(t)) => Operand::Value(
+                t.strip_prefix('a')
+                    .and_then(parse_int)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .filter(|v| *v >= 0)
+                    .ok_or(())
+                    .or_else(|_| {
+                        err(line, format!("expected an array a0, a1, ..., found {t:?}"))
                     })?,
             ),
             (ImmKind::Const, Some(t)) => Operand::Value(self.constant(t, line)?),
@@ -473,6 +504,7 @@ impl Assembler {
                 params: f.params.len() as u8,
                 returns: f.returns.len() as u8,
                 registers: f.registers,
+                arrays: f.arrays.clone(),
                 code,
             });
             if f.export {

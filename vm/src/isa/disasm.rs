@@ -64,9 +64,15 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
         } else {
             ""
         };
+        let arrays: String = f.arrays.iter().map(|n| format!(" {n}")).collect();
+        let arrays = if arrays.is_empty() {
+            arrays
+        } else {
+            format!(" arrays{arrays}")
+        };
         let _ = writeln!(
             out,
-            "\n.func {name}({params}) -> ({returns}) regs {}{export}",
+            "\n.func {name}({params}) -> ({returns}) regs {}{arrays}{export}",
             f.registers
         );
         let targets: BTreeSet<usize> = f
@@ -111,6 +117,7 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
                 Format::RRI => format!("r{a}, r{b}, {}", instr.imm),
                 Format::RRK => format!("r{a}, r{b}, k{}", instr.imm),
                 Format::RRS => format!("r{a}, r{b}, {}", instr.imm),
+                Format::RRA => format!("r{a}, r{b}, a{}", instr.imm),
                 Format::J => format!("@L{}", pc as i64 + 1 + instr.imm as i64),
                 Format::RJ => format!("r{a}, @L{}", pc as i64 + 1 + instr.imm as i64),
                 Format::RRJ => format!("r{a}, r{b}, @L{}", pc as i64 + 1 + instr.imm as i64),

@@ -34,6 +34,8 @@ pub enum Format {
     RRK,
     /// a, b: registers; imm: storage space (>= 0).
     RRS,
+    /// a, b: registers; imm: array index of the function (>= 0).
+    RRA,
     /// imm: jump offset.
     J,
     /// a: register; imm: jump offset.
@@ -57,7 +59,7 @@ impl Format {
         use Format::*;
         match self {
             R => (true, false, false),
-            RR | RRI | RRK | RRS | RRJ | Ret | Emit => (true, true, false),
+            RR | RRI | RRK | RRS | RRA | RRJ | Ret | Emit => (true, true, false),
             RRR | RRRR | Call => (true, true, true),
             RI | RK | RJ => (true, false, false),
             J | Code => (false, false, false),
@@ -73,6 +75,7 @@ impl Format {
             RI | RRI => ImmKind::Int,
             RK | RRK => ImmKind::Const,
             RRS => ImmKind::Space,
+            RRA => ImmKind::Array,
             J | RJ | RRJ => ImmKind::Jump,
             Call => ImmKind::Function,
             Emit => ImmKind::Event,
@@ -93,6 +96,7 @@ impl Format {
             RRI => "rA, rB, IMM",
             RRK => "rA, rB, kIMM",
             RRS => "rA, rB, SPACE",
+            RRA => "rA, rB, aIMM",
             J => "@label",
             RJ => "rA, @label",
             RRJ => "rA, rB, @label",
@@ -125,6 +129,8 @@ pub enum ImmKind {
     Code,
     /// A storage space of the executing contract (>= 0): slots are (contract, space, key).
     Space,
+    /// One of the function's arrays (>= 0).
+    Array,
 }
 
 /// One decoded instruction.
@@ -192,7 +198,11 @@ impl Instr {
         let imm_ok = match format.imm_kind() {
             ImmKind::Unused => imm == 0,
             ImmKind::Register => (0..=255).contains(&imm),
-            ImmKind::Const | ImmKind::Function | ImmKind::Event | ImmKind::Space => imm >= 0,
+            ImmKind::Const
+            | ImmKind::Function
+            | ImmKind::Event
+            | ImmKind::Space
+            | ImmKind::Array => imm >= 0,
             ImmKind::Int | ImmKind::Jump | ImmKind::Code => true,
         };
         if fields_ok && imm_ok {

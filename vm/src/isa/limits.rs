@@ -24,6 +24,12 @@ pub struct Limits {
     pub max_call_depth: u32,
     /// Most values in one event.
     pub max_event_values: u32,
+    /// Most arrays in one function.
+    pub max_arrays: u32,
+    /// Most array elements in one function, all its arrays together.
+    pub max_array_words: u32,
+    /// Most array elements live at once in one execution, over the whole call stack.
+    pub max_memory_words: u32,
 }
 
 impl Default for Limits {
@@ -39,6 +45,9 @@ impl Default for Limits {
             max_name_len: 255,
             max_call_depth: 256,
             max_event_values: 16,
+            max_arrays: 16,
+            max_array_words: 1 << 16,
+            max_memory_words: 1 << 20,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::fmt;
 /// File magic: the first four bytes of every `.sbc` file.
 pub const MAGIC: [u8; 4] = *b"\0sbc";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 1;
+pub const VERSION: u16 = 2;
 
 /// A value type in an export's signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,6 +74,9 @@ pub struct Function {
     pub returns: u8,
     /// Size of the register file, 1..=256.
     pub registers: u16,
+    /// Lengths of the frame's arrays (elements of 128 bits), addressed by ALOAD and ASTORE.
+    /// Each call gets them zeroed.
+    pub arrays: Vec<u32>,
     /// The instructions.
     pub code: Vec<Instr>,
 }
@@ -170,6 +173,11 @@ pub enum ModuleErrorKind {
     BadType(u8),
     /// A register count outside 1..=256.
     BadRegisterCount(u16),
+    /// An array of length 0, or arrays longer in total than the limit.
+    BadArrays {
+        /// Function index.
+        function: usize,
+    },
     /// An instruction word is not canonical.
     BadInstruction {
         /// Function index.
@@ -204,6 +212,10 @@ impl fmt::Display for ModuleError {
             BadUtf8 => write!(f, "a name is not valid UTF-8"),
             BadType(b) => write!(f, "unknown value type byte {b}"),
             BadRegisterCount(n) => write!(f, "register count {n} is outside 1..=256"),
+            BadArrays { function } => write!(
+                f,
+                "function {function} declares an empty array or more array elements than the limit"
+            ),
             BadInstruction {
                 function,
                 pc,
@@ -351,6 +363,10 @@ impl Module {
                         body.push(f.params);
                         body.push(f.returns);
                         body.extend_from_slice(&f.registers.to_le_bytes());
+                        body.push(f.arrays.len() as u8);
+                        for n in &f.arrays {
+                            body.extend_from_slice(&n.to_le_bytes());
+                        }
                         body.extend_from_slice(&(f.code.len() as u32).to_le_bytes());
                         for i in &f.code {
                             body.extend_from_slice(&i.encode());
@@ -453,6 +469,24 @@ impl Module {
                         if registers == 0 || registers > 256 {
                             return s.fail(ModuleErrorKind::BadRegisterCount(registers));
                         }
+                        let count = s.u8()? as usize;
+                        if count > limits.max_arrays as usize {
+                            return s.fail(ModuleErrorKind::TooMany {
+                                what: "arrays",
+                                count: count as u64,
+                                limit: limits.max_arrays as u64,
+                            });
+                        }
+                        let mut arrays = Vec::with_capacity(count);
+                        let mut words = 0u64;
+                        for _ in 0..count {
+                            let n = s.u32()?;
+                            words += n as u64;
+                            if n == 0 || words > limits.max_array_words as u64 {
+                                return s.fail(ModuleErrorKind::BadArrays { function: index });
+                            }
+                            arrays.push(n);
+                        }
                         let len = s.count("instructions", limits.max_code_len, WORD)?;
                         let mut code = Vec::with_capacity(len);
                         for pc in 0..len {
@@ -471,6 +505,7 @@ impl Module {
                             params,
                             returns,
                             registers,
+                            arrays,
                             code,
                         });
                     }
@@ -537,6 +572,7 @@ mod tests {
                 params: 2,
                 returns: 1,
                 registers: 3,
+                arrays: vec![],
                 code: vec![
                     Instr::new(Opcode::Mul, 2, 0, 1, 0),
                     Instr::new(Opcode::Return, 2, 1, 0, 0),

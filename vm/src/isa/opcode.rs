@@ -7,9 +7,9 @@
 //! VM lists opcodes by hand.
 //!
 //! Notation in the semantics column: `r[x]` is register x of the current frame (128 bits,
-//! read as i128 for integers and as I64F64 raw bits for fx); `K[i]` is constant i; `imm` is
-//! the instruction's signed 32-bit immediate; `?` propagates the named error, which reverts
-//! the transaction. Booleans are 0 and 1.
+//! read as i128 for integers and as I64F64 raw bits for fx); `K[i]` is constant i; `A[i]`
+//! is array i of the current frame; `imm` is the instruction's signed 32-bit immediate; `?`
+//! propagates the named error, which reverts the transaction. Booleans are 0 and 1.
 
 use super::format::Format;
 
@@ -159,6 +159,10 @@ opcodes! {
     0x72 BlockNumber "BLOCK" R 1 ["r[a] = block.number"] ["-"] "The block number.";
     0x73 Timestamp "TIME" R 1 ["r[a] = block.timestamp"] ["-"] "The block timestamp (seconds).";
     0x74 GasLeft "GASLEFT" R 1 ["r[a] = gas_left (after this block's charge)"] ["-"] "Gas remaining.";
+
+    // ---- the frame's arrays (declared per function, zeroed on entry)
+    0x80 ArrayLoad "ALOAD" RRA 2 ["r[a] = A[imm][r[b]]"] ["IndexOutOfBounds"] "Load element r[b] of the frame's array imm; 0 <= r[b] < its length.";
+    0x81 ArrayStore "ASTORE" RRA 2 ["A[imm][r[b]] = r[a]"] ["IndexOutOfBounds"] "Store r[a] as element r[b] of the frame's array imm; 0 <= r[b] < its length.";
 }
 
 #[cfg(test)]

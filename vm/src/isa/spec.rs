@@ -5,7 +5,7 @@ use super::format::Format;
 use super::opcode::Opcode;
 use std::fmt::Write;
 
-const FORMATS: [Format; 16] = [
+const FORMATS: [Format; 17] = [
     Format::R,
     Format::RR,
     Format::RRR,
@@ -15,6 +15,7 @@ const FORMATS: [Format; 16] = [
     Format::RRI,
     Format::RRK,
     Format::RRS,
+    Format::RRA,
     Format::J,
     Format::RJ,
     Format::RRJ,
@@ -36,6 +37,7 @@ fn imm_meaning(f: Format) -> &'static str {
         Event => "event index",
         Code => "error code (as u32)",
         Space => "storage space (>= 0)",
+        Array => "array index of the function (>= 0)",
     }
 }
 

@@ -6,7 +6,8 @@
 //!   so execution can never fall off the end;
 //! - every register operand (including the ranges of CALL, RET and EMIT) is below the
 //!   function's register count, and the parameters fit in it;
-//! - every constant, event and function index is in bounds;
+//! - every constant, event, function and array index is in bounds, and the function's
+//!   arrays are non-empty and within `Limits::max_arrays` and `max_array_words`;
 //! - every jump lands on an instruction of the same function;
 //! - every CALL passes exactly the callee's parameter count and receives exactly its return
 //!   count, and every RET returns exactly the function's return count;
@@ -30,6 +31,8 @@ pub struct VerifiedModule {
     /// Per function, per instruction: the static gas of the basic block starting there, or 0
     /// where no block starts.
     block_gas: Vec<Vec<u32>>,
+    /// Per function: where each array starts in the frame's memory, then the total.
+    array_offsets: Vec<Vec<u32>>,
     /// Export name -> index into `module.exports`.
     exports: HashMap<String, usize>,
 }
@@ -75,6 +78,10 @@ pub enum VerifyErrorKind {
     ReturnArity,
     /// An EMIT with too many values.
     TooManyEventValues(u8),
+    /// An array index beyond the function's arrays.
+    ArrayOutOfRange(u32),
+    /// More arrays, or array elements, than the limits allow, or an empty array.
+    BadArrays,
     /// An export's function or signature is wrong.
     BadExport(String),
     /// Two exports share a name.
@@ -109,6 +116,8 @@ impl fmt::Display for VerifyError {
             CallArity { callee } => write!(f, "call to function {callee} with the wrong argument or result count"),
             ReturnArity => write!(f, "RET returns a different number of values than the function declares"),
             TooManyEventValues(n) => write!(f, "EMIT with {n} values exceeds the limit"),
+            ArrayOutOfRange(a) => write!(f, "array a{a} is not declared by the function"),
+            BadArrays => write!(f, "the function's arrays are empty, too many or too long in total"),
             BadExport(name) => write!(f, "export {name:?} names a missing function or has the wrong arity"),
             DuplicateExport(name) => write!(f, "export {name:?} is defined twice"),
             BadDebugEntry => write!(f, "a debug entry points at no instruction or is out of (function, pc) order"),
@@ -142,8 +151,17 @@ impl VerifiedModule {
     /// Verifies `module` under `limits`.
     pub fn new(module: Module, limits: &Limits) -> Result<VerifiedModule, VerifyError> {
         let mut block_gas = Vec::with_capacity(module.functions.len());
-        for index in 0..module.functions.len() {
+        let mut array_offsets = Vec::with_capacity(module.functions.len());
+        for (index, f) in module.functions.iter().enumerate() {
             block_gas.push(verify_function(&module, index, limits)?);
+            let mut offsets = Vec::with_capacity(f.arrays.len() + 1);
+            let mut total = 0u32;
+            offsets.push(0);
+            for &n in &f.arrays {
+                total += n; // bounded by max_array_words, checked in verify_function
+                offsets.push(total);
+            }
+            array_offsets.push(offsets);
         }
         let mut exports = HashMap::new();
         let module_err = |kind| VerifyError {
@@ -180,6 +198,7 @@ impl VerifiedModule {
         Ok(VerifiedModule {
             module,
             block_gas,
+            array_offsets,
             exports,
         })
     }
@@ -193,6 +212,19 @@ impl VerifiedModule {
     #[inline]
     pub fn block_gas(&self, function: usize) -> &[u32] {
         &self.block_gas[function]
+    }
+
+    /// Where each of `function`'s arrays starts in its frame's memory (in elements), then
+    /// one more entry: the frame's total.
+    #[inline]
+    pub fn array_offsets(&self, function: usize) -> &[u32] {
+        &self.array_offsets[function]
+    }
+
+    /// Array elements a frame of `function` holds (all its arrays).
+    #[inline]
+    pub fn array_words(&self, function: usize) -> u32 {
+        *self.array_offsets[function].last().unwrap_or(&0)
     }
 
     /// The function an export name refers to.
@@ -229,6 +261,13 @@ fn verify_function(
     }
     if f.params as u16 > f.registers {
         return Err(err(None, VerifyErrorKind::ParamsExceedRegisters));
+    }
+    let words: u64 = f.arrays.iter().map(|&n| n as u64).sum();
+    if f.arrays.len() > limits.max_arrays as usize
+        || f.arrays.contains(&0)
+        || words > limits.max_array_words as u64
+    {
+        return Err(err(None, VerifyErrorKind::BadArrays));
     }
     let regs = f.registers as u32;
     let len = f.code.len();
@@ -274,6 +313,9 @@ fn verify_function(
             ImmKind::Register => reg(instr.imm as u32)?,
             ImmKind::Const if instr.imm as usize >= module.constants.len() => {
                 return Err(at(VerifyErrorKind::ConstantOutOfRange(instr.imm as u32)));
+            }
+            ImmKind::Array if instr.imm as usize >= f.arrays.len() => {
+                return Err(at(VerifyErrorKind::ArrayOutOfRange(instr.imm as u32)));
             }
             ImmKind::Jump => {
                 let target = jump_target(pc, instr);
@@ -345,6 +387,7 @@ mod tests {
                 params: 1,
                 returns: 1,
                 registers,
+                arrays: vec![],
                 code,
             }],
             exports: vec![Export {

@@ -4,7 +4,7 @@
 
 use super::{signature, Ctx};
 use crate::interp::{gas, Event, VmError};
-use crate::isa::{Opcode, VerifiedModule};
+use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::{self, Fx, MathError};
 use crate::state::{Access, Slot, StateCache, Storage, StorageError};
 use cranelift_codegen::ir::{types, FuncRef, Function};
@@ -40,6 +40,9 @@ impl<S: Storage> StateOps for StateCache<S> {
 pub(crate) struct Host<'a> {
     pub state: &'a mut dyn StateOps,
     pub module: &'a VerifiedModule,
+    pub limits: &'a Limits,
+    /// The arrays of every frame on the stack; `Ctx::mem` points at its elements.
+    pub memory: Vec<i128>,
     pub events: Vec<Event>,
     pub stop: Option<Stop>,
 }
@@ -230,6 +233,35 @@ extern "C" fn emit(ctx: *mut Ctx, event: u32, values: *const i128, n: u32) -> u3
     finish(c, h, r)
 }
 
+/// Entering a frame of `function`: the interpreter's array charge and memory limit, then
+/// its arrays zeroed at the top of memory. `ctx.tmp` gets the frame's first element.
+extern "C" fn enter_arrays(ctx: *mut Ctx, function: u32) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let old = c.mem_top as usize;
+    let r =
+        crate::interp::enter_arrays(h.module, function as usize, old, &mut c.gas_left, h.limits)
+            .map(|top| {
+                h.memory.truncate(old);
+                h.memory.resize(top, 0);
+                c.mem = h.memory.as_mut_ptr();
+                c.mem_top = top as u64;
+                old as i128
+            });
+    finish(c, h, r)
+}
+
+/// ALOAD or ASTORE out of bounds.
+extern "C" fn index_error(ctx: *mut Ctx, length: u32, lo: u64, hi: u64) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (_, h) = unsafe { parts(ctx) };
+    h.stop = Some(Stop::Error(VmError::IndexOutOfBounds {
+        index: join(lo, hi),
+        length,
+    }));
+    1
+}
+
 extern "C" fn revert(ctx: *mut Ctx, code: u32) -> u32 {
     // SAFETY: called only by compiled code with its context.
     let (_, h) = unsafe { parts(ctx) };
@@ -284,12 +316,14 @@ pub(crate) fn symbols() -> Vec<(&'static str, *const u8)> {
         ("strike_math_error", math_error as C1 as *const u8),
         ("strike_out_of_gas", out_of_gas as C0 as *const u8),
         ("strike_call_depth", call_depth as C0 as *const u8),
+        ("strike_enter_arrays", enter_arrays as C1 as *const u8),
+        ("strike_index_error", index_error as M1 as *const u8),
     ]
 }
 
 /// The helpers declared in a JIT module.
 pub(crate) struct Ids {
-    ids: [FuncId; 10],
+    ids: [FuncId; 12],
 }
 
 /// The helpers referenced from one function.
@@ -304,6 +338,8 @@ pub(crate) struct Refs {
     pub math_error: FuncRef,
     pub out_of_gas: FuncRef,
     pub call_depth: FuncRef,
+    pub enter_arrays: FuncRef,
+    pub index_error: FuncRef,
 }
 
 /// Declares every helper with its signature.
@@ -323,6 +359,8 @@ pub(crate) fn declare(jit: &mut JITModule, ptr: types::Type) -> Result<Ids, supe
         ("strike_math_error", vec![i32t]),
         ("strike_out_of_gas", vec![]),
         ("strike_call_depth", vec![]),
+        ("strike_enter_arrays", vec![i32t]),
+        ("strike_index_error", vec![i32t, i64t, i64t]),
     ];
     let mut ids = Vec::with_capacity(sigs.len());
     for (name, params) in sigs {
@@ -346,7 +384,7 @@ impl Ids {
             .ids
             .map(|id| jit.declare_func_in_func(id, func))
             .into_iter();
-        let mut next = || r.next().expect("ten helpers");
+        let mut next = || r.next().expect("twelve helpers");
         Refs {
             math1: next(),
             math2: next(),
@@ -358,6 +396,8 @@ impl Ids {
             math_error: next(),
             out_of_gas: next(),
             call_depth: next(),
+            enter_arrays: next(),
+            index_error: next(),
         }
     }
 }

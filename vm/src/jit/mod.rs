@@ -65,6 +65,11 @@ pub(crate) struct Ctx {
     timestamp: u64,
     /// Everything else the helpers need.
     host: *mut Host<'static>,
+    /// The elements of `Host::memory` (moved only by the `enter_arrays` helper, after
+    /// which compiled code reloads it).
+    mem: *mut i128,
+    /// Elements of memory in use: the end of the innermost frame's arrays.
+    mem_top: u64,
 }
 
 const OFF_GAS: i32 = 0;
@@ -75,6 +80,22 @@ const OFF_CALLER: i32 = 32;
 const OFF_CONTRACT: i32 = 48;
 const OFF_NUMBER: i32 = 64;
 const OFF_TIMESTAMP: i32 = 72;
+const OFF_MEM: i32 = 88;
+const OFF_MEM_TOP: i32 = 96;
+// The compiled code's offsets are the struct's.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(Ctx, gas_left) == OFF_GAS as usize);
+    assert!(offset_of!(Ctx, depth) == OFF_DEPTH as usize);
+    assert!(offset_of!(Ctx, max_depth) == OFF_MAX_DEPTH as usize);
+    assert!(offset_of!(Ctx, tmp) == OFF_TMP as usize);
+    assert!(offset_of!(Ctx, caller) == OFF_CALLER as usize);
+    assert!(offset_of!(Ctx, contract) == OFF_CONTRACT as usize);
+    assert!(offset_of!(Ctx, number) == OFF_NUMBER as usize);
+    assert!(offset_of!(Ctx, timestamp) == OFF_TIMESTAMP as usize);
+    assert!(offset_of!(Ctx, mem) == OFF_MEM as usize);
+    assert!(offset_of!(Ctx, mem_top) == OFF_MEM_TOP as usize);
+};
 
 /// A compiled function: `(ctx, args_and_results)`, 0 on return, 1 on a stop recorded in
 /// the context.
@@ -229,6 +250,8 @@ pub fn run<S: Storage>(
     let mut host = Host {
         state: state as &mut dyn StateOps,
         module,
+        limits,
+        memory: Vec::new(),
         events: Vec::new(),
         stop: None,
     };
@@ -245,6 +268,8 @@ pub fn run<S: Storage>(
         // SAFETY (lifetime): `host` outlives every use of the pointer, which ends when the
         // compiled function returns below.
         host: (&mut host as *mut Host<'_>).cast(),
+        mem: std::ptr::null_mut(),
+        mem_top: 0,
     };
     let size = (entry.params as usize).max(entry.returns as usize).max(1);
     let mut buffer = vec![0i128; size];
@@ -353,6 +378,28 @@ impl Translator<'_> {
             (slot_len * 16) as u32,
             4,
         ));
+        // The frame's arrays: entered (charged, limit-checked, zeroed) before the first
+        // block's gas, as in the interpreter. `frame_mem` is the frame's first element;
+        // `mem_base` the memory's address, reloaded after every call (which may move it).
+        let offsets = self.module.array_offsets(self.function);
+        let has_arrays = !f.arrays.is_empty();
+        let mem_base = b.declare_var(self.ptr);
+        let mut frame_mem = zero;
+        if has_arrays {
+            let id = b.ins().iconst(types::I32, self.function as i64);
+            let status = self.call_helper(b, self.helpers.enter_arrays, &[ctx, id]);
+            self.guard_status(b, status, stop);
+            frame_mem = b
+                .ins()
+                .load(types::I64, MemFlagsData::trusted(), ctx, OFF_TMP);
+            let m = b
+                .ins()
+                .load(self.ptr, MemFlagsData::trusted(), ctx, OFF_MEM);
+            b.def_var(mem_base, m);
+        } else {
+            let null = b.ins().iconst(self.ptr, 0);
+            b.def_var(mem_base, null);
+        }
 
         let mut terminated = false;
         for (pc, i) in code.iter().enumerate() {
@@ -618,8 +665,19 @@ impl Translator<'_> {
                             .load(i128t, MemFlagsData::trusted(), area, (k * 16) as i32);
                         b.def_var(regs[i.a as usize + k], v);
                     }
+                    if has_arrays {
+                        let m = b
+                            .ins()
+                            .load(self.ptr, MemFlagsData::trusted(), ctx, OFF_MEM);
+                        b.def_var(mem_base, m);
+                    }
                 }
                 Opcode::Return => {
+                    if has_arrays {
+                        // Free the frame's arrays.
+                        b.ins()
+                            .store(MemFlagsData::trusted(), frame_mem, ctx, OFF_MEM_TOP);
+                    }
                     for k in 0..i.b as usize {
                         let v = b.use_var(regs[i.a as usize + k]);
                         b.ins()
@@ -684,6 +742,48 @@ impl Translator<'_> {
                         .load(types::I64, MemFlagsData::trusted(), ctx, off + 8);
                     let r = b.ins().iconcat(lo, hi);
                     b.def_var(reg(i.a), r);
+                }
+                Opcode::ArrayLoad | Opcode::ArrayStore => {
+                    let k = i.imm as usize;
+                    let (start, end) = (offsets[k], offsets[k + 1]);
+                    let length = end - start;
+                    let index = b.use_var(reg(i.b));
+                    let (lo, hi) = b.ins().isplit(index);
+                    // 0 <= index < length, as unsigned: the high half is 0 and the low
+                    // half below the length.
+                    let high_zero = b.ins().icmp_imm_s(IntCC::Equal, hi, 0);
+                    let low_in = b
+                        .ins()
+                        .icmp_imm_s(IntCC::UnsignedLessThan, lo, length as i64);
+                    let inside = b.ins().band(high_zero, low_in);
+                    let bad = b.create_block();
+                    let good = b.create_block();
+                    b.ins().brif(inside, good, &[], bad, &[]);
+                    b.switch_to_block(bad);
+                    b.set_cold_block(bad);
+                    let len = b.ins().iconst(types::I32, length as i64);
+                    self.call_helper(b, self.helpers.index_error, &[ctx, len, lo, hi]);
+                    b.ins().jump(stop, &[]);
+                    b.switch_to_block(good);
+                    // Address: memory + 16 * (frame's first element + array start + index),
+                    // inside the frame's arrays by the check above.
+                    let element = b.ins().iadd(frame_mem, lo);
+                    let element = b.ins().iadd_imm_s(element, start as i64);
+                    let bytes = b.ins().ishl_imm_u(element, 4);
+                    let bytes = if self.ptr == types::I64 {
+                        bytes
+                    } else {
+                        b.ins().ireduce(self.ptr, bytes)
+                    };
+                    let base = b.use_var(mem_base);
+                    let addr = b.ins().iadd(base, bytes);
+                    if i.op == Opcode::ArrayLoad {
+                        let v = b.ins().load(i128t, MemFlagsData::trusted(), addr, 0);
+                        b.def_var(reg(i.a), v);
+                    } else {
+                        let v = b.use_var(reg(i.a));
+                        b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                    }
                 }
                 Opcode::BlockNumber | Opcode::Timestamp | Opcode::GasLeft => {
                     let off = match i.op {
