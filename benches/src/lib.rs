@@ -4,6 +4,8 @@
 //! used here only to *choose* inputs and as the native baseline being compared against;
 //! no Strike result is computed with it.
 
+pub mod native;
+
 use strike_vm::math::Fx;
 
 /// Number of distinct inputs each bench cycles through.
