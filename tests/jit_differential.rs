@@ -145,3 +145,59 @@ fn the_deepest_recursion_fits_a_default_thread_stack() {
     assert_eq!(want[0].error.as_ref().map(|e| e.code), Some(11));
     assert_eq!(got, want);
 }
+
+/// Auto interprets a module until its interpreted gas reaches `gas_per_instruction` times
+/// its instruction count, then compiles it; the receipts never change.
+#[test]
+fn auto_compiles_at_its_gas_threshold_and_changes_nothing() {
+    let source = "pub fn sum_squares(n: int) -> int {
+        let mut s = 0;
+        for i in 0..n { s += i * i; }
+        return s;
+    }";
+    let module = strike::lang::compile(source, strike::lang::Options::default()).expect("ok");
+    let instructions: u64 = module
+        .module()
+        .functions
+        .iter()
+        .map(|f| f.code.len() as u64)
+        .sum();
+    let mut engines = [Engine::new(), Engine::new()];
+    engines[0].set_mode(Mode::Interp);
+    engines[1].set_mode(Mode::Auto);
+    engines[1].set_tiering(strike_vm::exec::Tiering {
+        gas_per_instruction: 1_000,
+        ..Default::default()
+    });
+    for e in &mut engines {
+        e.deploy(CONTRACT, module.clone());
+    }
+    let threshold = 1_000 * instructions;
+    let mut state = [
+        StateCache::new(MemoryStorage::new()),
+        StateCache::new(MemoryStorage::new()),
+    ];
+    let mut interpreted_gas = 0;
+    for n in [10, 100, 7, 1000, 3, 5000, 20] {
+        let tx = Transaction {
+            caller: 1,
+            contract: CONTRACT,
+            function: "sum_squares".into(),
+            args: vec![n],
+            gas_limit: 10_000_000,
+        };
+        let compiled_before = engines[1].jit_stats().modules;
+        let receipts: Vec<Receipt> = engines
+            .iter()
+            .zip(&mut state)
+            .map(|(e, s)| e.execute(&tx, &BlockEnv::default(), s))
+            .collect();
+        assert_eq!(receipts[0], receipts[1], "n = {n}");
+        if compiled_before == 0 {
+            interpreted_gas += receipts[0].gas_used - strike_vm::interp::gas::TX_BASE;
+        }
+        let compiled = engines[1].jit_stats().modules;
+        assert_eq!(compiled, (interpreted_gas >= threshold) as usize, "n = {n}");
+    }
+    assert_eq!(engines[1].jit_stats().modules, 1, "compiled by the end");
+}
