@@ -4,24 +4,30 @@
 //! How each piece keeps the interpreter's semantics (`crate::interp` is the reference):
 //! - Registers are Cranelift variables (i128), zero on entry as in a fresh frame.
 //! - Static gas is charged where the verifier's block table says, before the block's
-//!   first instruction; dynamic gas (storage, events) inside the same helpers the
-//!   interpreter's rules describe. Running out sets the gas left to 0, as the interpreter
-//!   does, so `gas_used` equals the limit.
+//!   first instruction, from a variable (a machine register in loops) that is written
+//!   back to the context around everything that reads or charges it there; dynamic gas
+//!   (storage, events, arrays) inside the same helpers and rules the interpreter uses.
+//!   Running out sets the gas left to 0, as the interpreter does, so `gas_used` equals
+//!   the limit.
 //! - Integer add, subtract, negate, abs, comparisons, bit operations, min/max, moves,
-//!   branches and environment reads are inlined, with overflow checks written out. Every
-//!   fixed-point and wide operation (mul, div, mul_div, exp, ln, sqrt, pow, the normal
-//!   functions, int multiply/divide/remainder, int to fx) calls the same `crate::math`
-//!   function the interpreter calls, through an `extern "C"` helper: the JIT computes no
-//!   arithmetic of its own beyond what is written out below.
+//!   branches, array accesses and environment reads are inlined, with overflow and bounds
+//!   checks written out, and so are int multiply when both operands fit 64 bits and the
+//!   fixed-point multiply `MUL`/`MULK` ([`fx_mul`], `math::mul`'s steps, checked against
+//!   it by `tests/jit_differential.rs`). Every other fixed-point and wide operation
+//!   (directed-rounding mul, div, mul_div, exp, ln, sqrt, pow, the normal functions, int
+//!   divide/remainder, int to fx) calls the same `crate::math` function the interpreter
+//!   calls, through an `extern "C"` helper.
 //! - Calls are native calls between compiled functions, with the interpreter's depth check
 //!   (frames including the entry, at most `Limits::max_call_depth`) before each.
 //! - A helper never panics: it reports failure through the context and returns 1, and the
 //!   compiled code returns at once.
 //!
-//! Safety: the JIT sees only verified modules, so every register, constant, jump, callee
-//! and event index is in range, and it emits no memory access other than fixed offsets of
-//! its own context, its own stack slots and the argument/result buffer its caller sized
-//! from the callee's declaration. Constants are data (i128 immediates), never addresses.
+//! Safety: the JIT sees only verified modules, so every register, constant, jump, callee,
+//! event and array index is in range, and it emits no memory access other than fixed
+//! offsets of its own context, its own stack slots, the argument/result buffer its caller
+//! sized from the callee's declaration, and elements of its frame's arrays after an
+//! inline check that the index is below the array's length. Constants are data (i128
+//! immediates), never addresses.
 //! The machine code is freed when the [`Compiled`] value is dropped.
 
 #![allow(unsafe_code)]
@@ -340,7 +346,11 @@ impl Translator<'_> {
                 }
             }
         }
-        let stop = b.create_block(); // a helper recorded why: return 1
+        // Leaving with status 1 after a helper recorded why: `stop` first writes the gas
+        // variable back to the context; `stop_raw` follows helpers that charge gas
+        // themselves, after which the context's count is the current one.
+        let stop = b.create_block();
+        let stop_raw = b.create_block();
         let overflow = b.create_block();
         let div_zero = b.create_block();
         let out_of_gas = b.create_block();
@@ -349,8 +359,17 @@ impl Translator<'_> {
         let ctx = b.block_params(entry)[0];
         let buf = b.block_params(entry)[1];
         let regs: Vec<Variable> = (0..f.registers).map(|_| b.declare_var(i128t)).collect();
+        // Gas left lives in a variable (a register in loops), written back to the context
+        // before anything that reads or charges it there (helpers that charge, calls,
+        // returns, stops) and read again after those that change it.
+        let gas_var = b.declare_var(types::I64);
+        let g0 = b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), ctx, OFF_GAS);
+        b.def_var(gas_var, g0);
+        // Constants are made where they are used: one shared value would live across the
+        // whole function and be spilled.
         let zero = b.ins().iconst(types::I64, 0);
-        let zero128 = b.ins().uextend(i128t, zero);
         for (r, &v) in regs.iter().enumerate() {
             if r < f.params as usize {
                 let x = b
@@ -358,7 +377,8 @@ impl Translator<'_> {
                     .load(i128t, MemFlagsData::trusted(), buf, (r * 16) as i32);
                 b.def_var(v, x);
             } else {
-                b.def_var(v, zero128);
+                let z = const128(b, 0);
+                b.def_var(v, z);
             }
         }
         // A stack buffer for call arguments/results and event values.
@@ -387,8 +407,10 @@ impl Translator<'_> {
         let mut frame_mem = zero;
         if has_arrays {
             let id = b.ins().iconst(types::I32, self.function as i64);
+            self.flush_gas(b, ctx, gas_var);
             let status = self.call_helper(b, self.helpers.enter_arrays, &[ctx, id]);
-            self.guard_status(b, status, stop);
+            self.guard_status(b, status, stop_raw);
+            self.reload_gas(b, ctx, gas_var);
             frame_mem = b
                 .ins()
                 .load(types::I64, MemFlagsData::trusted(), ctx, OFF_TMP);
@@ -417,7 +439,7 @@ impl Translator<'_> {
             }
             let g = gas[pc];
             if g != 0 {
-                self.charge(b, ctx, g as i64, out_of_gas);
+                self.charge(b, gas_var, g as i64, out_of_gas);
             }
             let reg = |x: u8| regs[x as usize];
             let target = |off: i32| starts[(pc as i64 + 1 + off as i64) as usize].expect("label");
@@ -447,11 +469,29 @@ impl Translator<'_> {
                         _ => const128(b, m.constants[i.imm as usize]),
                     };
                     let r = b.ins().iadd(x, y);
-                    // Overflow iff both operands differ in sign from the result.
-                    let t1 = b.ins().bxor(x, r);
-                    let t2 = b.ins().bxor(y, r);
-                    let t = b.ins().band(t1, t2);
-                    let bad = b.ins().icmp(IntCC::SignedLessThan, t, zero128);
+                    // Overflow iff both operands differ in sign from the result: a test of
+                    // the high halves alone, which hold the signs.
+                    let (_, xh) = b.ins().isplit(x);
+                    let (_, rh) = b.ins().isplit(r);
+                    let bad = match (i.op, i.imm) {
+                        // A positive immediate: overflow iff x >= 0 and r < 0.
+                        (Opcode::AddImm, imm) if imm > 0 => {
+                            let t = b.ins().band_not(rh, xh);
+                            b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+                        }
+                        // A negative one: iff x < 0 and r >= 0.
+                        (Opcode::AddImm, imm) if imm < 0 => {
+                            let t = b.ins().band_not(xh, rh);
+                            b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+                        }
+                        _ => {
+                            let (_, yh) = b.ins().isplit(y);
+                            let t1 = b.ins().bxor(xh, rh);
+                            let t2 = b.ins().bxor(yh, rh);
+                            let t = b.ins().band(t1, t2);
+                            b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+                        }
+                    };
                     self.guard(b, bad, overflow);
                     b.def_var(reg(i.a), r);
                 }
@@ -459,11 +499,15 @@ impl Translator<'_> {
                     let x = b.use_var(reg(i.b));
                     let y = b.use_var(reg(i.c));
                     let r = b.ins().isub(x, y);
-                    // Overflow iff the operands differ in sign and the result differs from x.
-                    let t1 = b.ins().bxor(x, y);
-                    let t2 = b.ins().bxor(x, r);
+                    // Overflow iff the operands differ in sign and the result differs from x
+                    // (signs: the high halves).
+                    let (_, xh) = b.ins().isplit(x);
+                    let (_, yh) = b.ins().isplit(y);
+                    let (_, rh) = b.ins().isplit(r);
+                    let t1 = b.ins().bxor(xh, yh);
+                    let t2 = b.ins().bxor(xh, rh);
                     let t = b.ins().band(t1, t2);
-                    let bad = b.ins().icmp(IntCC::SignedLessThan, t, zero128);
+                    let bad = b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0);
                     self.guard(b, bad, overflow);
                     b.def_var(reg(i.a), r);
                 }
@@ -500,7 +544,7 @@ impl Translator<'_> {
                 Opcode::IntDiv | Opcode::IntRem => {
                     let x = b.use_var(reg(i.b));
                     let y = b.use_var(reg(i.c));
-                    let is_zero = b.ins().icmp(IntCC::Equal, y, zero128);
+                    let is_zero = is_zero128(b, y);
                     self.guard(b, is_zero, div_zero);
                     let r = self.helper2(b, ctx, i.op, x, y, stop);
                     b.def_var(reg(i.a), r);
@@ -534,8 +578,17 @@ impl Translator<'_> {
                     let r = b.block_params(join)[0];
                     b.def_var(reg(i.a), r);
                 }
-                Opcode::Mul
-                | Opcode::MulDown
+                Opcode::Mul | Opcode::MulConst => {
+                    let x = b.use_var(reg(i.b));
+                    let y = if i.op == Opcode::Mul {
+                        b.use_var(reg(i.c))
+                    } else {
+                        const128(b, m.constants[i.imm as usize])
+                    };
+                    let r = fx_mul(b, x, y, overflow);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::MulDown
                 | Opcode::MulUp
                 | Opcode::Div
                 | Opcode::DivDown
@@ -543,12 +596,6 @@ impl Translator<'_> {
                 | Opcode::Pow => {
                     let x = b.use_var(reg(i.b));
                     let y = b.use_var(reg(i.c));
-                    let r = self.helper2(b, ctx, i.op, x, y, stop);
-                    b.def_var(reg(i.a), r);
-                }
-                Opcode::MulConst => {
-                    let x = b.use_var(reg(i.b));
-                    let y = const128(b, m.constants[i.imm as usize]);
                     let r = self.helper2(b, ctx, i.op, x, y, stop);
                     b.def_var(reg(i.a), r);
                 }
@@ -600,7 +647,7 @@ impl Translator<'_> {
                 }
                 Opcode::Not => {
                     let x = b.use_var(reg(i.b));
-                    let c = b.ins().icmp(IntCC::Equal, x, zero128);
+                    let c = is_zero128(b, x);
                     let r = b.ins().uextend(i128t, c);
                     b.def_var(reg(i.a), r);
                 }
@@ -615,15 +662,23 @@ impl Translator<'_> {
                 | Opcode::BranchLt
                 | Opcode::BranchLe => {
                     let x = b.use_var(reg(i.a));
-                    let (cc, y) = match i.op {
-                        Opcode::JumpIfZero => (IntCC::Equal, zero128),
-                        Opcode::JumpIfNonZero => (IntCC::NotEqual, zero128),
-                        Opcode::BranchEq => (IntCC::Equal, b.use_var(reg(i.b))),
-                        Opcode::BranchNe => (IntCC::NotEqual, b.use_var(reg(i.b))),
-                        Opcode::BranchLt => (IntCC::SignedLessThan, b.use_var(reg(i.b))),
-                        _ => (IntCC::SignedLessThanOrEqual, b.use_var(reg(i.b))),
+                    let c = match i.op {
+                        Opcode::JumpIfZero => is_zero128(b, x),
+                        Opcode::JumpIfNonZero => {
+                            let z = is_zero128(b, x);
+                            b.ins().bxor_imm_s(z, 1)
+                        }
+                        _ => {
+                            let cc = match i.op {
+                                Opcode::BranchEq => IntCC::Equal,
+                                Opcode::BranchNe => IntCC::NotEqual,
+                                Opcode::BranchLt => IntCC::SignedLessThan,
+                                _ => IntCC::SignedLessThanOrEqual,
+                            };
+                            let y = b.use_var(reg(i.b));
+                            b.ins().icmp(cc, x, y)
+                        }
                     };
-                    let c = b.ins().icmp(cc, x, y);
                     b.ins().brif(c, target(i.imm), &[], next(), &[]);
                     terminated = true;
                 }
@@ -654,11 +709,13 @@ impl Translator<'_> {
                     let deeper = b.ins().iadd_imm_s(depth, 1);
                     b.ins()
                         .store(MemFlagsData::trusted(), deeper, ctx, OFF_DEPTH);
+                    self.flush_gas(b, ctx, gas_var);
                     let call = b.ins().call(self.callees[callee], &[ctx, area]);
                     let status = b.inst_results(call)[0];
                     b.ins()
                         .store(MemFlagsData::trusted(), depth, ctx, OFF_DEPTH);
-                    self.guard_status(b, status, stop);
+                    self.guard_status(b, status, stop_raw);
+                    self.reload_gas(b, ctx, gas_var);
                     for k in 0..cf.returns as usize {
                         let v = b
                             .ins()
@@ -683,6 +740,7 @@ impl Translator<'_> {
                         b.ins()
                             .store(MemFlagsData::trusted(), v, buf, (k * 16) as i32);
                     }
+                    self.flush_gas(b, ctx, gas_var);
                     let z = b.ins().iconst(types::I32, 0);
                     b.ins().return_(&[z]);
                     terminated = true;
@@ -697,8 +755,10 @@ impl Translator<'_> {
                     let key = b.use_var(reg(i.b));
                     let (lo, hi) = b.ins().isplit(key);
                     let space = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    self.flush_gas(b, ctx, gas_var);
                     let status = self.call_helper(b, self.helpers.sload, &[ctx, space, lo, hi]);
-                    self.guard_status(b, status, stop);
+                    self.guard_status(b, status, stop_raw);
+                    self.reload_gas(b, ctx, gas_var);
                     let r = self.load_tmp(b, ctx);
                     b.def_var(reg(i.a), r);
                 }
@@ -711,12 +771,14 @@ impl Translator<'_> {
                     let add = b
                         .ins()
                         .iconst(types::I32, (i.op == Opcode::StorageAdd) as i64);
+                    self.flush_gas(b, ctx, gas_var);
                     let status = self.call_helper(
                         b,
                         self.helpers.sstore,
                         &[ctx, space, add, klo, khi, vlo, vhi],
                     );
-                    self.guard_status(b, status, stop);
+                    self.guard_status(b, status, stop_raw);
+                    self.reload_gas(b, ctx, gas_var);
                 }
                 Opcode::Emit => {
                     let area = b.ins().stack_addr(self.ptr, slot, 0);
@@ -727,8 +789,10 @@ impl Translator<'_> {
                     }
                     let event = b.ins().iconst(types::I32, i.imm as u32 as i64);
                     let n = b.ins().iconst(types::I32, i.b as i64);
+                    self.flush_gas(b, ctx, gas_var);
                     let status = self.call_helper(b, self.helpers.emit, &[ctx, event, area, n]);
-                    self.guard_status(b, status, stop);
+                    self.guard_status(b, status, stop_raw);
+                    self.reload_gas(b, ctx, gas_var);
                 }
                 Opcode::Caller | Opcode::SelfAddress => {
                     let off = if i.op == Opcode::Caller {
@@ -786,12 +850,17 @@ impl Translator<'_> {
                     }
                 }
                 Opcode::BlockNumber | Opcode::Timestamp | Opcode::GasLeft => {
-                    let off = match i.op {
-                        Opcode::BlockNumber => OFF_NUMBER,
-                        Opcode::Timestamp => OFF_TIMESTAMP,
-                        _ => OFF_GAS,
+                    let v = match i.op {
+                        Opcode::BlockNumber => {
+                            b.ins()
+                                .load(types::I64, MemFlagsData::trusted(), ctx, OFF_NUMBER)
+                        }
+                        Opcode::Timestamp => {
+                            b.ins()
+                                .load(types::I64, MemFlagsData::trusted(), ctx, OFF_TIMESTAMP)
+                        }
+                        _ => b.use_var(gas_var),
                     };
-                    let v = b.ins().load(types::I64, MemFlagsData::trusted(), ctx, off);
                     let r = b.ins().uextend(i128t, v);
                     b.def_var(reg(i.a), r);
                 }
@@ -815,21 +884,36 @@ impl Translator<'_> {
         let z = b.ins().iconst(types::I64, 0);
         b.ins().store(MemFlagsData::trusted(), z, ctx, OFF_GAS);
         self.call_helper(b, self.helpers.out_of_gas, &[ctx]);
-        b.ins().jump(stop, &[]);
+        b.ins().jump(stop_raw, &[]);
         b.switch_to_block(stop);
+        self.flush_gas(b, ctx, gas_var);
+        b.ins().jump(stop_raw, &[]);
+        b.switch_to_block(stop_raw);
         let one = b.ins().iconst(types::I32, 1);
         b.ins().return_(&[one]);
     }
 
-    /// Charges `g` gas: out of gas when less is left.
-    fn charge(&self, b: &mut FunctionBuilder<'_>, ctx: Value, g: i64, out_of_gas: Block) {
-        let left = b
+    /// Writes the gas variable back to the context.
+    fn flush_gas(&self, b: &mut FunctionBuilder<'_>, ctx: Value, gas: Variable) {
+        let g = b.use_var(gas);
+        b.ins().store(MemFlagsData::trusted(), g, ctx, OFF_GAS);
+    }
+
+    /// Reads the context's gas into the variable (after a helper or call charged it).
+    fn reload_gas(&self, b: &mut FunctionBuilder<'_>, ctx: Value, gas: Variable) {
+        let g = b
             .ins()
             .load(types::I64, MemFlagsData::trusted(), ctx, OFF_GAS);
+        b.def_var(gas, g);
+    }
+
+    /// Charges `g` gas: out of gas when less is left.
+    fn charge(&self, b: &mut FunctionBuilder<'_>, gas: Variable, g: i64, out_of_gas: Block) {
+        let left = b.use_var(gas);
         let short = b.ins().icmp_imm_s(IntCC::UnsignedLessThan, left, g);
         self.guard(b, short, out_of_gas);
         let rest = b.ins().iadd_imm_s(left, -g);
-        b.ins().store(MemFlagsData::trusted(), rest, ctx, OFF_GAS);
+        b.def_var(gas, rest);
     }
 
     /// Continues when `bad` is false, else jumps to `exit`.
@@ -916,6 +1000,90 @@ impl Translator<'_> {
         self.guard_status(b, status, stop);
         self.load_tmp(b, ctx)
     }
+}
+
+/// `math::mul` inline: the I64F64 product rounded to nearest, ties to even, with its
+/// overflow check (jumping to `overflow`). The same steps as `math::arith::mul_rounded`:
+/// magnitudes, their 256-bit product from four 64x64-bit products, the bits 64..192 as
+/// the magnitude, the low 64 bits deciding the rounding, then the sign and the range.
+/// `tests/jit_differential.rs` checks it against `math::mul` on edge and random operands.
+fn fx_mul(b: &mut FunctionBuilder<'_>, x: Value, y: Value, overflow: Block) -> Value {
+    let i64t = types::I64;
+    let i128t = types::I128;
+    let (_, xh) = b.ins().isplit(x);
+    let (_, yh) = b.ins().isplit(y);
+    // |x|, |y| as u128 ((v ^ s) - s with s the sign mask; i128::MIN gives 2^127).
+    let magnitude = |b: &mut FunctionBuilder<'_>, v: Value, high: Value| {
+        let s = b.ins().sshr_imm_s(high, 63);
+        let s128 = b.ins().iconcat(s, s);
+        let flipped = b.ins().bxor(v, s128);
+        b.ins().isub(flipped, s128)
+    };
+    let ax = magnitude(b, x, xh);
+    let ay = magnitude(b, y, yh);
+    let (a0, a1) = b.ins().isplit(ax);
+    let (b0, b1) = b.ins().isplit(ay);
+    let p00l = b.ins().imul(a0, b0);
+    let p00h = b.ins().umulhi(a0, b0);
+    let p01l = b.ins().imul(a0, b1);
+    let p01h = b.ins().umulhi(a0, b1);
+    let p10l = b.ins().imul(a1, b0);
+    let p10h = b.ins().umulhi(a1, b0);
+    let p11l = b.ins().imul(a1, b1);
+    let p11h = b.ins().umulhi(a1, b1);
+    let wide = |b: &mut FunctionBuilder<'_>, v: Value| b.ins().uextend(i128t, v);
+    // Word 1 and its carry: p00h + p01l + p10l < 3 * 2^64.
+    let m0 = wide(b, p00h);
+    let m1 = wide(b, p01l);
+    let m2 = wide(b, p10l);
+    let mid = b.ins().iadd(m0, m1);
+    let mid = b.ins().iadd(mid, m2);
+    let (w1, carry) = b.ins().isplit(mid);
+    // Words 2 and 3: p11 + p01h + p10h + carry (no overflow of 128 bits).
+    let p11 = b.ins().iconcat(p11l, p11h);
+    let h1 = wide(b, p01h);
+    let h2 = wide(b, p10h);
+    let h3 = wide(b, carry);
+    let hi = b.ins().iadd(p11, h1);
+    let hi = b.ins().iadd(hi, h2);
+    let hi = b.ins().iadd(hi, h3);
+    let (w2, w3) = b.ins().isplit(hi);
+    let q = b.ins().iconcat(w1, w2);
+    // Round: up when the low word is above half, or exactly half and q is odd.
+    let half = b.ins().iconst(i64t, i64::MIN);
+    let above = b.ins().icmp(IntCC::UnsignedGreaterThan, p00l, half);
+    let at_half = b.ins().icmp(IntCC::Equal, p00l, half);
+    let odd = b.ins().band_imm_s(w1, 1);
+    let odd = b.ins().icmp_imm_s(IntCC::NotEqual, odd, 0);
+    let tie_up = b.ins().band(at_half, odd);
+    let up = b.ins().bor(above, tie_up);
+    let up128 = b.ins().uextend(i128t, up);
+    // Sign of the product, and the range: q + up <= 2^127 - 1 (positive) or 2^127
+    // (negative), tested as q > limit - up, which cannot wrap; and no word 3.
+    let signs = b.ins().bxor(xh, yh);
+    let negative = b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
+    let neg128 = b.ins().uextend(i128t, negative);
+    let max = const128(b, i128::MAX);
+    let limit = b.ins().iadd(max, neg128);
+    let limit = b.ins().isub(limit, up128);
+    let too_big = b.ins().icmp(IntCC::UnsignedGreaterThan, q, limit);
+    let word3 = b.ins().icmp_imm_s(IntCC::NotEqual, w3, 0);
+    let bad = b.ins().bor(too_big, word3);
+    let cont = b.create_block();
+    b.ins().brif(bad, overflow, &[], cont, &[]);
+    b.switch_to_block(cont);
+    let m = b.ins().iadd(q, up128);
+    let s = b.ins().sshr_imm_s(signs, 63);
+    let s128 = b.ins().iconcat(s, s);
+    let flipped = b.ins().bxor(m, s128);
+    b.ins().isub(flipped, s128)
+}
+
+/// Whether an i128 is zero (as an i8 0 or 1): one 64-bit test of its halves' union.
+fn is_zero128(b: &mut FunctionBuilder<'_>, x: Value) -> Value {
+    let (lo, hi) = b.ins().isplit(x);
+    let any = b.ins().bor(lo, hi);
+    b.ins().icmp_imm_s(IntCC::Equal, any, 0)
 }
 
 /// An i128 constant.
