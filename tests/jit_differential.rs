@@ -235,8 +235,9 @@ fn mul_operand() -> impl Strategy<Value = i128> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200_000))]
 
-    /// MUL (and MULK, the same code) is inlined by the JIT: the same bits and the same
-    /// overflow error as the interpreter's `math::mul`, on both operand orders.
+    /// The JIT's MUL against the interpreter's and `math::mul`: the same bits and the same
+    /// overflow error, on both operand orders, at ties, the overflow boundary and the
+    /// extremes.
     #[test]
     fn inline_fx_multiply_matches_the_kernel(a in mul_operand(), b in mul_operand()) {
         static ENGINES: std::sync::OnceLock<[Engine; 2]> = std::sync::OnceLock::new();

@@ -11,12 +11,12 @@
 //!   the limit.
 //! - Integer add, subtract, negate, abs, comparisons, bit operations, min/max, moves,
 //!   branches, array accesses and environment reads are inlined, with overflow and bounds
-//!   checks written out, and so are int multiply when both operands fit 64 bits and the
-//!   fixed-point multiply `MUL`/`MULK` ([`fx_mul`], `math::mul`'s steps, checked against
-//!   it by `tests/jit_differential.rs`). Every other fixed-point and wide operation
-//!   (directed-rounding mul, div, mul_div, exp, ln, sqrt, pow, the normal functions, int
-//!   divide/remainder, int to fx) calls the same `crate::math` function the interpreter
-//!   calls, through an `extern "C"` helper.
+//!   checks written out, and so is int multiply when both operands fit 64 bits. Every
+//!   fixed-point and wide operation (mul, div, mul_div, exp, ln, sqrt, pow, the normal
+//!   functions, int multiply beyond 64 bits, divide, remainder, int to fx) calls the same
+//!   `crate::math` function the interpreter calls, through an `extern "C"` helper.
+//!   (Inlining `math::mul` was measured: no faster on the bench's programs, whose loops
+//!   are limited by register spills, and twice the compile time and code size.)
 //! - Calls are native calls between compiled functions, with the interpreter's depth check
 //!   (frames including the entry, at most `Limits::max_call_depth`) before each.
 //! - A helper never panics: it reports failure through the context and returns 1, and the
@@ -578,17 +578,8 @@ impl Translator<'_> {
                     let r = b.block_params(join)[0];
                     b.def_var(reg(i.a), r);
                 }
-                Opcode::Mul | Opcode::MulConst => {
-                    let x = b.use_var(reg(i.b));
-                    let y = if i.op == Opcode::Mul {
-                        b.use_var(reg(i.c))
-                    } else {
-                        const128(b, m.constants[i.imm as usize])
-                    };
-                    let r = fx_mul(b, x, y, overflow);
-                    b.def_var(reg(i.a), r);
-                }
-                Opcode::MulDown
+                Opcode::Mul
+                | Opcode::MulDown
                 | Opcode::MulUp
                 | Opcode::Div
                 | Opcode::DivDown
@@ -596,6 +587,12 @@ impl Translator<'_> {
                 | Opcode::Pow => {
                     let x = b.use_var(reg(i.b));
                     let y = b.use_var(reg(i.c));
+                    let r = self.helper2(b, ctx, i.op, x, y, stop);
+                    b.def_var(reg(i.a), r);
+                }
+                Opcode::MulConst => {
+                    let x = b.use_var(reg(i.b));
+                    let y = const128(b, m.constants[i.imm as usize]);
                     let r = self.helper2(b, ctx, i.op, x, y, stop);
                     b.def_var(reg(i.a), r);
                 }
@@ -1000,83 +997,6 @@ impl Translator<'_> {
         self.guard_status(b, status, stop);
         self.load_tmp(b, ctx)
     }
-}
-
-/// `math::mul` inline: the I64F64 product rounded to nearest, ties to even, with its
-/// overflow check (jumping to `overflow`). The same steps as `math::arith::mul_rounded`:
-/// magnitudes, their 256-bit product from four 64x64-bit products, the bits 64..192 as
-/// the magnitude, the low 64 bits deciding the rounding, then the sign and the range.
-/// `tests/jit_differential.rs` checks it against `math::mul` on edge and random operands.
-fn fx_mul(b: &mut FunctionBuilder<'_>, x: Value, y: Value, overflow: Block) -> Value {
-    let i64t = types::I64;
-    let i128t = types::I128;
-    let (_, xh) = b.ins().isplit(x);
-    let (_, yh) = b.ins().isplit(y);
-    // |x|, |y| as u128 ((v ^ s) - s with s the sign mask; i128::MIN gives 2^127).
-    let magnitude = |b: &mut FunctionBuilder<'_>, v: Value, high: Value| {
-        let s = b.ins().sshr_imm_s(high, 63);
-        let s128 = b.ins().iconcat(s, s);
-        let flipped = b.ins().bxor(v, s128);
-        b.ins().isub(flipped, s128)
-    };
-    let ax = magnitude(b, x, xh);
-    let ay = magnitude(b, y, yh);
-    let (a0, a1) = b.ins().isplit(ax);
-    let (b0, b1) = b.ins().isplit(ay);
-    let p00l = b.ins().imul(a0, b0);
-    let p00h = b.ins().umulhi(a0, b0);
-    let p01l = b.ins().imul(a0, b1);
-    let p01h = b.ins().umulhi(a0, b1);
-    let p10l = b.ins().imul(a1, b0);
-    let p10h = b.ins().umulhi(a1, b0);
-    let p11l = b.ins().imul(a1, b1);
-    let p11h = b.ins().umulhi(a1, b1);
-    let wide = |b: &mut FunctionBuilder<'_>, v: Value| b.ins().uextend(i128t, v);
-    // Word 1 and its carry: p00h + p01l + p10l < 3 * 2^64.
-    let m0 = wide(b, p00h);
-    let m1 = wide(b, p01l);
-    let m2 = wide(b, p10l);
-    let mid = b.ins().iadd(m0, m1);
-    let mid = b.ins().iadd(mid, m2);
-    let (w1, carry) = b.ins().isplit(mid);
-    // Words 2 and 3: p11 + p01h + p10h + carry (no overflow of 128 bits).
-    let p11 = b.ins().iconcat(p11l, p11h);
-    let h1 = wide(b, p01h);
-    let h2 = wide(b, p10h);
-    let h3 = wide(b, carry);
-    let hi = b.ins().iadd(p11, h1);
-    let hi = b.ins().iadd(hi, h2);
-    let hi = b.ins().iadd(hi, h3);
-    let (w2, w3) = b.ins().isplit(hi);
-    let q = b.ins().iconcat(w1, w2);
-    // Round: up when the low word is above half, or exactly half and q is odd.
-    let half = b.ins().iconst(i64t, i64::MIN);
-    let above = b.ins().icmp(IntCC::UnsignedGreaterThan, p00l, half);
-    let at_half = b.ins().icmp(IntCC::Equal, p00l, half);
-    let odd = b.ins().band_imm_s(w1, 1);
-    let odd = b.ins().icmp_imm_s(IntCC::NotEqual, odd, 0);
-    let tie_up = b.ins().band(at_half, odd);
-    let up = b.ins().bor(above, tie_up);
-    let up128 = b.ins().uextend(i128t, up);
-    // Sign of the product, and the range: q + up <= 2^127 - 1 (positive) or 2^127
-    // (negative), tested as q > limit - up, which cannot wrap; and no word 3.
-    let signs = b.ins().bxor(xh, yh);
-    let negative = b.ins().icmp_imm_s(IntCC::SignedLessThan, signs, 0);
-    let neg128 = b.ins().uextend(i128t, negative);
-    let max = const128(b, i128::MAX);
-    let limit = b.ins().iadd(max, neg128);
-    let limit = b.ins().isub(limit, up128);
-    let too_big = b.ins().icmp(IntCC::UnsignedGreaterThan, q, limit);
-    let word3 = b.ins().icmp_imm_s(IntCC::NotEqual, w3, 0);
-    let bad = b.ins().bor(too_big, word3);
-    let cont = b.create_block();
-    b.ins().brif(bad, overflow, &[], cont, &[]);
-    b.switch_to_block(cont);
-    let m = b.ins().iadd(q, up128);
-    let s = b.ins().sshr_imm_s(signs, 63);
-    let s128 = b.ins().iconcat(s, s);
-    let flipped = b.ins().bxor(m, s128);
-    b.ins().isub(flipped, s128)
 }
 
 /// Whether an i128 is zero (as an i8 0 or 1): one 64-bit test of its halves' union.
