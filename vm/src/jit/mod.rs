@@ -354,6 +354,10 @@ impl Translator<'_> {
         let overflow = b.create_block();
         let div_zero = b.create_block();
         let out_of_gas = b.create_block();
+        // The exits are rare: laid out after the hot code.
+        for exit in [stop, stop_raw, overflow, div_zero, out_of_gas] {
+            b.set_cold_block(exit);
+        }
 
         b.switch_to_block(entry);
         let ctx = b.block_params(entry)[0];
@@ -559,8 +563,12 @@ impl Translator<'_> {
                     let xs = b.ins().sshr_imm_s(xl, 63);
                     let ys = b.ins().sshr_imm_s(yl, 63);
                     let x_small = b.ins().icmp(IntCC::Equal, xh, xs);
-                    let y_small = b.ins().icmp(IntCC::Equal, yh, ys);
-                    let small = b.ins().band(x_small, y_small);
+                    let small = if i.b == i.c {
+                        x_small // a square: one test
+                    } else {
+                        let y_small = b.ins().icmp(IntCC::Equal, yh, ys);
+                        b.ins().band(x_small, y_small)
+                    };
                     let fast = b.create_block();
                     let slow = b.create_block();
                     let join = b.create_block();
@@ -699,6 +707,7 @@ impl Translator<'_> {
                     let deep = b.create_block();
                     let ok = b.create_block();
                     b.ins().brif(too_deep, deep, &[], ok, &[]);
+                    b.set_cold_block(deep);
                     b.switch_to_block(deep);
                     self.call_helper(b, self.helpers.call_depth, &[ctx]);
                     b.ins().jump(stop, &[]);
