@@ -71,6 +71,27 @@ fn options(t: &mut Table) {
     }
 }
 
+fn binomial(t: &mut Table) {
+    let mut c = Chain::stdlib("binomial.stk");
+    for f in [
+        "american_call",
+        "american_put",
+        "binomial_call",
+        "binomial_put",
+    ] {
+        for steps in ["10", "100", "1000"] {
+            let args = ["100", "100", "1", "0.05", "0.02", "0.3", steps];
+            let g = gas(&mut c, 1, f, &args);
+            t.row(
+                "binomial",
+                f,
+                g.to_string(),
+                &format!("{steps} steps (gas depends on steps only)"),
+            );
+        }
+    }
+}
+
 fn markets(t: &mut Table) {
     let mut c = Chain::stdlib("perps.stk");
     let init = ["0xfeed", "60", "0.1", "0.05", "0.001", "0.02", "1", "1000"];
@@ -173,6 +194,7 @@ fn the_documented_gas_table_is_the_measured_one() {
         "| file | call | gas | inputs |\n|---|---|---|---|\n",
     ));
     options(&mut t);
+    binomial(&mut t);
     markets(&mut t);
     print!("{}", t.0);
     for file in ["spec/stdlib.md", "README.md"] {
