@@ -6,17 +6,14 @@
 //! revert codes.
 
 use strike_tests::chain::Chain;
+use strike_tests::{fx_text as fx, read_data};
 use strike_vm::exec::Status;
 use strike_vm::math::Fx;
 
 fn rows() -> Vec<Vec<String>> {
-    let path =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/options/binomial.tsv");
-    std::fs::read_to_string(path)
-        .expect("tests/data/options/binomial.tsv")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| l.split('\t').map(str::to_owned).collect())
+    read_data("options", "binomial")
+        .into_iter()
+        .map(|(_, row)| row)
         .collect()
 }
 
@@ -24,10 +21,6 @@ fn value(c: &mut Chain, function: &str, args: &[&str]) -> Fx {
     let r = c.call(1, function, args);
     assert_eq!(r.status, Status::Ok, "{function}{args:?}: {:?}", r.error);
     Fx::from_bits(r.returns[0])
-}
-
-fn fx(text: &str) -> Fx {
-    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! its code and leaving storage exactly as it was, and the books balancing to the bit.
 
 use strike_tests::chain::{stdlib_path, Chain};
+use strike_tests::fx_text as fx;
 use strike_vm::math::Fx;
 
 const ADMIN: u128 = 0xad;
@@ -12,10 +13,6 @@ const BOB: u128 = 0xb0;
 const CAROL: u128 = 0xc4;
 const DAVE: u128 = 0xda;
 const DAY: u64 = 86_400;
-
-fn fx(text: &str) -> Fx {
-    text.parse().expect("fx")
-}
 
 fn sum(values: &[&str]) -> Fx {
     values.iter().fold(Fx::ZERO, |acc, v| acc + fx(v))

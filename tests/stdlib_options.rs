@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use strike::lang::{compile, Options};
+use strike_tests::{fx_text as fx, read_data};
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::math::Fx;
@@ -68,10 +69,6 @@ fn assert_none(failures: &[String]) {
     );
 }
 
-fn fx(text: &str) -> Fx {
-    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
-}
-
 /// |got - want| with `want` given as 40-digit decimal text, as an f64 (for reporting only;
 /// the comparison itself is done on the exact difference below).
 fn error(got: Fx, want: &str) -> f64 {
@@ -81,12 +78,9 @@ fn error(got: Fx, want: &str) -> f64 {
 }
 
 fn rows(name: &str) -> Vec<Vec<String>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("data/options/{name}.tsv"));
-    std::fs::read_to_string(&path)
-        .expect("vectors")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| l.split('\t').map(str::to_owned).collect())
+    read_data("options", name)
+        .into_iter()
+        .map(|(_, row)| row)
         .collect()
 }
 

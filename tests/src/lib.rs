@@ -13,9 +13,18 @@ pub fn math_data_dir() -> PathBuf {
         .join("math")
 }
 
-/// One vector file: its non-comment lines split on tabs, with 1-based line numbers.
+/// One math vector file: its non-comment lines split on tabs, with 1-based line numbers.
 pub fn read_vectors(name: &str) -> Vec<(usize, Vec<String>)> {
-    let path = math_data_dir().join(format!("{name}.tsv"));
+    read_data("math", name)
+}
+
+/// tests/data/`dir`/`name`.tsv: its non-comment lines split on tabs, with 1-based line
+/// numbers.
+pub fn read_data(dir: &str, name: &str) -> Vec<(usize, Vec<String>)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(dir)
+        .join(format!("{name}.tsv"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     text.lines()
@@ -44,6 +53,12 @@ pub fn int(field: &str) -> i128 {
         None => field.parse::<i128>().ok(),
     };
     parsed.unwrap_or_else(|| panic!("bad integer field {field:?}"))
+}
+
+/// An fx from decimal text (rounded to nearest, as the VM parses it). Panics on
+/// malformed test data.
+pub fn fx_text(text: &str) -> strike_vm::math::Fx {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 /// Full 256-bit product of two u128, as (high, low).
