@@ -28,10 +28,16 @@
 //! # Ok::<(), strike_vm::exec::LoadError>(())
 //! ```
 
+mod block;
+pub mod parallel;
+
+pub use block::{execute_block, receipts_digest, state_digest, BlockStats, Fallback};
+pub use parallel::{execute_block_parallel, ParallelConfig};
+
 use crate::interp::{self, gas, BlockEnv, Call, Event, Halt, VmError};
 use crate::isa::{Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
 use crate::jit;
-use crate::state::{Address, StateCache, Storage};
+use crate::state::{Address, StateCache, Storage, TxState};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -323,6 +329,17 @@ impl Engine {
         tx: &Transaction,
         block: &BlockEnv,
         state: &mut StateCache<S>,
+    ) -> Receipt {
+        self.execute_in(tx, block, state)
+    }
+
+    /// [`Engine::execute`] over any [`TxState`]: the sequential cache, or a speculative
+    /// view of the parallel executor.
+    pub fn execute_in<T: TxState>(
+        &self,
+        tx: &Transaction,
+        block: &BlockEnv,
+        state: &mut T,
     ) -> Receipt {
         let fail = |gas_used, error: VmError| Receipt {
             status: Status::Error,

@@ -12,7 +12,7 @@ pub mod gas;
 
 use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::{self, Fx, MathError};
-use crate::state::{Access, Address, Slot, StateCache, Storage, StorageError};
+use crate::state::{Access, Address, Slot, StorageError, TxState};
 use std::fmt;
 
 /// The block a transaction executes in.
@@ -236,11 +236,11 @@ pub(crate) fn check_arguments(module: &VerifiedModule, call: &Call<'_>) -> Resul
 }
 
 /// Runs `call` to completion. Writes go to `state` (the caller reverts them on failure).
-pub fn run<S: Storage>(
+pub fn run<T: TxState + ?Sized>(
     module: &VerifiedModule,
     call: Call<'_>,
     block: &BlockEnv,
-    state: &mut StateCache<S>,
+    state: &mut T,
     limits: &Limits,
 ) -> Execution {
     let mut machine = Machine {
@@ -333,9 +333,9 @@ impl Machine<'_, '_> {
         Ok(())
     }
 
-    fn execute<S: Storage>(
+    fn execute<T: TxState + ?Sized>(
         &mut self,
-        state: &mut StateCache<S>,
+        state: &mut T,
         limits: &Limits,
     ) -> Result<Vec<i128>, Stop> {
         let module = self.module.module();
@@ -544,15 +544,11 @@ impl Machine<'_, '_> {
                     };
                     let cold = state.touch(slot) == Access::Cold;
                     self.charge(gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 })?;
-                    let value = if i.op == Opcode::StorageStore {
-                        r!(b)
-                    } else {
-                        state
-                            .read(slot)?
-                            .checked_add(r!(b))
-                            .ok_or(MathError::Overflow)?
-                    };
-                    state.write(slot, value)?;
+                    if i.op == Opcode::StorageStore {
+                        state.write(slot, r!(b))?;
+                    } else if !state.add(slot, r!(b))? {
+                        return Err(MathError::Overflow.into());
+                    }
                 }
                 Opcode::Emit => {
                     let n = i.b as usize;

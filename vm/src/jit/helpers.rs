@@ -6,7 +6,7 @@ use super::{signature, Ctx};
 use crate::interp::{gas, Event, VmError};
 use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::{self, Fx, MathError};
-use crate::state::{Access, Slot, StateCache, Storage, StorageError};
+use crate::state::{Access, Slot, TxState};
 use cranelift_codegen::ir::{types, FuncRef, Function};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module as _};
@@ -17,28 +17,9 @@ pub(crate) enum Stop {
     Error(VmError),
 }
 
-/// The state as the helpers see it (a `StateCache` over any storage).
-pub(crate) trait StateOps {
-    fn touch(&mut self, slot: Slot) -> Access;
-    fn read(&mut self, slot: Slot) -> Result<i128, StorageError>;
-    fn write(&mut self, slot: Slot, value: i128) -> Result<(), StorageError>;
-}
-
-impl<S: Storage> StateOps for StateCache<S> {
-    fn touch(&mut self, slot: Slot) -> Access {
-        StateCache::touch(self, slot)
-    }
-    fn read(&mut self, slot: Slot) -> Result<i128, StorageError> {
-        StateCache::read(self, slot)
-    }
-    fn write(&mut self, slot: Slot, value: i128) -> Result<(), StorageError> {
-        StateCache::write(self, slot, value)
-    }
-}
-
 /// What the helpers reach through `Ctx::host`.
 pub(crate) struct Host<'a> {
-    pub state: &'a mut dyn StateOps,
+    pub state: &'a mut dyn TxState,
     pub module: &'a VerifiedModule,
     pub limits: &'a Limits,
     /// The arrays of every frame on the stack; `Ctx::mem` points at its elements.
@@ -194,16 +175,11 @@ extern "C" fn sstore(
     let v = join(vl, vh);
     let cold = h.state.touch(s) == Access::Cold;
     let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
-        let value = if add == 0 {
-            v
-        } else {
-            h.state
-                .read(s)
-                .map_err(VmError::Storage)?
-                .checked_add(v)
-                .ok_or(VmError::Math(MathError::Overflow))?
-        };
-        h.state.write(s, value).map_err(VmError::Storage)?;
+        if add == 0 {
+            h.state.write(s, v).map_err(VmError::Storage)?;
+        } else if !h.state.add(s, v).map_err(VmError::Storage)? {
+            return Err(VmError::Math(MathError::Overflow));
+        }
         Ok(0)
     });
     finish(c, h, r)

@@ -37,7 +37,7 @@ mod helpers;
 use crate::interp::{BlockEnv, Call, Event, Execution, Halt, VmError};
 use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::MathError;
-use crate::state::{StateCache, Storage};
+use crate::state::TxState;
 use cranelift_codegen::ir::{
     condcodes::IntCC, types, AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature,
     StackSlotData, StackSlotKind, UserFuncName, Value,
@@ -46,7 +46,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module as _};
-use helpers::{Host, StateOps};
+use helpers::Host;
 use std::time::{Duration, Instant};
 
 /// Deepest call stack the JIT runs: compiled calls recurse on the native stack, so deeper
@@ -237,12 +237,12 @@ pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
 }
 
 /// Runs `call` in compiled code: the same [`Execution`] as `crate::interp::run`.
-pub fn run<S: Storage>(
+pub fn run(
     compiled: &Compiled,
     module: &VerifiedModule,
     call: Call<'_>,
     block: &BlockEnv,
-    state: &mut StateCache<S>,
+    state: &mut dyn TxState,
     limits: &Limits,
 ) -> Execution {
     let entry = &module.module().functions[call.function];
@@ -254,7 +254,7 @@ pub fn run<S: Storage>(
         };
     }
     let mut host = Host {
-        state: state as &mut dyn StateOps,
+        state,
         module,
         limits,
         memory: Vec::new(),

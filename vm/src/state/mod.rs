@@ -8,9 +8,11 @@
 
 mod cache;
 mod memory;
+mod tx;
 
 pub use cache::{Access, StateCache};
 pub use memory::MemoryStorage;
+pub use tx::TxState;
 
 use std::fmt;
 

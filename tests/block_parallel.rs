@@ -1,0 +1,174 @@
+//! Parallel block execution equals sequential, byte for byte: every receipt (status,
+//! returns, gas, events in order, error) and the final state, at 1, 2, 3, 4, 8 and 16
+//! threads (more threads than the machine's cores force interleavings), repeated, over
+//! property-generated blocks on 2, 10, 100 and 1,000 keys.
+
+use proptest::prelude::*;
+use strike::lang::{compile_files, files, Options};
+use strike_vm::exec::{
+    execute_block, execute_block_parallel, receipts_digest, state_digest, Engine, Mode,
+    ParallelConfig, Receipt, Transaction,
+};
+use strike_vm::interp::BlockEnv;
+use strike_vm::state::{MemoryStorage, StateCache};
+
+const CELLS: u128 = 0xce11;
+const OTHER: u128 = 0xce12;
+
+fn engine(mode: Mode) -> Engine {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/block/cells.stk");
+    let text = std::fs::read_to_string(path).expect("cells.stk");
+    let (_, module) = compile_files(path, &text, &mut files::file_system, Options::default());
+    let module = module.expect("cells.stk compiles");
+    let mut engine = Engine::new();
+    engine.set_mode(mode);
+    engine.deploy(CELLS, module.clone());
+    engine.deploy(OTHER, module);
+    engine
+}
+
+/// One transaction of a random block: (function, caller, first key, second key or
+/// amount, gas limit).
+#[derive(Clone, Debug)]
+struct Op {
+    function: usize,
+    caller: u128,
+    contract: u128,
+    a: i128,
+    b: i128,
+    gas_limit: u64,
+}
+
+const FUNCTIONS: [&str; 8] = [
+    "get",
+    "set",
+    "add",
+    "copy",
+    "add_then_read",
+    "add_unless_odd",
+    "burn",
+    "add_huge",
+];
+
+fn op(keys: i128) -> impl Strategy<Value = Op> {
+    (
+        0..FUNCTIONS.len(),
+        0u128..6,
+        prop::bool::weighted(0.9),
+        0..keys,
+        0..keys,
+        -5i128..50,
+        prop_oneof![8 => Just(1_000_000u64), 1 => 100u64..2_000],
+    )
+        .prop_map(move |(function, caller, main, a, k2, small, gas_limit)| {
+            let b = match FUNCTIONS[function] {
+                "copy" => k2,
+                "burn" => small.abs() * 4,
+                _ => small,
+            };
+            Op {
+                function,
+                caller,
+                contract: if main { CELLS } else { OTHER },
+                a,
+                b,
+                gas_limit,
+            }
+        })
+}
+
+fn transactions(ops: &[Op]) -> Vec<Transaction> {
+    ops.iter()
+        .map(|o| Transaction {
+            caller: o.caller,
+            contract: o.contract,
+            function: FUNCTIONS[o.function].into(),
+            args: match FUNCTIONS[o.function] {
+                "get" | "add_huge" => vec![o.a],
+                _ => vec![o.a, o.b],
+            },
+            gas_limit: o.gas_limit,
+        })
+        .collect()
+}
+
+/// A starting state: some cells set, one near the int maximum.
+fn genesis(engine: &Engine, keys: i128) -> StateCache<MemoryStorage> {
+    let mut state = StateCache::new(MemoryStorage::new());
+    let seed: Vec<Transaction> = (0..keys.min(50))
+        .map(|k| Transaction {
+            caller: 99,
+            contract: CELLS,
+            function: "set".into(),
+            args: vec![k, if k == 1 { i128::MAX - 10 } else { k * 3 }],
+            gas_limit: 1_000_000,
+        })
+        .collect();
+    execute_block(engine, &seed, &BlockEnv::default(), &mut state);
+    state.commit_block().expect("memory storage commits");
+    state
+}
+
+fn outcome(receipts: &[Receipt], mut state: StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {
+    state.commit_block().expect("memory storage commits");
+    (
+        receipts_digest(receipts),
+        state_digest(&state.storage().entries()),
+    )
+}
+
+fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
+    let env = BlockEnv {
+        number: 7,
+        timestamp: 1_000,
+    };
+    let mut sequential = genesis(engine, keys);
+    let expected_receipts = execute_block(engine, txs, &env, &mut sequential);
+    let expected = outcome(&expected_receipts, sequential);
+    for threads in [1, 2, 3, 4, 8, 16] {
+        for _ in 0..2 {
+            let mut state = genesis(engine, keys);
+            let config = ParallelConfig {
+                threads,
+                deltas,
+                min_tasks: 2,
+                ..ParallelConfig::default()
+            };
+            let (receipts, _) = execute_block_parallel(engine, txs, &env, &mut state, &config);
+            assert_eq!(receipts, expected_receipts, "receipts at {threads} threads");
+            assert_eq!(
+                outcome(&receipts, state),
+                expected,
+                "digests at {threads} threads"
+            );
+        }
+    }
+}
+
+fn blocks(keys: i128, max_len: usize) -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(op(keys), 1..max_len)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn parallel_equals_sequential_on_2_keys(ops in blocks(2, 120), deltas: bool) {
+        check_block(&engine(Mode::Interp), 2, &transactions(&ops), deltas);
+    }
+
+    #[test]
+    fn parallel_equals_sequential_on_10_keys(ops in blocks(10, 200), deltas: bool) {
+        check_block(&engine(Mode::Interp), 10, &transactions(&ops), deltas);
+    }
+
+    #[test]
+    fn parallel_equals_sequential_on_100_keys(ops in blocks(100, 300), deltas: bool) {
+        check_block(&engine(Mode::Auto), 100, &transactions(&ops), deltas);
+    }
+
+    #[test]
+    fn parallel_equals_sequential_on_1000_keys(ops in blocks(1000, 400), deltas: bool) {
+        check_block(&engine(Mode::Jit), 1000, &transactions(&ops), deltas);
+    }
+}

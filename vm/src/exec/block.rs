@@ -1,0 +1,99 @@
+//! Block execution, the sequential reference: transactions one by one in block order over
+//! one [`StateCache`], a receipt each. Also the digests that identify a block's outcome,
+//! so two executions (sequential and parallel, or two machines) compare by 32 bytes.
+//!
+//! Guarantees: the digests depend only on the receipts (in order) and on the state's
+//! slot values, never on hash-map order, thread timing or the engine that ran the code.
+
+use super::{Engine, Receipt, Status, Transaction};
+use crate::interp::BlockEnv;
+use crate::state::{Slot, StateCache, Storage};
+use sha2::{Digest, Sha256};
+
+/// Runs `txs` in order; each one's writes stay in `state` if it succeeds. The caller
+/// commits the block with [`StateCache::commit_block`].
+pub fn execute_block<S: Storage>(
+    engine: &Engine,
+    txs: &[Transaction],
+    block: &BlockEnv,
+    state: &mut StateCache<S>,
+) -> Vec<Receipt> {
+    txs.iter()
+        .map(|tx| engine.execute(tx, block, state))
+        .collect()
+}
+
+/// Why the parallel executor ran a block sequentially.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// Too few tasks for parallel execution to pay off.
+    SmallBlock,
+    /// Speculation kept aborting (the block is mostly one dependency chain).
+    Aborts,
+}
+
+/// How a block's execution went, for reports and benches (never part of its outcome).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockStats {
+    /// Transactions in the block.
+    pub transactions: usize,
+    /// Tasks they were grouped into (adjacent transactions of one sender form one task).
+    pub tasks: usize,
+    /// Task executions, every incarnation counted (== tasks when nothing aborted).
+    pub executions: u64,
+    /// Validations run.
+    pub validations: u64,
+    /// Set when the block ran sequentially instead.
+    pub fallback: Option<Fallback>,
+}
+
+fn put(h: &mut Sha256, v: i128) {
+    h.update(v.to_le_bytes());
+}
+
+/// SHA-256 over every receipt in order: status, error code, gas, returns and events
+/// (contract, name, values), each length-prefixed.
+pub fn receipts_digest(receipts: &[Receipt]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update((receipts.len() as u64).to_le_bytes());
+    for r in receipts {
+        h.update([match r.status {
+            Status::Ok => 0u8,
+            Status::Revert => 1,
+            Status::Error => 2,
+        }]);
+        h.update(r.error.as_ref().map_or(0, |e| e.code).to_le_bytes());
+        h.update(r.gas_used.to_le_bytes());
+        h.update((r.returns.len() as u64).to_le_bytes());
+        for &v in &r.returns {
+            put(&mut h, v);
+        }
+        h.update((r.events.len() as u64).to_le_bytes());
+        for e in &r.events {
+            put(&mut h, e.contract as i128);
+            h.update((e.name.len() as u64).to_le_bytes());
+            h.update(e.name.as_bytes());
+            h.update((e.values.len() as u64).to_le_bytes());
+            for &v in &e.values {
+                put(&mut h, v);
+            }
+        }
+    }
+    h.finalize().into()
+}
+
+/// SHA-256 over storage's non-zero slots, sorted by slot (a zero slot and an absent one
+/// are the same state).
+pub fn state_digest(entries: &[(Slot, i128)]) -> [u8; 32] {
+    let mut sorted: Vec<&(Slot, i128)> = entries.iter().filter(|(_, v)| *v != 0).collect();
+    sorted.sort_unstable_by_key(|(s, _)| *s);
+    let mut h = Sha256::new();
+    h.update((sorted.len() as u64).to_le_bytes());
+    for (s, v) in sorted {
+        put(&mut h, s.contract as i128);
+        h.update(s.space.to_le_bytes());
+        put(&mut h, s.key as i128);
+        put(&mut h, *v);
+    }
+    h.finalize().into()
+}

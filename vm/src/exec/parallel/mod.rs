@@ -1,0 +1,232 @@
+//! Parallel block execution in the style of Block-STM (Gelashvili et al., "Block-STM:
+//! Scaling Blockchain Execution by Turning Ordering Curse to a Performance Blessing",
+//! PPoPP 2023), with commutative deltas for SADD.
+//!
+//! The pipeline:
+//! 1. adjacent transactions of one sender become one *task* (they usually depend on each
+//!    other; running them as one avoids a chain of aborts);
+//! 2. worker threads take tasks from the collaborative [`scheduler::Scheduler`] and run
+//!    them speculatively against a [`view::SpecView`] over the [`memory::MvMemory`];
+//! 3. a task's reads are validated after every lower task settles; a failed validation
+//!    turns its writes into estimates and re-executes it;
+//! 4. when the scheduler is done, the final incarnations' writes are applied to the
+//!    [`StateCache`] in block order.
+//!
+//! Guarantees: the receipts and the state are exactly those of [`super::execute_block`]
+//! (the sequential reference), whatever the thread count or timing: every result comes
+//! from a task's final incarnation, whose reads were all validated against the final
+//! writes of the tasks before it. A speculative run on inconsistent state is only a
+//! wasted run: the engines never panic, gas bounds every loop, and a read of an estimate
+//! stops the run. Small blocks, and blocks whose speculation keeps aborting, run
+//! sequentially instead ([`Fallback`]).
+
+mod memory;
+mod scheduler;
+mod view;
+
+use super::block::{execute_block, BlockStats, Fallback};
+use super::{Engine, Receipt, Transaction};
+use crate::interp::BlockEnv;
+use crate::state::{StateCache, Storage, TxState};
+use memory::{Cell, MvMemory};
+use scheduler::{Scheduler, Task};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use view::SpecView;
+
+/// How the parallel executor runs a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParallelConfig {
+    /// Worker threads (1 runs the same algorithm on the calling thread).
+    pub threads: usize,
+    /// SADD as a commutative delta (true), or as a read and a write (false, to measure
+    /// what deltas save).
+    pub deltas: bool,
+    /// Blocks of fewer tasks than this run sequentially.
+    pub min_tasks: usize,
+    /// Speculation is abandoned for sequential execution once task executions exceed
+    /// `abort_factor` times the task count (plus a small allowance).
+    pub abort_factor: u64,
+}
+
+impl Default for ParallelConfig {
+    fn default() -> Self {
+        ParallelConfig {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            deltas: true,
+            min_tasks: 4,
+            abort_factor: 3,
+        }
+    }
+}
+
+/// Adjacent transactions with the same caller, as ranges of `txs`.
+fn group_by_sender(txs: &[Transaction]) -> Vec<Range<usize>> {
+    let mut groups: Vec<Range<usize>> = Vec::new();
+    for (i, tx) in txs.iter().enumerate() {
+        match groups.last_mut() {
+            Some(g) if txs[g.start].caller == tx.caller => g.end = i + 1,
+            _ => groups.push(i..i + 1),
+        }
+    }
+    groups
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+struct Shared<'a, S> {
+    engine: &'a Engine,
+    txs: &'a [Transaction],
+    block: &'a BlockEnv,
+    base: &'a StateCache<S>,
+    groups: Vec<Range<usize>>,
+    memory: MvMemory,
+    scheduler: Scheduler,
+    receipts: Vec<Mutex<Vec<Receipt>>>,
+    config: ParallelConfig,
+    executions: AtomicU64,
+    validations: AtomicU64,
+    abandoned: AtomicBool,
+}
+
+impl<S: Storage + Sync> Shared<'_, S> {
+    /// Runs one incarnation of task `idx`; returns the follow-up task.
+    fn execute(&self, idx: usize, incarnation: u32) -> Option<Task> {
+        loop {
+            let n = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+            let limit = self.config.abort_factor * self.groups.len() as u64 + 64;
+            if n > limit {
+                self.abandoned.store(true, Ordering::SeqCst);
+                return None;
+            }
+            let mut view = SpecView::new(&self.memory, self.base, idx, self.config.deltas);
+            let mut receipts = Vec::with_capacity(self.groups[idx].len());
+            for tx in &self.txs[self.groups[idx].clone()] {
+                receipts.push(self.engine.execute_in(tx, self.block, &mut view));
+                if view.blocked.is_some() {
+                    break;
+                }
+            }
+            if let Some(blocking) = view.blocked {
+                if self.scheduler.add_dependency(idx, blocking) {
+                    return None;
+                }
+                // The blocking task finished meanwhile: run again now.
+                continue;
+            }
+            let (writes, reads) = view.finish();
+            let wrote_new = self.memory.record(idx, writes, reads);
+            *lock(&self.receipts[idx]) = receipts;
+            return self.scheduler.finish_execution(idx, incarnation, wrote_new);
+        }
+    }
+
+    /// Validates task `idx`'s incarnation; returns the follow-up task.
+    fn validate(&self, idx: usize, incarnation: u32) -> Option<Task> {
+        self.validations.fetch_add(1, Ordering::Relaxed);
+        let base = |slot| self.base.peek(slot).ok();
+        let valid = self.memory.validate(idx, &base);
+        let aborted = !valid && self.scheduler.try_validation_abort(idx, incarnation);
+        if aborted {
+            self.memory.convert_writes_to_estimates(idx);
+        }
+        self.scheduler.finish_validation(idx, aborted)
+    }
+
+    fn work(&self) {
+        let mut task = None;
+        while !self.scheduler.done() && !self.abandoned.load(Ordering::Relaxed) {
+            task = match task {
+                Some(Task::Execute(idx, inc)) => self.execute(idx, inc),
+                Some(Task::Validate(idx, inc)) => self.validate(idx, inc),
+                None => {
+                    let next = self.scheduler.next_task();
+                    if next.is_none() {
+                        std::hint::spin_loop();
+                    }
+                    next
+                }
+            };
+        }
+    }
+}
+
+/// Runs `txs` in parallel with the result of [`execute_block`]: the same receipts, and
+/// the same writes left in `state` (the caller commits the block).
+pub fn execute_block_parallel<S: Storage + Sync>(
+    engine: &Engine,
+    txs: &[Transaction],
+    block: &BlockEnv,
+    state: &mut StateCache<S>,
+    config: &ParallelConfig,
+) -> (Vec<Receipt>, BlockStats) {
+    let groups = group_by_sender(txs);
+    let mut stats = BlockStats {
+        transactions: txs.len(),
+        tasks: groups.len(),
+        ..BlockStats::default()
+    };
+    if groups.len() < config.min_tasks.max(2) {
+        stats.fallback = Some(Fallback::SmallBlock);
+        stats.executions = groups.len() as u64;
+        return (execute_block(engine, txs, block, state), stats);
+    }
+    let tasks = groups.len();
+    let shared = Shared {
+        engine,
+        txs,
+        block,
+        base: &*state,
+        memory: MvMemory::new(tasks),
+        scheduler: Scheduler::new(tasks),
+        receipts: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
+        groups,
+        config: *config,
+        executions: AtomicU64::new(0),
+        validations: AtomicU64::new(0),
+        abandoned: AtomicBool::new(false),
+    };
+    let threads = config.threads.max(1);
+    if threads == 1 {
+        shared.work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| shared.work());
+            }
+        });
+    }
+    stats.executions = shared.executions.load(Ordering::Relaxed);
+    stats.validations = shared.validations.load(Ordering::Relaxed);
+    if shared.abandoned.load(Ordering::SeqCst) {
+        stats.fallback = Some(Fallback::Aborts);
+        return (execute_block(engine, txs, block, state), stats);
+    }
+    let Shared {
+        memory, receipts, ..
+    } = shared;
+    let mut all = Vec::with_capacity(txs.len());
+    for (idx, r) in receipts.into_iter().enumerate() {
+        let writes = memory.final_writes(idx);
+        state.begin_tx();
+        for (slot, cell) in writes {
+            // Peek cannot fail here for a slot a task wrote: storage answered it already
+            // (or the task's own write needs no read); a failure leaves the slot as is.
+            let value = match cell {
+                Cell::Value(v) => v,
+                Cell::Delta(d) => match state.peek(slot) {
+                    Ok(v) => v.wrapping_add(d),
+                    Err(_) => continue,
+                },
+                Cell::Estimate => continue,
+            };
+            let _ = TxState::write(state, slot, value);
+        }
+        state.commit_tx();
+        all.extend(r.into_inner().unwrap_or_else(|p| p.into_inner()));
+    }
+    (all, stats)
+}
