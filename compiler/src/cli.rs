@@ -68,6 +68,46 @@ enum Command {
     },
     /// Call an exported function on a fresh in-memory state.
     Run(RunArgs),
+    /// Execute a block file (JSON lines: deploys, then blocks of transactions; see
+    /// spec/block-format.md) sequentially or in parallel, printing digests of the receipts
+    /// and the final state (the same at every thread count) and the throughput. With
+    /// --gen, write a standard perps workload to stdout instead.
+    Block(BlockArgs),
+}
+
+#[derive(Args, Debug)]
+struct BlockArgs {
+    /// The block file (not with --gen).
+    #[arg(required_unless_present = "gen", conflicts_with = "gen")]
+    file: Option<PathBuf>,
+    /// Worker threads; 1 runs the sequential executor (default: the machine's cores).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Run SADD as a read and a write instead of a delta (to measure what deltas save).
+    #[arg(long)]
+    no_deltas: bool,
+    /// Which engine runs the code (the results are the same).
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    engine: EngineArg,
+    /// Run the whole file N times, each on fresh state, and report the median and
+    /// fastest times.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    repeat: u32,
+    /// Write this workload on stdlib/perps.stk as a block file to stdout.
+    #[arg(long, value_enum, value_name = "WORKLOAD")]
+    gen: Option<crate::block::Workload>,
+    /// With --gen: transactions in the workload block.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    txs: u32,
+    /// With --gen: distinct trading accounts.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    accounts: u32,
+    /// With --gen: the perps contract the file deploys (written as an absolute path).
+    #[arg(long, default_value = "stdlib/perps.stk")]
+    perps: PathBuf,
 }
 
 /// `--engine`.
@@ -241,6 +281,14 @@ fn is_source(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "stk")
 }
 
+/// Loads a contract for `strike block`: [`load`] with its failure as one message.
+pub fn load_contract(path: &Path) -> Result<Module, String> {
+    load(path).map_err(|e| match e {
+        LoadFailure::Message(m) => m,
+        LoadFailure::Diagnostics(d) => d.trim_end().to_string(),
+    })
+}
+
 /// Loads a module: compiles .stk source, decodes .sbc bytes (recognised by their magic),
 /// or assembles .sasm text.
 fn load(path: &Path) -> Result<Module, LoadFailure> {
@@ -328,6 +376,7 @@ pub fn main(cli: Cli) -> Exit {
             Exit::Success
         }
         Command::Run(args) => run(args),
+        Command::Block(args) => block(args),
         Command::Check { file, json } => check(&file, json),
     }
 }
@@ -366,11 +415,7 @@ fn run(args: RunArgs) -> Exit {
         Err(e) => return e.report(),
     };
     let mut engine = Engine::new();
-    engine.set_mode(match args.engine {
-        EngineArg::Interp => Mode::Interp,
-        EngineArg::Jit => Mode::Jit,
-        EngineArg::Auto => Mode::Auto,
-    });
+    engine.set_mode(engine_mode(args.engine));
     let verified = match engine.verify(module) {
         Ok(v) => v,
         Err(e) => return fail(&format!("{}: {e}", args.file.display()), Exit::Failure),
@@ -575,4 +620,154 @@ fn render(export: &Export, r: &Receipt, timing: Option<(u128, u128)>, as_json: b
         }
         s
     }
+}
+
+fn engine_mode(arg: EngineArg) -> Mode {
+    match arg {
+        EngineArg::Interp => Mode::Interp,
+        EngineArg::Jit => Mode::Jit,
+        EngineArg::Auto => Mode::Auto,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn block(args: BlockArgs) -> Exit {
+    use crate::block;
+    use strike_vm::exec::{
+        execute_block, execute_block_parallel, receipts_digest, state_digest, BlockStats,
+        ParallelConfig,
+    };
+    if let Some(workload) = args.gen {
+        let perps = match std::fs::canonicalize(&args.perps) {
+            Ok(p) => p,
+            Err(e) => return fail(&format!("{}: {e}", args.perps.display()), Exit::Failure),
+        };
+        let lines = block::generate(
+            workload,
+            &perps.display().to_string(),
+            args.txs as usize,
+            args.accounts as usize,
+        );
+        out(&lines.join("\n"));
+        return Exit::Success;
+    }
+    let Some(path) = args.file else {
+        return fail("a block file is needed (or --gen)", Exit::Usage);
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => return fail(&format!("{}: {e}", path.display()), Exit::Failure),
+    };
+    let (engine, blocks) = match block::open(&path, &text, engine_mode(args.engine)) {
+        Ok(x) => x,
+        Err(e) => return fail(&e, Exit::Failure),
+    };
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let config = ParallelConfig {
+        threads,
+        deltas: !args.no_deltas,
+        ..ParallelConfig::default()
+    };
+    let mut times = Vec::new();
+    let mut result = None;
+    for _ in 0..args.repeat {
+        let mut state = StateCache::new(MemoryStorage::new());
+        let mut receipts = Vec::new();
+        let mut stats = BlockStats::default();
+        let start = Instant::now();
+        for b in &blocks {
+            if threads == 1 {
+                receipts.extend(execute_block(&engine, &b.transactions, &b.env, &mut state));
+                stats.transactions += b.transactions.len();
+                stats.tasks += b.transactions.len();
+                stats.executions += b.transactions.len() as u64;
+            } else {
+                let (r, s) =
+                    execute_block_parallel(&engine, &b.transactions, &b.env, &mut state, &config);
+                receipts.extend(r);
+                stats.transactions += s.transactions;
+                stats.tasks += s.tasks;
+                stats.executions += s.executions;
+                stats.validations += s.validations;
+                stats.fallback = stats.fallback.or(s.fallback);
+            }
+            if let Err(e) = state.commit_block() {
+                return fail(&e.to_string(), Exit::Failure);
+            }
+        }
+        times.push(start.elapsed());
+        result = Some((receipts, state, stats));
+    }
+    let Some((receipts, state, stats)) = result else {
+        return fail("nothing ran", Exit::Failure);
+    };
+    times.sort();
+    let median = times[times.len() / 2];
+    let fastest = times[0];
+    let count = |s: Status| receipts.iter().filter(|r| r.status == s).count();
+    let (ok, reverted, failed) = (
+        count(Status::Ok),
+        count(Status::Revert),
+        count(Status::Error),
+    );
+    let receipts_hex = hex(&receipts_digest(&receipts));
+    let state_hex = hex(&state_digest(&state.storage().entries()));
+    let tps = receipts.len() as f64 / median.as_secs_f64().max(1e-9);
+    let executor = if threads == 1 {
+        "sequential"
+    } else {
+        "parallel"
+    };
+    let fallback = match stats.fallback {
+        None => "none",
+        Some(strike_vm::exec::Fallback::SmallBlock) => "small-block",
+        Some(strike_vm::exec::Fallback::Aborts) => "aborts",
+    };
+    if args.json {
+        out(&format!(
+            "{{\"transactions\":{},\"blocks\":{},\"ok\":{ok},\"reverted\":{reverted},\"failed\":{failed},\"receipts_digest\":\"{receipts_hex}\",\"state_digest\":\"{state_hex}\",\"threads\":{threads},\"executor\":\"{executor}\",\"elapsed_ns\":{},\"fastest_ns\":{},\"tx_per_second\":{:.0},\"tasks\":{},\"executions\":{},\"validations\":{},\"fallback\":\"{fallback}\"}}",
+            receipts.len(),
+            blocks.len(),
+            median.as_nanos(),
+            fastest.as_nanos(),
+            tps,
+            stats.tasks,
+            stats.executions,
+            stats.validations,
+        ));
+    } else {
+        out(&format!(
+            "transactions: {} in {} block{} (ok {ok}, reverted {reverted}, failed {failed})",
+            receipts.len(),
+            blocks.len(),
+            if blocks.len() == 1 { "" } else { "s" }
+        ));
+        out(&format!("receipts digest: {receipts_hex}"));
+        out(&format!("state digest: {state_hex}"));
+        out(&format!(
+            "elapsed: {:.3} ms{} ({tps:.0} tx/s), {executor}, {threads} thread{}",
+            median.as_secs_f64() * 1e3,
+            if args.repeat > 1 {
+                format!(
+                    " median of {}, fastest {:.3} ms",
+                    args.repeat,
+                    fastest.as_secs_f64() * 1e3
+                )
+            } else {
+                String::new()
+            },
+            if threads == 1 { "" } else { "s" }
+        ));
+        out(&format!(
+            "tasks: {}, executions: {}, validations: {}, fallback: {fallback}",
+            stats.tasks, stats.executions, stats.validations
+        ));
+    }
+    Exit::Success
 }

@@ -392,3 +392,158 @@ fn a_batch_prices_the_stdlib_grid_in_one_process() {
     );
     assert_eq!(stdout(&o).lines().nth(31), stdout(&one).lines().next());
 }
+
+/// Asserts that the command exited 0, showing its stderr otherwise.
+fn succeeded(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `strike block --gen W` into a temporary file; returns its path.
+fn generated(workload: &str, txs: &str, accounts: &str) -> std::path::PathBuf {
+    let perps = concat!(env!("CARGO_MANIFEST_DIR"), "/../stdlib/perps.stk");
+    let o = strike(
+        &[
+            "block",
+            "--gen",
+            workload,
+            "--txs",
+            txs,
+            "--accounts",
+            accounts,
+            "--perps",
+            perps,
+        ],
+        None,
+    );
+    succeeded(&o);
+    let dir = std::env::temp_dir().join(format!("strike-block-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{workload}-{txs}-{accounts}.jsonl"));
+    std::fs::write(&path, o.stdout).expect("write block file");
+    path
+}
+
+fn json_field<'a>(line: &'a str, key: &str) -> &'a str {
+    let start = line.find(&format!("\"{key}\":")).expect(key) + key.len() + 3;
+    let rest = &line[start..];
+    let end = rest.find([',', '}']).expect("field end");
+    rest[..end].trim_matches('"')
+}
+
+#[test]
+fn block_digests_are_the_same_at_every_thread_count_for_every_workload() {
+    for workload in ["independent", "hot-counter", "chain", "oracle-update"] {
+        let file = generated(workload, "300", "100");
+        let mut seen = None;
+        for threads in ["1", "2", "3", "8"] {
+            let o = strike(
+                &[
+                    "block",
+                    file.to_str().expect("utf-8"),
+                    "--threads",
+                    threads,
+                    "--json",
+                ],
+                None,
+            );
+            succeeded(&o);
+            let line = stdout(&o);
+            assert_eq!(
+                json_field(&line, "transactions"),
+                if workload == "chain" {
+                    "303"
+                } else if workload == "oracle-update" {
+                    "403"
+                } else {
+                    "402"
+                }
+            );
+            assert_eq!(json_field(&line, "failed"), "0", "{workload}: {line}");
+            assert_eq!(json_field(&line, "reverted"), "0", "{workload}: {line}");
+            let digests = (
+                json_field(&line, "receipts_digest").to_string(),
+                json_field(&line, "state_digest").to_string(),
+            );
+            assert_eq!(digests.0.len(), 64);
+            match &seen {
+                None => seen = Some(digests),
+                Some(d) => assert_eq!(d, &digests, "{workload} at {threads} threads"),
+            }
+        }
+    }
+}
+
+#[test]
+fn block_text_output_names_the_executor_and_throughput() {
+    let file = generated("independent", "50", "50");
+    let o = strike(
+        &["block", file.to_str().expect("utf-8"), "--threads", "1"],
+        None,
+    );
+    let text = stdout(&o);
+    assert!(
+        text.starts_with("transactions: 102 in 2 blocks (ok 102, reverted 0, failed 0)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("receipts digest: ") && text.contains("state digest: "),
+        "{text}"
+    );
+    assert!(text.contains("tx/s), sequential, 1 thread"), "{text}");
+}
+
+#[test]
+fn bad_block_files_are_reported_with_their_line() {
+    let dir = std::env::temp_dir().join(format!("strike-badblock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cases = [
+        (
+            "{\"deploy\":\"nope.stk\",\"address\":1}\n{\"from\":1,\"to\":1,\"call\":\"f\"}\n",
+            ":1:",
+            "nope.stk",
+        ),
+        (
+            "\n{\"from\":1,\"to\":2,\"call\":\"f\",\"args\":[1],\"gas_limit\":-5}\n",
+            ":2:",
+            "gas_limit",
+        ),
+        ("{\"from\":1,\"to\":2,\"call\":\"f\"\n", ":1:", "not JSON"),
+        (
+            "{\"from\":1,\"to\":2,\"call\":\"f\",\"colour\":3}\n",
+            ":1:",
+            "unknown field \"colour\"",
+        ),
+        ("{\"block\":{\"number\":1}}\n", ":1:", "\"timestamp\""),
+        ("[1,2]\n", ":1:", "must be a JSON object"),
+        (
+            "{\"from\":\"0xzz\",\"to\":2,\"call\":\"f\"}\n",
+            ":1:",
+            "\"from\"",
+        ),
+    ];
+    for (i, (text, line, why)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{i}.jsonl"));
+        std::fs::write(&path, text).expect("write");
+        let o = strike(&["block", path.to_str().expect("utf-8")], None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "case {i}: {err}");
+        assert!(err.contains(line) && err.contains(why), "case {i}: {err}");
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+    }
+    // A call to an address with no contract is a failed receipt, not a bad file.
+    let path = dir.join("nobody.jsonl");
+    std::fs::write(&path, "{\"from\":1,\"to\":9,\"call\":\"f\",\"args\":[1]}\n").expect("write");
+    let o = strike(&["block", path.to_str().expect("utf-8"), "--json"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json_field(&stdout(&o), "failed"), "1");
+    let usage = strike(
+        &["block", path.to_str().expect("utf-8"), "--threads", "0"],
+        None,
+    );
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -10,7 +10,6 @@
 
 use crate::state::Slot;
 use hashbrown::HashMap;
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 /// What one task left in one slot.
@@ -20,8 +19,19 @@ pub enum Cell {
     Value(i128),
     /// An amount added to whatever the slot held before the task (SADD).
     Delta(i128),
-    /// The task's last incarnation wrote here and is being re-executed.
-    Estimate,
+    /// The task's last incarnation wrote here and is being re-executed. Holds the delta
+    /// that incarnation wrote (0 for a value), still counted in the slot's bounds.
+    Estimate(i128),
+}
+
+impl Cell {
+    /// The amount this cell counts in its slot's delta sums.
+    fn delta(self) -> i128 {
+        match self {
+            Cell::Delta(d) | Cell::Estimate(d) => d,
+            Cell::Value(_) => 0,
+        }
+    }
 }
 
 /// The slot's value as seen just before some task.
@@ -72,12 +82,101 @@ pub fn add_outcome(base: i128, before: i128, delta: i128, cap: Option<i128>) -> 
 
 const SHARDS: usize = 64;
 
-type Versions = BTreeMap<usize, Cell>;
+/// Every task's cell for one slot, and bounds on what any task can see there.
+///
+/// The bounds make an add's outcome cheap to decide on a hot counter: whatever a task
+/// reads is some value written below it (or storage's), plus a subset of the deltas
+/// between, so it lies in `[min(lo, base) + neg, max(hi, base) + pos]`. `hi`/`lo` only
+/// widen; `pos`/`neg` are the exact sums of the current cells' positive and negative
+/// deltas (estimates keep their last delta until replaced).
+#[derive(Default)]
+struct Versions {
+    /// (task, cell), sorted by task: most slots have one writer, and tasks mostly
+    /// finish in order, so a sorted vector beats a tree.
+    cells: Vec<(usize, Cell)>,
+    values: Option<(i128, i128)>,
+    pos: i128,
+    neg: i128,
+    /// The sums overflowed once: the bounds are never used for this slot again.
+    unbounded: bool,
+}
+
+impl Versions {
+    /// Puts `cell` at `idx`; returns whether the bounds widened.
+    fn put(&mut self, idx: usize, cell: Cell) -> bool {
+        let (pos, neg, values) = (self.pos, self.neg, self.values);
+        match self.cells.binary_search_by_key(&idx, |(t, _)| *t) {
+            Ok(i) => {
+                let old = std::mem::replace(&mut self.cells[i].1, cell);
+                self.take(old.delta());
+            }
+            Err(i) => self.cells.insert(i, (idx, cell)),
+        }
+        let d = cell.delta();
+        let sum = if d > 0 { &mut self.pos } else { &mut self.neg };
+        match sum.checked_add(d) {
+            Some(v) => *sum = v,
+            None => self.unbounded = true,
+        }
+        if let Cell::Value(v) = cell {
+            let (lo, hi) = self.values.unwrap_or((v, v));
+            self.values = Some((lo.min(v), hi.max(v)));
+        }
+        self.pos > pos || self.neg < neg || self.values != values
+    }
+
+    /// Removes a delta's contribution (never overflows: it was added before).
+    fn take(&mut self, d: i128) {
+        if d > 0 {
+            self.pos -= d;
+        } else {
+            self.neg -= d;
+        }
+    }
+
+    fn remove(&mut self, idx: usize) {
+        if let Ok(i) = self.cells.binary_search_by_key(&idx, |(t, _)| *t) {
+            let (_, c) = self.cells.remove(i);
+            self.take(c.delta());
+        }
+    }
+
+    /// The add's outcome when the bounds decide it for every value a task could see.
+    fn add_outcome_bounded(
+        &self,
+        base: i128,
+        before: i128,
+        delta: i128,
+        cap: Option<i128>,
+    ) -> Option<bool> {
+        if self.unbounded {
+            return None;
+        }
+        let (lo, hi) = self
+            .values
+            .map_or((base, base), |(lo, hi)| (lo.min(base), hi.max(base)));
+        let shift = before.checked_add(delta)?;
+        let low = lo.checked_add(self.neg)?.checked_add(shift)?;
+        let high = hi.checked_add(self.pos)?.checked_add(shift)?;
+        // Every value V a task can see lies in [low, high] - shift; the add succeeds
+        // (no overflow at V + before or at V + before + delta) for all of them when the
+        // four corner sums fit.
+        lo.checked_add(self.neg)?.checked_add(before)?;
+        hi.checked_add(self.pos)?.checked_add(before)?;
+        match cap {
+            None => Some(true),
+            Some(c) if high <= c => Some(true),
+            Some(c) if low > c => Some(false),
+            Some(_) => None,
+        }
+    }
+}
 
 /// The multi-version store of one block.
 pub struct MvMemory {
     shards: Vec<Mutex<HashMap<Slot, Versions>>>,
-    written: Vec<Mutex<Vec<Slot>>>,
+    /// Each task's latest writes, sorted by slot.
+    written: Vec<Mutex<Vec<(Slot, Cell)>>>,
     reads: Vec<Mutex<Vec<Read>>>,
 }
 
@@ -98,7 +197,9 @@ impl MvMemory {
     /// Empty memory for `tasks` tasks.
     pub fn new(tasks: usize) -> Self {
         MvMemory {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::with_capacity(tasks * 4 / SHARDS + 8)))
+                .collect(),
             written: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
             reads: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
         }
@@ -109,45 +210,61 @@ impl MvMemory {
         let shard = lock(&self.shards[shard(&slot)]);
         let mut deltas: i128 = 0;
         if let Some(versions) = shard.get(&slot) {
-            for (&writer, cell) in versions.range(..idx).rev() {
+            let below = versions.cells.partition_point(|(t, _)| *t < idx);
+            for &(writer, ref cell) in versions.cells[..below].iter().rev() {
                 match *cell {
                     // Wrapping: a speculative fold may combine deltas that never meet in
                     // the final order; validation discards any result built on one.
                     Cell::Value(v) => return Resolved::Value(v.wrapping_add(deltas)),
                     Cell::Delta(d) => deltas = deltas.wrapping_add(d),
-                    Cell::Estimate => return Resolved::Blocked(writer),
+                    Cell::Estimate(_) => return Resolved::Blocked(writer),
                 }
             }
         }
         Resolved::Base(deltas)
     }
 
+    /// An add's outcome for any task, when the slot's bounds decide it (see
+    /// [`Versions`]): no need to fold the deltas below the task or to wait on estimates.
+    pub fn add_outcome_bounded(
+        &self,
+        slot: Slot,
+        base: i128,
+        before: i128,
+        delta: i128,
+        cap: Option<i128>,
+    ) -> Option<bool> {
+        match lock(&self.shards[shard(&slot)]).get(&slot) {
+            Some(v) => v.add_outcome_bounded(base, before, delta, cap),
+            None => Versions::default().add_outcome_bounded(base, before, delta, cap),
+        }
+    }
+
     /// Stores task `idx`'s writes and reads from its latest incarnation, removing what its
     /// previous incarnation wrote elsewhere. Returns whether it wrote a slot its previous
     /// incarnation did not (tasks above must then be validated again).
-    pub fn record(&self, idx: usize, writes: Vec<(Slot, Cell)>, reads: Vec<Read>) -> bool {
-        let mut previous = std::mem::take(&mut *lock(&self.written[idx]));
-        previous.sort_unstable();
-        let mut now: Vec<Slot> = writes.iter().map(|(s, _)| *s).collect();
-        now.sort_unstable();
+    pub fn record(&self, idx: usize, mut writes: Vec<(Slot, Cell)>, reads: Vec<Read>) -> bool {
+        let previous = std::mem::take(&mut *lock(&self.written[idx]));
+        writes.sort_unstable_by_key(|(s, _)| *s);
         let mut new_location = false;
-        for (slot, cell) in writes {
-            if previous.binary_search(&slot).is_err() {
+        for &(slot, cell) in &writes {
+            if previous.binary_search_by_key(&slot, |(s, _)| *s).is_err() {
                 new_location = true;
             }
-            lock(&self.shards[shard(&slot)])
+            // A widened bound may change a bounded decision above: revalidate them too.
+            new_location |= lock(&self.shards[shard(&slot)])
                 .entry(slot)
                 .or_default()
-                .insert(idx, cell);
+                .put(idx, cell);
         }
-        for slot in previous {
-            if now.binary_search(&slot).is_err() {
+        for (slot, _) in previous {
+            if writes.binary_search_by_key(&slot, |(s, _)| *s).is_err() {
                 if let Some(v) = lock(&self.shards[shard(&slot)]).get_mut(&slot) {
-                    v.remove(&idx);
+                    v.remove(idx);
                 }
             }
         }
-        *lock(&self.written[idx]) = now;
+        *lock(&self.written[idx]) = writes;
         *lock(&self.reads[idx]) = reads;
         new_location
     }
@@ -155,9 +272,12 @@ impl MvMemory {
     /// Marks task `idx`'s writes as estimates (its incarnation was aborted).
     pub fn convert_writes_to_estimates(&self, idx: usize) {
         let written = lock(&self.written[idx]).clone();
-        for slot in written {
+        for (slot, _) in written {
             if let Some(v) = lock(&self.shards[shard(&slot)]).get_mut(&slot) {
-                v.insert(idx, Cell::Estimate);
+                if let Ok(i) = v.cells.binary_search_by_key(&idx, |(t, _)| *t) {
+                    let c = &mut v.cells[i].1;
+                    *c = Cell::Estimate(c.delta());
+                }
             }
         }
     }
@@ -167,6 +287,20 @@ impl MvMemory {
     pub fn validate(&self, idx: usize, base: &dyn Fn(Slot) -> Option<i128>) -> bool {
         let reads = lock(&self.reads[idx]);
         reads.iter().all(|read| {
+            if let Read::Add {
+                slot,
+                before,
+                delta,
+                cap,
+                ok,
+            } = *read
+            {
+                if let Some(b) = base(slot) {
+                    if let Some(outcome) = self.add_outcome_bounded(slot, b, before, delta, cap) {
+                        return outcome == ok;
+                    }
+                }
+            }
             let now = match self.resolve(read.slot(), idx) {
                 Resolved::Value(v) => v,
                 Resolved::Base(d) => match base(read.slot()) {
@@ -189,14 +323,11 @@ impl MvMemory {
     }
 
     /// The writes of task `idx`'s final incarnation, for the commit.
-    pub fn final_writes(&self, idx: usize) -> Vec<(Slot, Cell)> {
-        let written = lock(&self.written[idx]).clone();
-        written
-            .into_iter()
-            .filter_map(|slot| {
-                let shard = lock(&self.shards[shard(&slot)]);
-                shard.get(&slot)?.get(&idx).map(|c| (slot, *c))
-            })
-            .collect()
+    pub fn final_writes(&mut self, idx: usize) -> Vec<(Slot, Cell)> {
+        std::mem::take(
+            self.written[idx]
+                .get_mut()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
     }
 }

@@ -206,7 +206,9 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         return (execute_block(engine, txs, block, state), stats);
     }
     let Shared {
-        memory, receipts, ..
+        mut memory,
+        receipts,
+        ..
     } = shared;
     let mut all = Vec::with_capacity(txs.len());
     for (idx, r) in receipts.into_iter().enumerate() {
@@ -221,7 +223,7 @@ pub fn execute_block_parallel<S: Storage + Sync>(
                     Ok(v) => v.wrapping_add(d),
                     Err(_) => continue,
                 },
-                Cell::Estimate => continue,
+                Cell::Estimate(_) => continue,
             };
             let _ = TxState::write(state, slot, value);
         }

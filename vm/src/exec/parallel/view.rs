@@ -42,10 +42,10 @@ impl<'a, S: Storage> SpecView<'a, S> {
             base,
             idx,
             deltas,
-            local: HashMap::new(),
-            journal: Vec::new(),
-            warm: HashSet::new(),
-            reads: Vec::new(),
+            local: HashMap::with_capacity(32),
+            journal: Vec::with_capacity(32),
+            warm: HashSet::with_capacity(32),
+            reads: Vec::with_capacity(32),
             blocked: None,
         }
     }
@@ -188,8 +188,19 @@ impl<S: Storage> SpecView<'_, S> {
             self.read(slot)?;
             return self.bounded_add(slot, delta, cap);
         }
-        let base = self.before_task(slot)?;
-        let ok = add_outcome(base, before, delta, cap);
+        // On a hot counter the slot's bounds usually decide the outcome without folding
+        // the deltas below (or waiting on estimates); otherwise read the exact value.
+        let stored = self.base.peek(slot)?;
+        let (ok, base) = match self
+            .memory
+            .add_outcome_bounded(slot, stored, before, delta, cap)
+        {
+            Some(ok) => (ok, None),
+            None => {
+                let base = self.before_task(slot)?;
+                (add_outcome(base, before, delta, cap), Some(base))
+            }
+        };
         self.reads.push(Read::Add {
             slot,
             before,
@@ -203,6 +214,10 @@ impl<S: Storage> SpecView<'_, S> {
                 None => {
                     // The deltas alone leave the i128 range (the base brings the sum back):
                     // fall back to a recorded read of the base.
+                    let base = match base {
+                        Some(b) => b,
+                        None => self.before_task(slot)?,
+                    };
                     self.reads.push(Read::Value { slot, value: base });
                     let value = base.wrapping_add(before).wrapping_add(delta);
                     self.write(slot, value)?;

@@ -1,0 +1,125 @@
+//! `cargo bench -p strike-benches --bench block`: the sequential block executor against
+//! the parallel one, side by side in one run, on the four standard perps workloads that
+//! `strike block --gen` writes (2,000 trades over 1,000 accounts, the JIT engine, fresh
+//! state each iteration, the setup block included in every timing).
+//!
+//! Per workload: `sequential`, `parallel_1` (the parallel executor on one thread: its
+//! overhead), `parallel_N` for N = 2 and 4, and for the hot counter `parallel_2_no_deltas`
+//! (SADD as a read and a write: what deltas save). Before timing, every configuration is
+//! checked to give the sequential receipts and state, and its incarnations per task are
+//! printed.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::path::Path;
+use std::time::Duration;
+use strike::block::{generate, open, Block, Workload};
+use strike_vm::exec::{
+    execute_block, execute_block_parallel, receipts_digest, state_digest, BlockStats, Engine, Mode,
+    ParallelConfig, Receipt,
+};
+use strike_vm::state::{MemoryStorage, StateCache};
+
+const TXS: usize = 2000;
+const ACCOUNTS: usize = 1000;
+
+fn load(workload: Workload) -> (Engine, Vec<Block>) {
+    let perps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib/perps.stk");
+    let perps = std::fs::canonicalize(perps).expect("stdlib/perps.stk");
+    let text = generate(workload, &perps.display().to_string(), TXS, ACCOUNTS).join("\n");
+    open(Path::new("workload.jsonl"), &text, Mode::Jit).expect("workload loads")
+}
+
+/// Runs every block; `None` runs the sequential executor.
+fn run(
+    engine: &Engine,
+    blocks: &[Block],
+    config: Option<&ParallelConfig>,
+) -> (Vec<Receipt>, StateCache<MemoryStorage>, BlockStats) {
+    let mut state = StateCache::new(MemoryStorage::new());
+    let mut receipts = Vec::new();
+    let mut stats = BlockStats::default();
+    for b in blocks {
+        match config {
+            None => receipts.extend(execute_block(engine, &b.transactions, &b.env, &mut state)),
+            Some(c) => {
+                let (r, s) = execute_block_parallel(engine, &b.transactions, &b.env, &mut state, c);
+                receipts.extend(r);
+                stats.tasks += s.tasks;
+                stats.executions += s.executions;
+                stats.validations += s.validations;
+                stats.fallback = stats.fallback.or(s.fallback);
+            }
+        }
+        state.commit_block().expect("memory storage commits");
+    }
+    (receipts, state, stats)
+}
+
+fn digests(r: &[Receipt], s: &StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {
+    (receipts_digest(r), state_digest(&s.storage().entries()))
+}
+
+fn bench(c: &mut Criterion) {
+    let workloads = [
+        ("independent", Workload::Independent),
+        ("hot_counter", Workload::HotCounter),
+        ("chain", Workload::Chain),
+        ("oracle_update", Workload::OracleUpdate),
+    ];
+    for (name, workload) in workloads {
+        let (engine, blocks) = load(workload);
+        let (r, s, _) = run(&engine, &blocks, None);
+        let expected = digests(&r, &s);
+        let mut configs: Vec<(String, ParallelConfig)> = [1, 2, 4]
+            .iter()
+            .map(|&threads| {
+                (
+                    format!("parallel_{threads}"),
+                    ParallelConfig {
+                        threads,
+                        ..ParallelConfig::default()
+                    },
+                )
+            })
+            .collect();
+        if workload == Workload::HotCounter {
+            configs.push((
+                "parallel_2_no_deltas".into(),
+                ParallelConfig {
+                    threads: 2,
+                    deltas: false,
+                    ..ParallelConfig::default()
+                },
+            ));
+        }
+        for (label, config) in &configs {
+            let (r, s, stats) = run(&engine, &blocks, Some(config));
+            assert_eq!(digests(&r, &s), expected, "{name} {label} differs");
+            eprintln!(
+                "{name} {label}: {} tasks, {:.3} executions per task, {} validations, fallback {:?}",
+                stats.tasks,
+                stats.executions as f64 / stats.tasks.max(1) as f64,
+                stats.validations,
+                stats.fallback
+            );
+        }
+        let mut group = c.benchmark_group(format!("block_{name}"));
+        group.bench_function("sequential", |b| b.iter(|| run(&engine, &blocks, None)));
+        for (label, config) in &configs {
+            group.bench_function(label.as_str(), |b| {
+                b.iter(|| run(&engine, &blocks, Some(config)))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(20);
+    targets = bench
+}
+criterion_main!(benches);
