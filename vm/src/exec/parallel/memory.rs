@@ -197,9 +197,7 @@ impl MvMemory {
     /// Empty memory for `tasks` tasks.
     pub fn new(tasks: usize) -> Self {
         MvMemory {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::with_capacity(tasks * 4 / SHARDS + 8)))
-                .collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             written: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
             reads: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
         }
