@@ -14,8 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 use strike::block::{generate, open, Block, Workload};
 use strike_vm::exec::{
-    execute_block, execute_block_parallel, receipts_digest, state_digest, BlockStats, Engine, Mode,
-    ParallelConfig, Receipt,
+    receipts_digest, state_digest, BlockStats, Engine, Mode, ParallelConfig, Receipt,
 };
 use strike_vm::state::{MemoryStorage, StateCache};
 
@@ -35,24 +34,7 @@ fn run(
     blocks: &[Block],
     config: Option<&ParallelConfig>,
 ) -> (Vec<Receipt>, StateCache<MemoryStorage>, BlockStats) {
-    let mut state = StateCache::new(MemoryStorage::new());
-    let mut receipts = Vec::new();
-    let mut stats = BlockStats::default();
-    for b in blocks {
-        match config {
-            None => receipts.extend(execute_block(engine, &b.transactions, &b.env, &mut state)),
-            Some(c) => {
-                let (r, s) = execute_block_parallel(engine, &b.transactions, &b.env, &mut state, c);
-                receipts.extend(r);
-                stats.tasks += s.tasks;
-                stats.executions += s.executions;
-                stats.validations += s.validations;
-                stats.fallback = stats.fallback.or(s.fallback);
-            }
-        }
-        state.commit_block().expect("memory storage commits");
-    }
-    (receipts, state, stats)
+    strike::block::run(engine, blocks, config).expect("memory storage commits")
 }
 
 fn digests(r: &[Receipt], s: &StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {

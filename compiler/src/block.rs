@@ -8,10 +8,14 @@
 use crate::values;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use strike_vm::exec::{Engine, Mode, Transaction};
+use strike_vm::exec::{
+    execute_block, execute_block_parallel, BlockStats, Engine, Mode, ParallelConfig, Receipt,
+    Transaction,
+};
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{Module, ValueType};
 use strike_vm::state::Address;
+use strike_vm::state::{MemoryStorage, StateCache, StorageError};
 
 /// Gas limit of a transaction line without `gas_limit`.
 pub const DEFAULT_GAS_LIMIT: u64 = 10_000_000;
@@ -238,6 +242,39 @@ pub fn open(path: &Path, text: &str, mode: Mode) -> Result<(Engine, Vec<Block>),
         }
     }
     Ok((engine, file.blocks))
+}
+
+/// Runs `blocks` in order on fresh in-memory state, committing each: sequentially when
+/// `parallel` is `None`. Returns every receipt, the state and the summed figures.
+pub fn run(
+    engine: &Engine,
+    blocks: &[Block],
+    parallel: Option<&ParallelConfig>,
+) -> Result<(Vec<Receipt>, StateCache<MemoryStorage>, BlockStats), StorageError> {
+    let mut state = StateCache::new(MemoryStorage::new());
+    let mut receipts = Vec::new();
+    let mut stats = BlockStats::default();
+    for b in blocks {
+        let txs = &b.transactions;
+        match parallel {
+            None => {
+                receipts.extend(execute_block(engine, txs, &b.env, &mut state));
+                stats.add(&BlockStats {
+                    transactions: txs.len(),
+                    tasks: txs.len(),
+                    executions: txs.len() as u64,
+                    ..BlockStats::default()
+                });
+            }
+            Some(config) => {
+                let (r, s) = execute_block_parallel(engine, txs, &b.env, &mut state, config);
+                receipts.extend(r);
+                stats.add(&s);
+            }
+        }
+        state.commit_block()?;
+    }
+    Ok((receipts, state, stats))
 }
 
 /// The parameter types of `function` in `module`, if it exports it.

@@ -636,10 +636,7 @@ fn hex(bytes: &[u8]) -> String {
 
 fn block(args: BlockArgs) -> Exit {
     use crate::block;
-    use strike_vm::exec::{
-        execute_block, execute_block_parallel, receipts_digest, state_digest, BlockStats,
-        ParallelConfig,
-    };
+    use strike_vm::exec::{receipts_digest, state_digest, ParallelConfig};
     if let Some(workload) = args.gen {
         let perps = match std::fs::canonicalize(&args.perps) {
             Ok(p) => p,
@@ -674,35 +671,16 @@ fn block(args: BlockArgs) -> Exit {
         deltas: !args.no_deltas,
         ..ParallelConfig::default()
     };
+    let parallel = (threads > 1).then_some(&config);
     let mut times = Vec::new();
     let mut result = None;
     for _ in 0..args.repeat {
-        let mut state = StateCache::new(MemoryStorage::new());
-        let mut receipts = Vec::new();
-        let mut stats = BlockStats::default();
         let start = Instant::now();
-        for b in &blocks {
-            if threads == 1 {
-                receipts.extend(execute_block(&engine, &b.transactions, &b.env, &mut state));
-                stats.transactions += b.transactions.len();
-                stats.tasks += b.transactions.len();
-                stats.executions += b.transactions.len() as u64;
-            } else {
-                let (r, s) =
-                    execute_block_parallel(&engine, &b.transactions, &b.env, &mut state, &config);
-                receipts.extend(r);
-                stats.transactions += s.transactions;
-                stats.tasks += s.tasks;
-                stats.executions += s.executions;
-                stats.validations += s.validations;
-                stats.fallback = stats.fallback.or(s.fallback);
-            }
-            if let Err(e) = state.commit_block() {
-                return fail(&e.to_string(), Exit::Failure);
-            }
+        match block::run(&engine, &blocks, parallel) {
+            Ok(r) => result = Some(r),
+            Err(e) => return fail(&e.to_string(), Exit::Failure),
         }
         times.push(start.elapsed());
-        result = Some((receipts, state, stats));
     }
     let Some((receipts, state, stats)) = result else {
         return fail("nothing ran", Exit::Failure);

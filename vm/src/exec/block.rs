@@ -47,6 +47,17 @@ pub struct BlockStats {
     pub fallback: Option<Fallback>,
 }
 
+impl BlockStats {
+    /// Adds another block's figures (a run of several blocks); the first fallback stays.
+    pub fn add(&mut self, other: &BlockStats) {
+        self.transactions += other.transactions;
+        self.tasks += other.tasks;
+        self.executions += other.executions;
+        self.validations += other.validations;
+        self.fallback = self.fallback.or(other.fallback);
+    }
+}
+
 fn put(h: &mut Sha256, v: i128) {
     h.update(v.to_le_bytes());
 }
