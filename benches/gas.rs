@@ -45,6 +45,7 @@ fn body(op: Opcode) -> Option<String> {
         Call => "CALL r9, 0, 0, nop".to_string(), // a CALL and the callee's RET
         StorageLoad => format!("{m} r4, r0, 0"),  // warm after the first
         StorageStore | StorageAdd => format!("{m} r0, r1, 0"),
+        StorageAddCapped => format!("{m} r0, r1, r2, 0"), // cap r2 = fx 1.5 raw: never hit
         Emit => format!("{m} r0, 1, Tick"),
         ArrayLoad => format!("{m} r4, r0, a0"), // element 3
         ArrayStore => format!("{m} r1, r0, a0"),

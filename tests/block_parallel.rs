@@ -1,7 +1,9 @@
 //! Parallel block execution equals sequential, byte for byte: every receipt (status,
 //! returns, gas, events in order, error) and the final state, at 1, 2, 3, 4, 8 and 16
-//! threads (more threads than the machine's cores force interleavings), repeated, over
-//! property-generated blocks on 2, 10, 100 and 1,000 keys.
+//! threads (more threads than the machine's cores force interleavings), repeated, with
+//! tasks of one transaction and of several, over property-generated blocks on 2, 10, 100
+//! and 1,000 keys mixing reads, writes, deltas, bounded adds (SADDCAP), reverts,
+//! overflows and out-of-gas.
 
 use proptest::prelude::*;
 use strike::lang::{compile_files, files, Options};
@@ -39,7 +41,7 @@ struct Op {
     gas_limit: u64,
 }
 
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "get",
     "set",
     "add",
@@ -48,6 +50,7 @@ const FUNCTIONS: [&str; 8] = [
     "add_unless_odd",
     "burn",
     "add_huge",
+    "add_capped",
 ];
 
 fn op(keys: i128) -> impl Strategy<Value = Op> {
@@ -126,16 +129,22 @@ fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
     let expected_receipts = execute_block(engine, txs, &env, &mut sequential);
     let expected = outcome(&expected_receipts, sequential);
     for threads in [1, 2, 3, 4, 8, 16] {
-        for _ in 0..2 {
+        // The automatic task size twice (timing differs between runs), then tasks of one
+        // transaction (the most interleavings) and of six (several senders per task).
+        for task_txs in [0, 0, 1, 6] {
             let mut state = genesis(engine, keys);
             let config = ParallelConfig {
                 threads,
                 deltas,
                 min_tasks: 2,
+                task_txs,
                 ..ParallelConfig::default()
             };
             let (receipts, _) = execute_block_parallel(engine, txs, &env, &mut state, &config);
-            assert_eq!(receipts, expected_receipts, "receipts at {threads} threads");
+            assert_eq!(
+                receipts, expected_receipts,
+                "receipts at {threads} threads, tasks of {task_txs}"
+            );
             assert_eq!(
                 outcome(&receipts, state),
                 expected,
@@ -171,4 +180,34 @@ proptest! {
     fn parallel_equals_sequential_on_1000_keys(ops in blocks(1000, 400), deltas: bool) {
         check_block(&engine(Mode::Jit), 1000, &transactions(&ops), deltas);
     }
+}
+
+/// The bounded add's hard case: every transaction adds to one cell under a cap, so the
+/// outcome flips from success to failure part way through the block; which transactions
+/// fail must be exactly the sequential ones, at every thread count and task size.
+#[test]
+fn bounded_adds_fail_exactly_where_sequential_ones_do() {
+    let engine = engine(Mode::Jit);
+    let txs: Vec<Transaction> = (0..300u128)
+        .map(|i| Transaction {
+            caller: 1000 + i,
+            contract: CELLS,
+            function: "add_capped".into(),
+            args: vec![7, if i % 10 == 9 { -3 } else { 1 }],
+            gas_limit: 1_000_000,
+        })
+        .collect();
+    for deltas in [true, false] {
+        check_block(&engine, 10, &txs, deltas);
+    }
+    // And the sequential result is what the cap says: the cell starts at 21 and stops
+    // where one more add would pass 60, reopening room only after each -3.
+    let mut state = genesis(&engine, 10);
+    let receipts = execute_block(&engine, &txs, &BlockEnv::default(), &mut state);
+    let failed = receipts.iter().filter(|r| r.error.is_some()).count();
+    assert!((100..250).contains(&failed), "{failed} bounded adds failed");
+    assert!(receipts
+        .iter()
+        .filter_map(|r| r.error.as_ref())
+        .all(|e| e.code == 19));
 }

@@ -172,6 +172,9 @@ pub enum Stmt {
         op: AssignOp,
         /// The value.
         value: Expr,
+        /// `capped CAP`: on storage, `+=`/`-=` reverts (VM error 19) when the result would
+        /// be above CAP.
+        cap: Option<Expr>,
         /// The statement.
         span: Span,
     },

@@ -391,6 +391,57 @@ impl FnChecker<'_> {
         );
     }
 
+    /// `target op value capped cap;`: only `+=`/`-=` on storage, with a cap of the
+    /// stored type.
+    fn check_cap(&mut self, target: &Expr, op: AssignOp, cap: &Expr) {
+        if op == AssignOp::Set {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::NOT_ASSIGNABLE,
+                    "`capped` applies to `+=` and `-=`",
+                    cap.span,
+                    "a plain `=` has no cap",
+                )
+                .help("write `total += amount capped limit;`"),
+            );
+        }
+        let stored = |name: &str| {
+            self.program
+                .storage
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| *t)
+        };
+        let ty = match &target.kind {
+            ExprKind::Var(id) if self.lookup(&id.name).is_none() => match stored(&id.name) {
+                Some(SlotType::Value(t)) => Some(Some(t)),
+                _ => None,
+            },
+            ExprKind::Index { base, .. } if self.lookup(&base.name).is_none() => {
+                match stored(&base.name) {
+                    Some(SlotType::Map(_, v)) => Some(Some(v)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match ty {
+            Some(Some(t)) => self.expect(cap, t),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::NOT_ASSIGNABLE,
+                        "`capped` needs a storage variable or map entry",
+                        target.span,
+                        "not storage",
+                    )
+                    .help("a cap guards a stored total; check a local with `require`"),
+                );
+                self.expr(cap);
+            }
+        }
+    }
+
     fn expect(&mut self, e: &Expr, want: Type) {
         if let Some(got) = self.expr(e) {
             if got != want {
@@ -813,8 +864,15 @@ impl FnChecker<'_> {
                 false
             }
             Stmt::Assign {
-                target, op, value, ..
+                target,
+                op,
+                value,
+                cap,
+                ..
             } => {
+                if let Some(cap) = cap {
+                    self.check_cap(target, *op, cap);
+                }
                 let target_ty = match &target.kind {
                     ExprKind::Var(id)
                         if self.lookup(&id.name).is_some_and(|l| l.array.is_some()) =>

@@ -36,6 +36,8 @@ pub enum Token {
     Else,
     #[token("while")]
     While,
+    #[token("capped")]
+    Capped,
     #[token("for")]
     For,
     #[token("in")]
@@ -153,6 +155,7 @@ impl fmt::Display for Token {
             If => "`if`",
             Else => "`else`",
             While => "`while`",
+            Capped => "`capped`",
             For => "`for`",
             In => "`in`",
             Return => "`return`",

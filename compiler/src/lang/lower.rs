@@ -245,7 +245,9 @@ fn storage_reads(body: &Block, out: &mut HashSet<String>) {
                         scope.extend(names.iter().map(|n| n.name.clone()));
                     }
                 }
-                Stmt::Assign { target, value, .. } => {
+                Stmt::Assign {
+                    target, value, cap, ..
+                } => {
                     match &target.kind {
                         // Assigning (`=`, `+=`, `-=`) does not read the old value in source.
                         ExprKind::Index { index, .. } => expr(index, locals, out),
@@ -253,6 +255,9 @@ fn storage_reads(body: &Block, out: &mut HashSet<String>) {
                         _ => expr(target, locals, out),
                     }
                     expr(value, locals, out);
+                    if let Some(cap) = cap {
+                        expr(cap, locals, out);
+                    }
                 }
                 Stmt::If {
                     cond,
@@ -319,7 +324,13 @@ impl FnGen<'_, '_> {
         use strike_vm::isa::Format;
         match (i.op, i.op.info().format) {
             (Opcode::Call, _) => self.known.clear(),
-            (Opcode::StorageStore | Opcode::StorageAdd | Opcode::ArrayStore, _) => {}
+            (
+                Opcode::StorageStore
+                | Opcode::StorageAdd
+                | Opcode::StorageAddCapped
+                | Opcode::ArrayStore,
+                _,
+            ) => {}
             (
                 _,
                 Format::J | Format::RJ | Format::RRJ | Format::Ret | Format::Emit | Format::Code,
@@ -1055,8 +1066,9 @@ impl FnGen<'_, '_> {
                 target,
                 op,
                 value,
+                cap,
                 span,
-            } => self.assign(target, *op, value, *span),
+            } => self.assign(target, *op, value, cap.as_ref(), *span),
             Stmt::If {
                 cond,
                 then,
@@ -1248,7 +1260,14 @@ impl FnGen<'_, '_> {
         self.top = saved;
     }
 
-    fn assign(&mut self, target: &Expr, op: AssignOp, value: &Expr, span: Span) {
+    fn assign(
+        &mut self,
+        target: &Expr,
+        op: AssignOp,
+        value: &Expr,
+        cap: Option<&Expr>,
+        span: Span,
+    ) {
         // A local.
         if let ExprKind::Var(id) = &target.kind {
             if let Some((r, _)) = self.lookup(&id.name) {
@@ -1349,7 +1368,15 @@ impl FnGen<'_, '_> {
                 }
             }
         };
-        if self.opt() && !self.read_storage.contains(name) {
+        if let Some(cap) = cap {
+            // Always SADDCAP (commutative in a parallel block, like SADD): the cap check
+            // needs the value, which the VM reads itself.
+            let d = delta(self);
+            let c = self.operand_reg(cap);
+            self.at(span);
+            let (dr, cr) = (self.reg(d), self.reg(c));
+            self.emit(Instr::new(Opcode::StorageAddCapped, kr, dr, cr, space));
+        } else if self.opt() && !self.read_storage.contains(name) {
             let d = delta(self);
             self.at(span);
             let dr = self.reg(d);

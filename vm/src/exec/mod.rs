@@ -245,9 +245,12 @@ impl Engine {
     }
 
     /// The compiled code for `d`, compiling it now if `hot` and not yet tried.
-    fn compiled(&self, d: &Deployed, hot: bool) -> Option<Arc<jit::Compiled>> {
+    ///
+    /// A borrow, not a clone of the `Arc`: threads of a parallel block would otherwise
+    /// bounce its reference count between cores on every transaction.
+    fn compiled<'d>(&self, d: &'d Deployed, hot: bool) -> Option<&'d jit::Compiled> {
         if let Some(done) = d.code.compiled.get() {
-            return done.clone();
+            return done.as_deref();
         }
         if !hot {
             return None;
@@ -274,7 +277,7 @@ impl Engine {
                     .fetch_add(nanos as u64, Ordering::Relaxed);
                 Some(Arc::new(compiled))
             })
-            .clone()
+            .as_deref()
     }
 
     /// The limits in force.
@@ -385,7 +388,7 @@ impl Engine {
             Mode::Jit => self.compiled(deployed, true),
             Mode::Auto => self.compiled(deployed, false),
         };
-        let run = match &compiled {
+        let run = match compiled {
             Some(c) => jit::run(c, module, call, block, state, &self.limits),
             None => {
                 let run = interp::run(module, call, block, state, &self.limits);

@@ -12,7 +12,7 @@ pub mod gas;
 
 use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::{self, Fx, MathError};
-use crate::state::{Access, Address, Slot, StorageError, TxState};
+use crate::state::{Access, AddOutcome, Address, Slot, StorageError, TxState};
 use std::fmt;
 
 /// The block a transaction executes in.
@@ -69,6 +69,11 @@ pub enum VmError {
         /// The array's length.
         length: u32,
     },
+    /// SADDCAP: the sum would be above the cap.
+    CapExceeded {
+        /// The cap.
+        cap: i128,
+    },
     /// Entering a frame would hold more array elements than `Limits::max_memory_words`.
     MemoryLimit {
         /// Elements the call stack would hold.
@@ -92,6 +97,7 @@ impl VmError {
             VmError::ArgumentType { .. } => 16,
             VmError::IndexOutOfBounds { .. } => 17,
             VmError::MemoryLimit { .. } => 18,
+            VmError::CapExceeded { .. } => 19,
         }
     }
 }
@@ -118,6 +124,12 @@ impl fmt::Display for VmError {
             VmError::IndexOutOfBounds { index, length } => {
                 write!(f, "array index {index} is outside 0..{length}")
             }
+            VmError::CapExceeded { cap } => {
+                write!(
+                    f,
+                    "the storage add would take the slot above its cap (raw value {cap})"
+                )
+            }
             VmError::MemoryLimit { words, limit } => write!(
                 f,
                 "the call stack would hold {words} array elements, over the limit of {limit}"
@@ -131,6 +143,15 @@ impl std::error::Error for VmError {}
 impl From<MathError> for VmError {
     fn from(e: MathError) -> Self {
         VmError::Math(e)
+    }
+}
+
+/// The error, if any, of a SADD (cap unused) or SADDCAP with this outcome.
+pub(crate) fn add_result(outcome: AddOutcome, cap: i128) -> Result<(), VmError> {
+    match outcome {
+        AddOutcome::Added => Ok(()),
+        AddOutcome::Overflow => Err(MathError::Overflow.into()),
+        AddOutcome::OverCap => Err(VmError::CapExceeded { cap }),
     }
 }
 
@@ -536,7 +557,7 @@ impl Machine<'_, '_> {
                     })?;
                     r!(a) = state.read(slot)?;
                 }
-                Opcode::StorageStore | Opcode::StorageAdd => {
+                Opcode::StorageStore | Opcode::StorageAdd | Opcode::StorageAddCapped => {
                     let slot = Slot {
                         contract: self.call.contract,
                         space: i.imm as u32,
@@ -544,10 +565,13 @@ impl Machine<'_, '_> {
                     };
                     let cold = state.touch(slot) == Access::Cold;
                     self.charge(gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 })?;
-                    if i.op == Opcode::StorageStore {
-                        state.write(slot, r!(b))?;
-                    } else if !state.add(slot, r!(b))? {
-                        return Err(MathError::Overflow.into());
+                    match i.op {
+                        Opcode::StorageStore => state.write(slot, r!(b))?,
+                        Opcode::StorageAdd => add_result(state.add(slot, r!(b), None)?, 0)?,
+                        _ => {
+                            let cap = r!(c);
+                            add_result(state.add(slot, r!(b), Some(cap))?, cap)?;
+                        }
                     }
                 }
                 Opcode::Emit => {

@@ -360,7 +360,7 @@ impl Assembler {
             | Format::RRA
             | Format::RRJ
             | Format::Emit => 3,
-            Format::RRRR | Format::Call => 4,
+            Format::RRRR | Format::RRRS | Format::Call => 4,
         };
         if ops.len() != expected {
             return err(

@@ -117,6 +117,7 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
                 Format::RRI => format!("r{a}, r{b}, {}", instr.imm),
                 Format::RRK => format!("r{a}, r{b}, k{}", instr.imm),
                 Format::RRS => format!("r{a}, r{b}, {}", instr.imm),
+                Format::RRRS => format!("r{a}, r{b}, r{c}, {}", instr.imm),
                 Format::RRA => format!("r{a}, r{b}, a{}", instr.imm),
                 Format::J => format!("@L{}", pc as i64 + 1 + instr.imm as i64),
                 Format::RJ => format!("r{a}, @L{}", pc as i64 + 1 + instr.imm as i64),

@@ -34,6 +34,8 @@ pub enum Format {
     RRK,
     /// a, b: registers; imm: storage space (>= 0).
     RRS,
+    /// a, b, c: registers; imm: storage space (>= 0).
+    RRRS,
     /// a, b: registers; imm: array index of the function (>= 0).
     RRA,
     /// imm: jump offset.
@@ -60,7 +62,7 @@ impl Format {
         match self {
             R => (true, false, false),
             RR | RRI | RRK | RRS | RRA | RRJ | Ret | Emit => (true, true, false),
-            RRR | RRRR | Call => (true, true, true),
+            RRR | RRRR | RRRS | Call => (true, true, true),
             RI | RK | RJ => (true, false, false),
             J | Code => (false, false, false),
         }
@@ -74,7 +76,7 @@ impl Format {
             RRRR => ImmKind::Register,
             RI | RRI => ImmKind::Int,
             RK | RRK => ImmKind::Const,
-            RRS => ImmKind::Space,
+            RRS | RRRS => ImmKind::Space,
             RRA => ImmKind::Array,
             J | RJ | RRJ => ImmKind::Jump,
             Call => ImmKind::Function,
@@ -96,6 +98,7 @@ impl Format {
             RRI => "rA, rB, IMM",
             RRK => "rA, rB, kIMM",
             RRS => "rA, rB, SPACE",
+            RRRS => "rA, rB, rC, SPACE",
             RRA => "rA, rB, aIMM",
             J => "@label",
             RJ => "rA, @label",

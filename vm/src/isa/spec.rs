@@ -5,7 +5,7 @@ use super::format::Format;
 use super::opcode::Opcode;
 use std::fmt::Write;
 
-const FORMATS: [Format; 17] = [
+const FORMATS: [Format; 18] = [
     Format::R,
     Format::RR,
     Format::RRR,
@@ -15,6 +15,7 @@ const FORMATS: [Format; 17] = [
     Format::RRI,
     Format::RRK,
     Format::RRS,
+    Format::RRRS,
     Format::RRA,
     Format::J,
     Format::RJ,

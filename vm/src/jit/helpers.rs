@@ -3,7 +3,7 @@
 //! on or 1 after recording why execution stops (its result, if any, goes to `ctx.tmp`).
 
 use super::{signature, Ctx};
-use crate::interp::{gas, Event, VmError};
+use crate::interp::{add_result, gas, Event, VmError};
 use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::{self, Fx, MathError};
 use crate::state::{Access, Slot, TxState};
@@ -177,10 +177,26 @@ extern "C" fn sstore(
     let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
         if add == 0 {
             h.state.write(s, v).map_err(VmError::Storage)?;
-        } else if !h.state.add(s, v).map_err(VmError::Storage)? {
-            return Err(VmError::Math(MathError::Overflow));
+        } else {
+            let outcome = h.state.add(s, v, None).map_err(VmError::Storage)?;
+            add_result(outcome, 0)?;
         }
         Ok(0)
+    });
+    finish(c, h, r)
+}
+
+/// SADDCAP: as SADD, failing past the cap in `ctx.tmp` (stored there by the caller).
+extern "C" fn sadd_cap(ctx: *mut Ctx, space: u32, kl: u64, kh: u64, vl: u64, vh: u64) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    let cap = join(c.tmp[0], c.tmp[1]);
+    let s = slot(c, space, join(kl, kh));
+    let v = join(vl, vh);
+    let cold = h.state.touch(s) == Access::Cold;
+    let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
+        let outcome = h.state.add(s, v, Some(cap)).map_err(VmError::Storage)?;
+        add_result(outcome, cap).map(|()| 0)
     });
     finish(c, h, r)
 }
@@ -294,12 +310,13 @@ pub(crate) fn symbols() -> Vec<(&'static str, *const u8)> {
         ("strike_call_depth", call_depth as C0 as *const u8),
         ("strike_enter_arrays", enter_arrays as C1 as *const u8),
         ("strike_index_error", index_error as M1 as *const u8),
+        ("strike_sadd_cap", sadd_cap as M2 as *const u8),
     ]
 }
 
 /// The helpers declared in a JIT module.
 pub(crate) struct Ids {
-    ids: [FuncId; 12],
+    ids: [FuncId; 13],
 }
 
 /// The helpers referenced from one function.
@@ -316,6 +333,7 @@ pub(crate) struct Refs {
     pub call_depth: FuncRef,
     pub enter_arrays: FuncRef,
     pub index_error: FuncRef,
+    pub sadd_cap: FuncRef,
 }
 
 /// Declares every helper with its signature.
@@ -337,6 +355,7 @@ pub(crate) fn declare(jit: &mut JITModule, ptr: types::Type) -> Result<Ids, supe
         ("strike_call_depth", vec![]),
         ("strike_enter_arrays", vec![i32t]),
         ("strike_index_error", vec![i32t, i64t, i64t]),
+        ("strike_sadd_cap", vec![i32t, i64t, i64t, i64t, i64t]),
     ];
     let mut ids = Vec::with_capacity(sigs.len());
     for (name, params) in sigs {
@@ -360,7 +379,7 @@ impl Ids {
             .ids
             .map(|id| jit.declare_func_in_func(id, func))
             .into_iter();
-        let mut next = || r.next().expect("twelve helpers");
+        let mut next = || r.next().expect("thirteen helpers");
         Refs {
             math1: next(),
             math2: next(),
@@ -374,6 +393,7 @@ impl Ids {
             call_depth: next(),
             enter_arrays: next(),
             index_error: next(),
+            sadd_cap: next(),
         }
     }
 }

@@ -786,6 +786,27 @@ impl Translator<'_> {
                     self.guard_status(b, status, stop_raw);
                     self.reload_gas(b, ctx, gas_var);
                 }
+                Opcode::StorageAddCapped => {
+                    let key = b.use_var(reg(i.a));
+                    let value = b.use_var(reg(i.b));
+                    let cap = b.use_var(reg(i.c));
+                    let (klo, khi) = b.ins().isplit(key);
+                    let (vlo, vhi) = b.ins().isplit(value);
+                    let (clo, chi) = b.ins().isplit(cap);
+                    // The cap travels in ctx.tmp (the helper's arguments are full).
+                    let flags = MemFlagsData::trusted();
+                    b.ins().store(flags, clo, ctx, OFF_TMP);
+                    b.ins().store(flags, chi, ctx, OFF_TMP + 8);
+                    let space = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    self.flush_gas(b, ctx, gas_var);
+                    let status = self.call_helper(
+                        b,
+                        self.helpers.sadd_cap,
+                        &[ctx, space, klo, khi, vlo, vhi],
+                    );
+                    self.guard_status(b, status, stop_raw);
+                    self.reload_gas(b, ctx, gas_var);
+                }
                 Opcode::Emit => {
                     let area = b.ins().stack_addr(self.ptr, slot, 0);
                     for k in 0..i.b as usize {

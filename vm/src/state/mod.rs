@@ -12,7 +12,7 @@ mod tx;
 
 pub use cache::{Access, StateCache};
 pub use memory::MemoryStorage;
-pub use tx::TxState;
+pub use tx::{add_outcome, add_to, AddOutcome, AddResult, TxState};
 
 use std::fmt;
 

@@ -8,8 +8,10 @@
 //! validation re-resolves every read of a task and compares outcomes, so it fails exactly
 //! when something the task's result depends on changed.
 
-use crate::state::Slot;
+use crate::state::{add_outcome, AddOutcome, Slot};
 use hashbrown::HashMap;
+use smallvec::SmallVec;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Mutex;
 
 /// What one task left in one slot.
@@ -48,17 +50,26 @@ pub enum Resolved {
 /// One dependency of a task's result on the state before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Read {
-    /// The task read `slot` and saw `value`.
-    Value { slot: Slot, value: i128 },
-    /// The task added `delta` to `slot` on top of its own earlier deltas `before`, with
-    /// outcome `ok` (no overflow, and within `cap` for a bounded add). Only the outcome is
-    /// checked: another task's delta that leaves it unchanged is no conflict.
+    /// The task read `slot` and saw `value`; `base` is `Some(d)` when that was storage's
+    /// value plus deltas `d` (storage does not change during the block, so seeing the same
+    /// deltas again means seeing the same value).
+    Value {
+        slot: Slot,
+        value: i128,
+        base: Option<i128>,
+    },
+    /// The task's unbounded adds to `slot` all succeeded: the slot's value before the task
+    /// plus each of the task's running sums (between `min` and `max`) fitted in i128.
+    Adds { slot: Slot, min: i128, max: i128 },
+    /// One add of `delta` on top of the task's own earlier deltas `before` (capped, or
+    /// failed), with its outcome. Only the outcome is checked: another task's delta that
+    /// leaves it unchanged is no conflict.
     Add {
         slot: Slot,
         before: i128,
         delta: i128,
         cap: Option<i128>,
-        ok: bool,
+        outcome: AddOutcome,
     },
 }
 
@@ -66,18 +77,34 @@ impl Read {
     /// The slot the read depends on.
     pub fn slot(&self) -> Slot {
         match *self {
-            Read::Value { slot, .. } | Read::Add { slot, .. } => slot,
+            Read::Value { slot, .. } | Read::Adds { slot, .. } | Read::Add { slot, .. } => slot,
         }
     }
 }
 
-/// Whether an add of `delta` to a slot holding `base` plus `before` succeeds: no i128
-/// overflow and, with a cap, a result no greater than the cap.
-pub fn add_outcome(base: i128, before: i128, delta: i128, cap: Option<i128>) -> bool {
-    match base.checked_add(before).and_then(|v| v.checked_add(delta)) {
-        Some(v) => cap.is_none_or(|c| v <= c),
-        None => false,
+/// The outcome of that add for every value in `seen` (inclusive bounds), when they all
+/// agree.
+pub fn add_outcome_within(
+    seen: (i128, i128),
+    before: i128,
+    delta: i128,
+    cap: Option<i128>,
+) -> Option<AddOutcome> {
+    let (lo, hi) = seen;
+    // V + before and V + before + delta are monotone in V: the corners decide overflow.
+    let low = lo.checked_add(before)?.checked_add(delta)?;
+    let high = hi.checked_add(before)?.checked_add(delta)?;
+    match cap {
+        None => Some(AddOutcome::Added),
+        Some(c) if high <= c => Some(AddOutcome::Added),
+        Some(c) if low > c => Some(AddOutcome::OverCap),
+        Some(_) => None,
     }
+}
+
+/// Whether `V + x` fits in i128 for every V in `seen` and x in `min..=max`.
+pub fn fits_within(seen: (i128, i128), min: i128, max: i128) -> bool {
+    seen.0.checked_add(min).is_some() && seen.1.checked_add(max).is_some()
 }
 
 const SHARDS: usize = 64;
@@ -93,7 +120,7 @@ const SHARDS: usize = 64;
 struct Versions {
     /// (task, cell), sorted by task: most slots have one writer, and tasks mostly
     /// finish in order, so a sorted vector beats a tree.
-    cells: Vec<(usize, Cell)>,
+    cells: SmallVec<[(usize, Cell); 1]>,
     values: Option<(i128, i128)>,
     pos: i128,
     neg: i128,
@@ -141,41 +168,26 @@ impl Versions {
         }
     }
 
-    /// The add's outcome when the bounds decide it for every value a task could see.
-    fn add_outcome_bounded(
-        &self,
-        base: i128,
-        before: i128,
-        delta: i128,
-        cap: Option<i128>,
-    ) -> Option<bool> {
+    /// Bounds on the value any task can see before it, given storage's `base`.
+    fn bounds(&self, base: i128) -> Option<(i128, i128)> {
         if self.unbounded {
             return None;
         }
         let (lo, hi) = self
             .values
             .map_or((base, base), |(lo, hi)| (lo.min(base), hi.max(base)));
-        let shift = before.checked_add(delta)?;
-        let low = lo.checked_add(self.neg)?.checked_add(shift)?;
-        let high = hi.checked_add(self.pos)?.checked_add(shift)?;
-        // Every value V a task can see lies in [low, high] - shift; the add succeeds
-        // (no overflow at V + before or at V + before + delta) for all of them when the
-        // four corner sums fit.
-        lo.checked_add(self.neg)?.checked_add(before)?;
-        hi.checked_add(self.pos)?.checked_add(before)?;
-        match cap {
-            None => Some(true),
-            Some(c) if high <= c => Some(true),
-            Some(c) if low > c => Some(false),
-            Some(_) => None,
-        }
+        Some((lo.checked_add(self.neg)?, hi.checked_add(self.pos)?))
     }
 }
 
 /// The multi-version store of one block.
 pub struct MvMemory {
     shards: Vec<Mutex<HashMap<Slot, Versions>>>,
-    /// Each task's latest writes, sorted by slot.
+    /// For each hash bucket of slots, the lowest task that ever wrote a slot there
+    /// (`usize::MAX`: none). A read by task `i` of a slot whose bucket says `>= i` needs
+    /// no lock: nothing below `i` wrote it. Only ever lowered, so it stays a lower bound.
+    writers: Vec<AtomicUsize>,
+    /// Each task's latest writes.
     written: Vec<Mutex<Vec<(Slot, Cell)>>>,
     reads: Vec<Mutex<Vec<Read>>>,
 }
@@ -184,28 +196,47 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn shard(slot: &Slot) -> usize {
+fn hash(slot: &Slot) -> u64 {
     let k = slot.key as u64 ^ (slot.key >> 64) as u64;
-    let h = k
-        .wrapping_add(slot.contract as u64)
+    k.wrapping_add(slot.contract as u64 ^ (slot.contract >> 64) as u64)
         .wrapping_add(u64::from(slot.space) << 32)
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn shard(h: u64) -> usize {
     (h >> 58) as usize % SHARDS
 }
 
 impl MvMemory {
-    /// Empty memory for `tasks` tasks.
-    pub fn new(tasks: usize) -> Self {
+    /// Empty memory for `tasks` tasks of `txs` transactions in all.
+    pub fn new(tasks: usize, txs: usize) -> Self {
+        let buckets = (txs.saturating_mul(16))
+            .clamp(1 << 10, 1 << 18)
+            .next_power_of_two();
         MvMemory {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            // Room for a few slots per transaction, so the maps rarely grow under a lock.
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::with_capacity(txs * 6 / SHARDS + 8)))
+                .collect(),
+            writers: (0..buckets).map(|_| AtomicUsize::new(usize::MAX)).collect(),
             written: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
             reads: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
 
+    fn bucket(&self, h: u64) -> &AtomicUsize {
+        // The shard uses the top 6 bits; the bucket the bits below them.
+        let bits = self.writers.len().trailing_zeros();
+        &self.writers[((h << 6) >> (64 - bits)) as usize]
+    }
+
     /// `slot` as task `idx` sees it.
     pub fn resolve(&self, slot: Slot, idx: usize) -> Resolved {
-        let shard = lock(&self.shards[shard(&slot)]);
+        let h = hash(&slot);
+        if self.bucket(h).load(SeqCst) >= idx {
+            return Resolved::Base(0);
+        }
+        let shard = lock(&self.shards[shard(h)]);
         let mut deltas: i128 = 0;
         if let Some(versions) = shard.get(&slot) {
             let below = versions.cells.partition_point(|(t, _)| *t < idx);
@@ -222,42 +253,49 @@ impl MvMemory {
         Resolved::Base(deltas)
     }
 
-    /// An add's outcome for any task, when the slot's bounds decide it (see
-    /// [`Versions`]): no need to fold the deltas below the task or to wait on estimates.
-    pub fn add_outcome_bounded(
-        &self,
-        slot: Slot,
-        base: i128,
-        before: i128,
-        delta: i128,
-        cap: Option<i128>,
-    ) -> Option<bool> {
-        match lock(&self.shards[shard(&slot)]).get(&slot) {
-            Some(v) => v.add_outcome_bounded(base, before, delta, cap),
-            None => Versions::default().add_outcome_bounded(base, before, delta, cap),
+    /// Bounds on the value any task can see in `slot` before it (see [`Versions`]), given
+    /// storage's value `base`; `None` when they leave i128.
+    pub fn bounds(&self, slot: Slot, base: i128) -> Option<(i128, i128)> {
+        let h = hash(&slot);
+        if self.bucket(h).load(SeqCst) == usize::MAX {
+            return Some((base, base));
+        }
+        match lock(&self.shards[shard(h)]).get(&slot) {
+            Some(v) => v.bounds(base),
+            None => Some((base, base)),
         }
     }
 
     /// Stores task `idx`'s writes and reads from its latest incarnation, removing what its
     /// previous incarnation wrote elsewhere. Returns whether it wrote a slot its previous
-    /// incarnation did not (tasks above must then be validated again).
+    /// incarnation did not, or widened a slot's bounds (tasks above must then be validated
+    /// again).
     pub fn record(&self, idx: usize, mut writes: Vec<(Slot, Cell)>, reads: Vec<Read>) -> bool {
-        let previous = std::mem::take(&mut *lock(&self.written[idx]));
-        writes.sort_unstable_by_key(|(s, _)| *s);
+        let mut previous = std::mem::take(&mut *lock(&self.written[idx]));
         let mut new_location = false;
+        if previous.is_empty() {
+            new_location = !writes.is_empty();
+        } else {
+            writes.sort_unstable_by_key(|(s, _)| *s);
+            previous.sort_unstable_by_key(|(s, _)| *s);
+        }
         for &(slot, cell) in &writes {
-            if previous.binary_search_by_key(&slot, |(s, _)| *s).is_err() {
+            if !previous.is_empty() && previous.binary_search_by_key(&slot, |(s, _)| *s).is_err() {
                 new_location = true;
             }
+            let h = hash(&slot);
+            // Lowered before the cell exists: a reader that misses it here finds the cell
+            // when it is validated, after this task's execution is reported.
+            self.bucket(h).fetch_min(idx, SeqCst);
             // A widened bound may change a bounded decision above: revalidate them too.
-            new_location |= lock(&self.shards[shard(&slot)])
+            new_location |= lock(&self.shards[shard(h)])
                 .entry(slot)
                 .or_default()
                 .put(idx, cell);
         }
         for (slot, _) in previous {
             if writes.binary_search_by_key(&slot, |(s, _)| *s).is_err() {
-                if let Some(v) = lock(&self.shards[shard(&slot)]).get_mut(&slot) {
+                if let Some(v) = lock(&self.shards[shard(hash(&slot))]).get_mut(&slot) {
                     v.remove(idx);
                 }
             }
@@ -271,7 +309,7 @@ impl MvMemory {
     pub fn convert_writes_to_estimates(&self, idx: usize) {
         let written = lock(&self.written[idx]).clone();
         for (slot, _) in written {
-            if let Some(v) = lock(&self.shards[shard(&slot)]).get_mut(&slot) {
+            if let Some(v) = lock(&self.shards[shard(hash(&slot))]).get_mut(&slot) {
                 if let Ok(i) = v.cells.binary_search_by_key(&idx, |(t, _)| *t) {
                     let c = &mut v.cells[i].1;
                     *c = Cell::Estimate(c.delta());
@@ -285,37 +323,59 @@ impl MvMemory {
     pub fn validate(&self, idx: usize, base: &dyn Fn(Slot) -> Option<i128>) -> bool {
         let reads = lock(&self.reads[idx]);
         reads.iter().all(|read| {
-            if let Read::Add {
-                slot,
-                before,
-                delta,
-                cap,
-                ok,
-            } = *read
-            {
-                if let Some(b) = base(slot) {
-                    if let Some(outcome) = self.add_outcome_bounded(slot, b, before, delta, cap) {
-                        return outcome == ok;
+            let slot = read.slot();
+            // Adds first try the bounds, which need neither the deltas below nor a wait.
+            let seen = match *read {
+                Read::Value { .. } => None,
+                Read::Adds { .. } | Read::Add { .. } => {
+                    base(slot).and_then(|b| self.bounds(slot, b))
+                }
+            };
+            if let Some(seen) = seen {
+                match *read {
+                    Read::Adds { min, max, .. } if fits_within(seen, min, max) => return true,
+                    Read::Add {
+                        before,
+                        delta,
+                        cap,
+                        outcome,
+                        ..
+                    } => {
+                        if let Some(now) = add_outcome_within(seen, before, delta, cap) {
+                            return now == outcome;
+                        }
                     }
+                    _ => {}
                 }
             }
-            let now = match self.resolve(read.slot(), idx) {
+            let now = match self.resolve(slot, idx) {
                 Resolved::Value(v) => v,
-                Resolved::Base(d) => match base(read.slot()) {
-                    Some(b) => b.wrapping_add(d),
-                    None => return false,
-                },
+                Resolved::Base(d) => {
+                    if let Read::Value {
+                        base: Some(seen), ..
+                    } = *read
+                    {
+                        // Storage is fixed during the block: the same deltas on it give the
+                        // same value, and other deltas another value.
+                        return seen == d;
+                    }
+                    match base(slot) {
+                        Some(b) => b.wrapping_add(d),
+                        None => return false,
+                    }
+                }
                 Resolved::Blocked(_) => return false,
             };
             match *read {
                 Read::Value { value, .. } => now == value,
+                Read::Adds { min, max, .. } => fits_within((now, now), min, max),
                 Read::Add {
                     before,
                     delta,
                     cap,
-                    ok,
+                    outcome,
                     ..
-                } => add_outcome(now, before, delta, cap) == ok,
+                } => add_outcome(now, before, delta, cap) == outcome,
             }
         })
     }

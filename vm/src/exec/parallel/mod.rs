@@ -48,6 +48,18 @@ pub struct ParallelConfig {
     /// Speculation is abandoned for sequential execution once task executions exceed
     /// `abort_factor` times the task count (plus a small allowance).
     pub abort_factor: u64,
+    /// Most transactions per task (a sender's adjacent transactions are never split);
+    /// 0 picks a size from the block and the thread count (see [`task_size`]).
+    pub task_txs: usize,
+}
+
+/// The task size for `txs` transactions on `threads` threads: about 16 tasks per thread,
+/// at most 64 transactions each. Big tasks pay the multi-version bookkeeping once for
+/// what their transactions share (an oracle price read by every trade is read and
+/// validated once per task, and a task's deltas to one total are one delta); enough
+/// tasks per thread keep every thread busy when some must run again.
+pub fn task_size(txs: usize, threads: usize) -> usize {
+    (txs / (threads.max(1) * 16)).clamp(1, 64)
 }
 
 impl Default for ParallelConfig {
@@ -57,16 +69,19 @@ impl Default for ParallelConfig {
             deltas: true,
             min_tasks: 4,
             abort_factor: 3,
+            task_txs: 0,
         }
     }
 }
 
-/// Adjacent transactions with the same caller, as ranges of `txs`.
-fn group_by_sender(txs: &[Transaction]) -> Vec<Range<usize>> {
+/// Tasks as ranges of `txs`: adjacent transactions, up to `size` of them, except that
+/// adjacent transactions with the same caller (which usually depend on each other) always
+/// share a task.
+fn group(txs: &[Transaction], size: usize) -> Vec<Range<usize>> {
     let mut groups: Vec<Range<usize>> = Vec::new();
     for (i, tx) in txs.iter().enumerate() {
         match groups.last_mut() {
-            Some(g) if txs[g.start].caller == tx.caller => g.end = i + 1,
+            Some(g) if g.len() < size || txs[i - 1].caller == tx.caller => g.end = i + 1,
             _ => groups.push(i..i + 1),
         }
     }
@@ -102,9 +117,11 @@ impl<S: Storage + Sync> Shared<'_, S> {
                 self.abandoned.store(true, Ordering::SeqCst);
                 return None;
             }
-            let mut view = SpecView::new(&self.memory, self.base, idx, self.config.deltas);
+            let txs = &self.txs[self.groups[idx].clone()];
+            let mut view =
+                SpecView::new(&self.memory, self.base, idx, txs.len(), self.config.deltas);
             let mut receipts = Vec::with_capacity(self.groups[idx].len());
-            for tx in &self.txs[self.groups[idx].clone()] {
+            for tx in txs {
                 receipts.push(self.engine.execute_in(tx, self.block, &mut view));
                 if view.blocked.is_some() {
                     break;
@@ -163,7 +180,11 @@ pub fn execute_block_parallel<S: Storage + Sync>(
     state: &mut StateCache<S>,
     config: &ParallelConfig,
 ) -> (Vec<Receipt>, BlockStats) {
-    let groups = group_by_sender(txs);
+    let size = match config.task_txs {
+        0 => task_size(txs.len(), config.threads),
+        n => n,
+    };
+    let groups = group(txs, size);
     let mut stats = BlockStats {
         transactions: txs.len(),
         tasks: groups.len(),
@@ -180,7 +201,7 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         txs,
         block,
         base: &*state,
-        memory: MvMemory::new(tasks),
+        memory: MvMemory::new(tasks, txs.len()),
         scheduler: Scheduler::new(tasks),
         receipts: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
         groups,

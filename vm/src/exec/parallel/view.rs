@@ -7,8 +7,11 @@
 //! and names the task it depends on; transactions inside the task revert exactly, as with
 //! [`crate::state::StateCache`], and warm/cold status is per transaction.
 
-use super::memory::{add_outcome, Cell, MvMemory, Read, Resolved};
-use crate::state::{Access, Slot, StateCache, Storage, StorageError, TxState};
+use super::memory::{add_outcome_within, Cell, MvMemory, Read, Resolved};
+use crate::state::{
+    add_outcome, add_to, Access, AddOutcome, AddResult, Slot, StateCache, Storage, StorageError,
+    TxState,
+};
 use hashbrown::{HashMap, HashSet};
 
 /// A slot as the task's own transactions left it.
@@ -16,8 +19,14 @@ use hashbrown::{HashMap, HashSet};
 enum Local {
     /// Its value is known (read or written by the task); `written` if the task set it.
     Known { value: i128, written: bool },
-    /// Only deltas so far: the task added this much, without reading the slot.
-    Delta(i128),
+    /// Only deltas so far: the task added `sum` without reading the slot. `seen` bounds
+    /// the slot's value before the task, as the memory knew it at the first add; `read`
+    /// is the index of the task's [`Read::Adds`] record for the slot, if any.
+    Delta {
+        sum: i128,
+        seen: (i128, i128),
+        read: Option<usize>,
+    },
 }
 
 /// One incarnation's view of the state.
@@ -35,26 +44,35 @@ pub struct SpecView<'a, S> {
 }
 
 impl<'a, S: Storage> SpecView<'a, S> {
-    /// The view of task `idx`; `deltas` false makes SADD a plain read and write.
-    pub fn new(memory: &'a MvMemory, base: &'a StateCache<S>, idx: usize, deltas: bool) -> Self {
+    /// The view of task `idx`, of `txs` transactions; `deltas` false makes SADD a plain
+    /// read and write.
+    pub fn new(
+        memory: &'a MvMemory,
+        base: &'a StateCache<S>,
+        idx: usize,
+        txs: usize,
+        deltas: bool,
+    ) -> Self {
+        let slots = txs.saturating_mul(8).clamp(32, 4096);
         SpecView {
             memory,
             base,
             idx,
             deltas,
-            local: HashMap::with_capacity(32),
+            local: HashMap::with_capacity(slots),
             journal: Vec::with_capacity(32),
             warm: HashSet::with_capacity(32),
-            reads: Vec::with_capacity(32),
+            reads: Vec::with_capacity(slots),
             blocked: None,
         }
     }
 
-    /// The slot's value before the task (unrecorded).
-    fn before_task(&mut self, slot: Slot) -> Result<i128, StorageError> {
+    /// The slot's value before the task (unrecorded), and the deltas on storage's value it
+    /// is, if it is one.
+    fn before_task(&mut self, slot: Slot) -> Result<(i128, Option<i128>), StorageError> {
         match self.memory.resolve(slot, self.idx) {
-            Resolved::Value(v) => Ok(v),
-            Resolved::Base(d) => Ok(self.base.peek(slot)?.wrapping_add(d)),
+            Resolved::Value(v) => Ok((v, None)),
+            Resolved::Base(d) => Ok((self.base.peek(slot)?.wrapping_add(d), Some(d))),
             Resolved::Blocked(writer) => {
                 self.blocked = Some(writer);
                 Err(StorageError(format!(
@@ -62,6 +80,13 @@ impl<'a, S: Storage> SpecView<'a, S> {
                 )))
             }
         }
+    }
+
+    /// The slot's value before the task, recorded for validation.
+    fn read_before(&mut self, slot: Slot) -> Result<i128, StorageError> {
+        let (value, base) = self.before_task(slot)?;
+        self.reads.push(Read::Value { slot, value, base });
+        Ok(value)
     }
 
     fn set(&mut self, slot: Slot, local: Local) {
@@ -80,7 +105,7 @@ impl<'a, S: Storage> SpecView<'a, S> {
                     written: true,
                 } => Some((slot, Cell::Value(value))),
                 Local::Known { written: false, .. } => None,
-                Local::Delta(d) => Some((slot, Cell::Delta(d))),
+                Local::Delta { sum, .. } => Some((slot, Cell::Delta(sum))),
             })
             .collect();
         (writes, self.reads)
@@ -104,10 +129,8 @@ impl<S: Storage> TxState for SpecView<'_, S> {
     fn read(&mut self, slot: Slot) -> Result<i128, StorageError> {
         match self.local.get(&slot).copied() {
             Some(Local::Known { value, .. }) => Ok(value),
-            Some(Local::Delta(d)) => {
-                let base = self.before_task(slot)?;
-                self.reads.push(Read::Value { slot, value: base });
-                let value = base.wrapping_add(d);
+            Some(Local::Delta { sum, .. }) => {
+                let value = self.read_before(slot)?.wrapping_add(sum);
                 self.set(
                     slot,
                     Local::Known {
@@ -118,8 +141,7 @@ impl<S: Storage> TxState for SpecView<'_, S> {
                 Ok(value)
             }
             None => {
-                let value = self.before_task(slot)?;
-                self.reads.push(Read::Value { slot, value });
+                let value = self.read_before(slot)?;
                 self.set(
                     slot,
                     Local::Known {
@@ -143,8 +165,82 @@ impl<S: Storage> TxState for SpecView<'_, S> {
         Ok(())
     }
 
-    fn add(&mut self, slot: Slot, delta: i128) -> Result<bool, StorageError> {
-        self.bounded_add(slot, delta, None)
+    /// SADD and SADDCAP: records only the outcome's dependency on the state before the
+    /// task, and keeps the sum as a delta.
+    fn add(&mut self, slot: Slot, delta: i128, cap: Option<i128>) -> AddResult {
+        let (before, seen, read) = match self.local.get(&slot).copied() {
+            Some(Local::Known { value, .. }) => return add_to(self, slot, value, delta, cap),
+            Some(Local::Delta { sum, seen, read }) => (sum, Some(seen), read),
+            None => (0, None, None),
+        };
+        if !self.deltas {
+            // Plain read-modify-write: the read is recorded whole.
+            self.read(slot)?;
+            return self.add(slot, delta, cap);
+        }
+        // On a hot counter the slot's bounds usually decide the outcome without folding
+        // the deltas below (or waiting on estimates); otherwise read the exact value.
+        let seen = match seen {
+            Some(seen) => Some(seen),
+            None => self.memory.bounds(slot, self.base.peek(slot)?),
+        };
+        let decided = seen.and_then(|s| add_outcome_within(s, before, delta, cap));
+        let (outcome, seen, exact) = match (decided, seen) {
+            (Some(outcome), Some(seen)) => (outcome, seen, None),
+            _ => {
+                let (value, _) = self.before_task(slot)?;
+                let outcome = add_outcome(value, before, delta, cap);
+                (outcome, (value, value), Some(value))
+            }
+        };
+        let sum = before.checked_add(delta);
+        let mut read = read;
+        match (cap, outcome, sum) {
+            (None, AddOutcome::Added, Some(sum)) => {
+                let (lo, hi) = (before.min(sum), before.max(sum));
+                match read.and_then(|i| self.reads.get_mut(i)) {
+                    Some(Read::Adds { slot: s, min, max }) if *s == slot => {
+                        *min = (*min).min(lo);
+                        *max = (*max).max(hi);
+                    }
+                    _ => {
+                        read = Some(self.reads.len());
+                        self.reads.push(Read::Adds {
+                            slot,
+                            min: lo,
+                            max: hi,
+                        });
+                    }
+                }
+            }
+            _ => self.reads.push(Read::Add {
+                slot,
+                before,
+                delta,
+                cap,
+                outcome,
+            }),
+        }
+        if outcome == AddOutcome::Added {
+            match sum {
+                Some(sum) => self.set(slot, Local::Delta { sum, seen, read }),
+                None => {
+                    // The deltas alone leave the i128 range (the value before the task
+                    // brings the sum back): fall back to a recorded read of it.
+                    let value = match exact {
+                        Some(v) => v,
+                        None => self.before_task(slot)?.0,
+                    };
+                    self.reads.push(Read::Value {
+                        slot,
+                        value,
+                        base: None,
+                    });
+                    self.write(slot, value.wrapping_add(before).wrapping_add(delta))?;
+                }
+            }
+        }
+        Ok(outcome)
     }
 
     fn commit_tx(&mut self) {
@@ -158,72 +254,5 @@ impl<S: Storage> TxState for SpecView<'_, S> {
                 None => self.local.remove(&slot),
             };
         }
-    }
-}
-
-impl<S: Storage> SpecView<'_, S> {
-    /// SADD with an optional cap: records only the outcome's dependency on the state
-    /// before the task, and keeps the sum as a delta.
-    pub fn bounded_add(
-        &mut self,
-        slot: Slot,
-        delta: i128,
-        cap: Option<i128>,
-    ) -> Result<bool, StorageError> {
-        let before = match self.local.get(&slot).copied() {
-            Some(Local::Known { value, .. }) => {
-                return Ok(match value.checked_add(delta) {
-                    Some(sum) if cap.is_none_or(|c| sum <= c) => {
-                        self.write(slot, sum)?;
-                        true
-                    }
-                    _ => false,
-                });
-            }
-            Some(Local::Delta(d)) => d,
-            None => 0,
-        };
-        if !self.deltas {
-            // Plain read-modify-write: the read is recorded whole.
-            self.read(slot)?;
-            return self.bounded_add(slot, delta, cap);
-        }
-        // On a hot counter the slot's bounds usually decide the outcome without folding
-        // the deltas below (or waiting on estimates); otherwise read the exact value.
-        let stored = self.base.peek(slot)?;
-        let (ok, base) = match self
-            .memory
-            .add_outcome_bounded(slot, stored, before, delta, cap)
-        {
-            Some(ok) => (ok, None),
-            None => {
-                let base = self.before_task(slot)?;
-                (add_outcome(base, before, delta, cap), Some(base))
-            }
-        };
-        self.reads.push(Read::Add {
-            slot,
-            before,
-            delta,
-            cap,
-            ok,
-        });
-        if ok {
-            match before.checked_add(delta) {
-                Some(sum) => self.set(slot, Local::Delta(sum)),
-                None => {
-                    // The deltas alone leave the i128 range (the base brings the sum back):
-                    // fall back to a recorded read of the base.
-                    let base = match base {
-                        Some(b) => b,
-                        None => self.before_task(slot)?,
-                    };
-                    self.reads.push(Read::Value { slot, value: base });
-                    let value = base.wrapping_add(before).wrapping_add(delta);
-                    self.write(slot, value)?;
-                }
-            }
-        }
-        Ok(ok)
     }
 }
