@@ -706,6 +706,7 @@ fn block(args: BlockArgs) -> Exit {
         None => "none",
         Some(strike_vm::exec::Fallback::SmallBlock) => "small-block",
         Some(strike_vm::exec::Fallback::Aborts) => "aborts",
+        Some(strike_vm::exec::Fallback::Stalled) => "stalled",
     };
     if args.json {
         out(&format!(

@@ -30,6 +30,10 @@ pub enum Fallback {
     SmallBlock,
     /// Speculation kept aborting (the block is mostly one dependency chain).
     Aborts,
+    /// Workers found nothing to do for 2 s while the block was unfinished. A safety net:
+    /// the scheduler should never stall, and if it does the block still gets its exact
+    /// sequential result, only later.
+    Stalled,
 }
 
 /// How a block's execution went, for reports and benches (never part of its outcome).

@@ -33,6 +33,7 @@ use scheduler::{Scheduler, Task};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use view::SpecView;
 
 /// How the parallel executor runs a block.
@@ -105,7 +106,12 @@ struct Shared<'a, S> {
     executions: AtomicU64,
     validations: AtomicU64,
     abandoned: AtomicBool,
+    stalled: AtomicBool,
 }
+
+/// How long a worker may find no task, while the block is unfinished, before the block is
+/// run sequentially instead: a safety net against a scheduler stall (see [`Fallback`]).
+const STALL: Duration = Duration::from_secs(2);
 
 impl<S: Storage + Sync> Shared<'_, S> {
     /// Runs one incarnation of task `idx`; returns the follow-up task.
@@ -155,14 +161,31 @@ impl<S: Storage + Sync> Shared<'_, S> {
 
     fn work(&self) {
         let mut task = None;
+        let mut idle: u64 = 0;
+        let mut idle_since = None;
         while !self.scheduler.done() && !self.abandoned.load(Ordering::Relaxed) {
             task = match task {
                 Some(Task::Execute(idx, inc)) => self.execute(idx, inc),
                 Some(Task::Validate(idx, inc)) => self.validate(idx, inc),
                 None => {
                     let next = self.scheduler.next_task();
-                    if next.is_none() {
-                        std::hint::spin_loop();
+                    if next.is_some() {
+                        idle = 0;
+                        idle_since = None;
+                    } else {
+                        idle += 1;
+                        if idle < 64 {
+                            std::hint::spin_loop();
+                        } else {
+                            // Give the core to a thread with work (threads may outnumber
+                            // cores), and watch for a stall.
+                            std::thread::yield_now();
+                            let since = *idle_since.get_or_insert_with(Instant::now);
+                            if idle % 256 == 0 && since.elapsed() > STALL {
+                                self.stalled.store(true, Ordering::SeqCst);
+                                self.abandoned.store(true, Ordering::SeqCst);
+                            }
+                        }
                     }
                     next
                 }
@@ -209,6 +232,7 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         executions: AtomicU64::new(0),
         validations: AtomicU64::new(0),
         abandoned: AtomicBool::new(false),
+        stalled: AtomicBool::new(false),
     };
     let threads = config.threads.max(1);
     if threads == 1 {
@@ -223,7 +247,11 @@ pub fn execute_block_parallel<S: Storage + Sync>(
     stats.executions = shared.executions.load(Ordering::Relaxed);
     stats.validations = shared.validations.load(Ordering::Relaxed);
     if shared.abandoned.load(Ordering::SeqCst) {
-        stats.fallback = Some(Fallback::Aborts);
+        stats.fallback = Some(if shared.stalled.load(Ordering::SeqCst) {
+            Fallback::Stalled
+        } else {
+            Fallback::Aborts
+        });
         return (execute_block(engine, txs, block, state), stats);
     }
     let Shared {
