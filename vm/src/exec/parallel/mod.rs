@@ -181,7 +181,7 @@ impl<S: Storage + Sync> Shared<'_, S> {
                             // cores), and watch for a stall.
                             std::thread::yield_now();
                             let since = *idle_since.get_or_insert_with(Instant::now);
-                            if idle % 256 == 0 && since.elapsed() > STALL {
+                            if idle.is_multiple_of(256) && since.elapsed() > STALL {
                                 self.stalled.store(true, Ordering::SeqCst);
                                 self.abandoned.store(true, Ordering::SeqCst);
                             }
