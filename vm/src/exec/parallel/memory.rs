@@ -11,7 +11,7 @@
 use crate::state::{add_outcome, AddOutcome, Slot};
 use hashbrown::HashMap;
 use smallvec::SmallVec;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::sync::Mutex;
 
 /// What one task left in one slot.
@@ -184,9 +184,9 @@ impl Versions {
 pub struct MvMemory {
     shards: Vec<Mutex<HashMap<Slot, Versions>>>,
     /// For each hash bucket of slots, the lowest task that ever wrote a slot there
-    /// (`usize::MAX`: none). A read by task `i` of a slot whose bucket says `>= i` needs
+    /// (`u32::MAX`: none). A read by task `i` of a slot whose bucket says `>= i` needs
     /// no lock: nothing below `i` wrote it. Only ever lowered, so it stays a lower bound.
-    writers: Vec<AtomicUsize>,
+    writers: Vec<AtomicU32>,
     /// Each task's latest writes.
     written: Vec<Mutex<Vec<(Slot, Cell)>>>,
     reads: Vec<Mutex<Vec<Read>>>,
@@ -203,6 +203,12 @@ fn hash(slot: &Slot) -> u64 {
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// A task index for the writers table (blocks have far fewer than 2^32 tasks; a larger
+/// index saturates, which only loses the lock-free shortcut).
+fn task_u32(idx: usize) -> u32 {
+    u32::try_from(idx).unwrap_or(u32::MAX - 1)
+}
+
 fn shard(h: u64) -> usize {
     (h >> 58) as usize % SHARDS
 }
@@ -210,21 +216,24 @@ fn shard(h: u64) -> usize {
 impl MvMemory {
     /// Empty memory for `tasks` tasks of `txs` transactions in all.
     pub fn new(tasks: usize, txs: usize) -> Self {
-        let buckets = (txs.saturating_mul(16))
-            .clamp(1 << 10, 1 << 18)
+        // Small enough to stay in cache and to cost little to set up per block (a
+        // collision only costs a locked lookup).
+        let buckets = (txs.saturating_mul(8))
+            .clamp(1 << 10, 1 << 17)
             .next_power_of_two();
         MvMemory {
-            // Room for a few slots per transaction, so the maps rarely grow under a lock.
+            // Room for about two written slots per transaction, so the maps seldom grow
+            // under a lock without costing page faults to set up every block.
             shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::with_capacity(txs * 6 / SHARDS + 8)))
+                .map(|_| Mutex::new(HashMap::with_capacity(txs * 2 / SHARDS + 4)))
                 .collect(),
-            writers: (0..buckets).map(|_| AtomicUsize::new(usize::MAX)).collect(),
+            writers: (0..buckets).map(|_| AtomicU32::new(u32::MAX)).collect(),
             written: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
             reads: (0..tasks).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
 
-    fn bucket(&self, h: u64) -> &AtomicUsize {
+    fn bucket(&self, h: u64) -> &AtomicU32 {
         // The shard uses the top 6 bits; the bucket the bits below them.
         let bits = self.writers.len().trailing_zeros();
         &self.writers[((h << 6) >> (64 - bits)) as usize]
@@ -233,7 +242,7 @@ impl MvMemory {
     /// `slot` as task `idx` sees it.
     pub fn resolve(&self, slot: Slot, idx: usize) -> Resolved {
         let h = hash(&slot);
-        if self.bucket(h).load(SeqCst) >= idx {
+        if self.bucket(h).load(SeqCst) as usize >= idx {
             return Resolved::Base(0);
         }
         let shard = lock(&self.shards[shard(h)]);
@@ -257,7 +266,7 @@ impl MvMemory {
     /// storage's value `base`; `None` when they leave i128.
     pub fn bounds(&self, slot: Slot, base: i128) -> Option<(i128, i128)> {
         let h = hash(&slot);
-        if self.bucket(h).load(SeqCst) == usize::MAX {
+        if self.bucket(h).load(SeqCst) == u32::MAX {
             return Some((base, base));
         }
         match lock(&self.shards[shard(h)]).get(&slot) {
@@ -286,7 +295,7 @@ impl MvMemory {
             let h = hash(&slot);
             // Lowered before the cell exists: a reader that misses it here finds the cell
             // when it is validated, after this task's execution is reported.
-            self.bucket(h).fetch_min(idx, SeqCst);
+            self.bucket(h).fetch_min(task_u32(idx), SeqCst);
             // A widened bound may change a bounded decision above: revalidate them too.
             new_location |= lock(&self.shards[shard(h)])
                 .entry(slot)
