@@ -3,8 +3,10 @@
 //! `strike block --gen` writes (2,000 trades over 1,000 accounts, the JIT engine, fresh
 //! state each iteration, the setup block included in every timing).
 //!
-//! Per workload: `sequential`, `parallel_1` (the parallel executor on one thread: its
-//! overhead), `parallel_N` for N = 2 and 4, and for the hot counter `parallel_2_no_deltas`
+//! Per workload: `sequential`, `parallel_1` (the parallel executor's one-thread default:
+//! the sequential path), `parallel_1_speculative` (the speculative machinery alone on one
+//! thread: its overhead), `parallel_N` for N = 2 and 4, and for the hot counter
+//! `parallel_2_no_deltas`
 //! (SADD as a read and a write: what deltas save). Before timing, every configuration is
 //! checked to give the sequential receipts and state, and its incarnations per task are
 //! printed.
@@ -64,6 +66,16 @@ fn bench(c: &mut Criterion) {
                 )
             })
             .collect();
+        // What the speculative machinery itself costs, run on one thread (by default one
+        // thread takes the sequential path, which `parallel_1` shows).
+        configs.push((
+            "parallel_1_speculative".into(),
+            ParallelConfig {
+                threads: 1,
+                speculate_alone: true,
+                ..ParallelConfig::default()
+            },
+        ));
         if workload == Workload::HotCounter {
             configs.push((
                 "parallel_2_no_deltas".into(),

@@ -138,6 +138,7 @@ fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
                 deltas,
                 min_tasks: 2,
                 task_txs,
+                speculate_alone: true,
                 ..ParallelConfig::default()
             };
             let (receipts, _) = execute_block_parallel(engine, txs, &env, &mut state, &config);
@@ -210,4 +211,40 @@ fn bounded_adds_fail_exactly_where_sequential_ones_do() {
         .iter()
         .filter_map(|r| r.error.as_ref())
         .all(|e| e.code == 19));
+}
+
+/// One thread takes the sequential path by default (reported as such), with the same
+/// result as the speculative machinery run alone.
+#[test]
+fn one_thread_runs_the_sequential_path_unless_asked_to_speculate() {
+    use strike_vm::exec::Fallback;
+    let engine = engine(Mode::Interp);
+    let txs: Vec<Transaction> = (0..40i128)
+        .map(|i| Transaction {
+            caller: 7 + (i % 5) as u128,
+            contract: CELLS,
+            function: "add_capped".into(),
+            args: vec![i % 3, i],
+            gas_limit: 1_000_000,
+        })
+        .collect();
+    let env = BlockEnv::default();
+    let mut results = Vec::new();
+    for speculate_alone in [false, true] {
+        let config = ParallelConfig {
+            threads: 1,
+            speculate_alone,
+            ..ParallelConfig::default()
+        };
+        let mut state = genesis(&engine, 3);
+        let (receipts, stats) = execute_block_parallel(&engine, &txs, &env, &mut state, &config);
+        let expected = if speculate_alone {
+            None
+        } else {
+            Some(Fallback::OneThread)
+        };
+        assert_eq!(stats.fallback, expected);
+        results.push(outcome(&receipts, state));
+    }
+    assert_eq!(results[0], results[1]);
 }

@@ -704,6 +704,7 @@ fn block(args: BlockArgs) -> Exit {
     };
     let fallback = match stats.fallback {
         None => "none",
+        Some(strike_vm::exec::Fallback::OneThread) => "one-thread",
         Some(strike_vm::exec::Fallback::SmallBlock) => "small-block",
         Some(strike_vm::exec::Fallback::Aborts) => "aborts",
         Some(strike_vm::exec::Fallback::Stalled) => "stalled",

@@ -26,6 +26,8 @@ pub fn execute_block<S: Storage>(
 /// Why the parallel executor ran a block sequentially.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fallback {
+    /// One thread: nothing to run side by side (see `ParallelConfig::speculate_alone`).
+    OneThread,
     /// Too few tasks for parallel execution to pay off.
     SmallBlock,
     /// Speculation kept aborting (the block is mostly one dependency chain).

@@ -39,8 +39,12 @@ use view::SpecView;
 /// How the parallel executor runs a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParallelConfig {
-    /// Worker threads (1 runs the same algorithm on the calling thread).
+    /// Worker threads. With 1, the block runs on the sequential executor (speculation
+    /// has nothing to overlap; Aptos' Block-STM does the same) unless `speculate_alone`.
     pub threads: usize,
+    /// Run the speculative machinery even on one thread (on the calling thread): for
+    /// tests, and to measure the machinery's own cost.
+    pub speculate_alone: bool,
     /// SADD as a commutative delta (true), or as a read and a write (false, to measure
     /// what deltas save).
     pub deltas: bool,
@@ -71,6 +75,7 @@ impl Default for ParallelConfig {
             min_tasks: 4,
             abort_factor: 3,
             task_txs: 0,
+            speculate_alone: false,
         }
     }
 }
@@ -213,6 +218,11 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         tasks: groups.len(),
         ..BlockStats::default()
     };
+    if config.threads <= 1 && !config.speculate_alone {
+        stats.fallback = Some(Fallback::OneThread);
+        stats.executions = groups.len() as u64;
+        return (execute_block(engine, txs, block, state), stats);
+    }
     if groups.len() < config.min_tasks.max(2) {
         stats.fallback = Some(Fallback::SmallBlock);
         stats.executions = groups.len() as u64;
