@@ -159,11 +159,12 @@ extern "C" fn sload(ctx: *mut Ctx, space: u32, lo: u64, hi: u64) -> u32 {
     finish(c, h, r)
 }
 
-/// SSTORE (`add` 0) or SADD (`add` 1).
+/// SSTORE (`mode` 0), SADD (1) or SADDCAP (2, with the cap in `ctx.tmp`, stored there
+/// by the caller: the arguments are full).
 extern "C" fn sstore(
     ctx: *mut Ctx,
     space: u32,
-    add: u32,
+    mode: u32,
     kl: u64,
     kh: u64,
     vl: u64,
@@ -171,32 +172,17 @@ extern "C" fn sstore(
 ) -> u32 {
     // SAFETY: called only by compiled code with its context.
     let (c, h) = unsafe { parts(ctx) };
-    let s = slot(c, space, join(kl, kh));
-    let v = join(vl, vh);
-    let cold = h.state.touch(s) == Access::Cold;
-    let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
-        if add == 0 {
-            h.state.write(s, v).map_err(VmError::Storage)?;
-        } else {
-            let outcome = h.state.add(s, v, None).map_err(VmError::Storage)?;
-            add_result(outcome, 0)?;
-        }
-        Ok(0)
-    });
-    finish(c, h, r)
-}
-
-/// SADDCAP: as SADD, failing past the cap in `ctx.tmp` (stored there by the caller).
-extern "C" fn sadd_cap(ctx: *mut Ctx, space: u32, kl: u64, kh: u64, vl: u64, vh: u64) -> u32 {
-    // SAFETY: called only by compiled code with its context.
-    let (c, h) = unsafe { parts(ctx) };
     let cap = join(c.tmp[0], c.tmp[1]);
     let s = slot(c, space, join(kl, kh));
     let v = join(vl, vh);
     let cold = h.state.touch(s) == Access::Cold;
     let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
-        let outcome = h.state.add(s, v, Some(cap)).map_err(VmError::Storage)?;
-        add_result(outcome, cap).map(|()| 0)
+        match mode {
+            0 => h.state.write(s, v).map_err(VmError::Storage)?,
+            1 => add_result(h.state.add(s, v, None).map_err(VmError::Storage)?, 0)?,
+            _ => add_result(h.state.add(s, v, Some(cap)).map_err(VmError::Storage)?, cap)?,
+        }
+        Ok(0)
     });
     finish(c, h, r)
 }
@@ -310,13 +296,12 @@ pub(crate) fn symbols() -> Vec<(&'static str, *const u8)> {
         ("strike_call_depth", call_depth as C0 as *const u8),
         ("strike_enter_arrays", enter_arrays as C1 as *const u8),
         ("strike_index_error", index_error as M1 as *const u8),
-        ("strike_sadd_cap", sadd_cap as M2 as *const u8),
     ]
 }
 
 /// The helpers declared in a JIT module.
 pub(crate) struct Ids {
-    ids: [FuncId; 13],
+    ids: [FuncId; 12],
 }
 
 /// The helpers referenced from one function.
@@ -333,7 +318,6 @@ pub(crate) struct Refs {
     pub call_depth: FuncRef,
     pub enter_arrays: FuncRef,
     pub index_error: FuncRef,
-    pub sadd_cap: FuncRef,
 }
 
 /// Declares every helper with its signature.
@@ -355,7 +339,6 @@ pub(crate) fn declare(jit: &mut JITModule, ptr: types::Type) -> Result<Ids, supe
         ("strike_call_depth", vec![]),
         ("strike_enter_arrays", vec![i32t]),
         ("strike_index_error", vec![i32t, i64t, i64t]),
-        ("strike_sadd_cap", vec![i32t, i64t, i64t, i64t, i64t]),
     ];
     let mut ids = Vec::with_capacity(sigs.len());
     for (name, params) in sigs {
@@ -379,7 +362,7 @@ impl Ids {
             .ids
             .map(|id| jit.declare_func_in_func(id, func))
             .into_iter();
-        let mut next = || r.next().expect("thirteen helpers");
+        let mut next = || r.next().expect("twelve helpers");
         Refs {
             math1: next(),
             math2: next(),
@@ -393,7 +376,6 @@ impl Ids {
             call_depth: next(),
             enter_arrays: next(),
             index_error: next(),
-            sadd_cap: next(),
         }
     }
 }

@@ -768,41 +768,31 @@ impl Translator<'_> {
                     let r = self.load_tmp(b, ctx);
                     b.def_var(reg(i.a), r);
                 }
-                Opcode::StorageStore | Opcode::StorageAdd => {
+                Opcode::StorageStore | Opcode::StorageAdd | Opcode::StorageAddCapped => {
                     let key = b.use_var(reg(i.a));
                     let value = b.use_var(reg(i.b));
                     let (klo, khi) = b.ins().isplit(key);
                     let (vlo, vhi) = b.ins().isplit(value);
                     let space = b.ins().iconst(types::I32, i.imm as u32 as i64);
-                    let add = b
-                        .ins()
-                        .iconst(types::I32, (i.op == Opcode::StorageAdd) as i64);
+                    let mode = match i.op {
+                        Opcode::StorageStore => 0,
+                        Opcode::StorageAdd => 1,
+                        _ => {
+                            // The cap travels in ctx.tmp (the helper's arguments are full).
+                            let cap = b.use_var(reg(i.c));
+                            let (clo, chi) = b.ins().isplit(cap);
+                            let flags = MemFlagsData::trusted();
+                            b.ins().store(flags, clo, ctx, OFF_TMP);
+                            b.ins().store(flags, chi, ctx, OFF_TMP + 8);
+                            2
+                        }
+                    };
+                    let mode = b.ins().iconst(types::I32, mode);
                     self.flush_gas(b, ctx, gas_var);
                     let status = self.call_helper(
                         b,
                         self.helpers.sstore,
-                        &[ctx, space, add, klo, khi, vlo, vhi],
-                    );
-                    self.guard_status(b, status, stop_raw);
-                    self.reload_gas(b, ctx, gas_var);
-                }
-                Opcode::StorageAddCapped => {
-                    let key = b.use_var(reg(i.a));
-                    let value = b.use_var(reg(i.b));
-                    let cap = b.use_var(reg(i.c));
-                    let (klo, khi) = b.ins().isplit(key);
-                    let (vlo, vhi) = b.ins().isplit(value);
-                    let (clo, chi) = b.ins().isplit(cap);
-                    // The cap travels in ctx.tmp (the helper's arguments are full).
-                    let flags = MemFlagsData::trusted();
-                    b.ins().store(flags, clo, ctx, OFF_TMP);
-                    b.ins().store(flags, chi, ctx, OFF_TMP + 8);
-                    let space = b.ins().iconst(types::I32, i.imm as u32 as i64);
-                    self.flush_gas(b, ctx, gas_var);
-                    let status = self.call_helper(
-                        b,
-                        self.helpers.sadd_cap,
-                        &[ctx, space, klo, khi, vlo, vhi],
+                        &[ctx, space, mode, klo, khi, vlo, vhi],
                     );
                     self.guard_status(b, status, stop_raw);
                     self.reload_gas(b, ctx, gas_var);
