@@ -7,7 +7,9 @@
 //! the sequential path), `parallel_1_speculative` (the speculative machinery alone on one
 //! thread: its overhead), `parallel_N` for N = 2 and 4, and for the hot counter
 //! `parallel_2_no_deltas`
-//! (SADD as a read and a write: what deltas save). Before timing, every configuration is
+//! (SADD as a read and a write: what deltas save), and for the independent and hot-counter
+//! blocks `ceiling_2_split`: not an executor but a ceiling, each half of the accounts run
+//! by its own thread over its own state with no coordination. Before timing, every configuration is
 //! checked to give the sequential receipts and state, and its incarnations per task are
 //! printed.
 
@@ -16,8 +18,10 @@ use std::path::Path;
 use std::time::Duration;
 use strike::block::{generate, open, Block, Workload};
 use strike_vm::exec::{
-    receipts_digest, state_digest, BlockStats, Engine, Mode, ParallelConfig, Receipt,
+    execute_block, receipts_digest, state_digest, BlockStats, Engine, Mode, ParallelConfig,
+    Receipt, Transaction,
 };
+use strike_vm::interp::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const TXS: usize = 2000;
@@ -41,6 +45,39 @@ fn run(
 
 fn digests(r: &[Receipt], s: &StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {
     (receipts_digest(r), state_digest(&s.storage().entries()))
+}
+
+type Half = Vec<(BlockEnv, Vec<Transaction>)>;
+
+/// The transactions of every block split by caller parity, for [`ceiling_split`].
+fn split_halves(blocks: &[Block]) -> Vec<Half> {
+    (0..2u128)
+        .map(|half| {
+            blocks
+                .iter()
+                .map(|b| {
+                    let txs = b.transactions.iter().filter(|t| t.caller % 2 == half);
+                    (b.env, txs.cloned().collect())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Two threads, each running one half's blocks sequentially over its own fresh state:
+/// the uncoordinated ceiling.
+fn ceiling_split(engine: &Engine, halves: &[Half]) {
+    std::thread::scope(|s| {
+        for half in halves {
+            s.spawn(move || {
+                let mut state = StateCache::new(MemoryStorage::new());
+                for (env, txs) in half {
+                    execute_block(engine, txs, env, &mut state);
+                    state.commit_block().expect("memory storage commits");
+                }
+            });
+        }
+    });
 }
 
 fn bench(c: &mut Criterion) {
@@ -99,6 +136,15 @@ fn bench(c: &mut Criterion) {
         }
         let mut group = c.benchmark_group(format!("block_{name}"));
         group.bench_function("sequential", |b| b.iter(|| run(&engine, &blocks, None)));
+        if matches!(workload, Workload::Independent | Workload::HotCounter) {
+            // Not an executor: a ceiling. The accounts split in two halves, each run by
+            // its own thread over its own state with no coordination at all (the shared
+            // totals come out wrong). No 2-thread executor can beat this on this machine.
+            let halves = split_halves(&blocks);
+            group.bench_function("ceiling_2_split", |b| {
+                b.iter(|| ceiling_split(&engine, &halves))
+            });
+        }
         for (label, config) in &configs {
             group.bench_function(label.as_str(), |b| {
                 b.iter(|| run(&engine, &blocks, Some(config)))

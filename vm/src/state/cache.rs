@@ -90,6 +90,40 @@ impl<S: Storage> StateCache<S> {
         Ok(())
     }
 
+    /// Sets the slot outside any transaction (no journal, no warmth): for an executor
+    /// applying writes it has already validated, such as the parallel one's commit.
+    pub fn put(&mut self, slot: Slot, value: i128) -> Result<(), StorageError> {
+        self.put_with(slot, |_| value)
+    }
+
+    /// Adds `delta` to the slot (wrapping: the caller has validated the add), like
+    /// [`StateCache::put`].
+    pub fn put_add(&mut self, slot: Slot, delta: i128) -> Result<(), StorageError> {
+        self.put_with(slot, |v| v.wrapping_add(delta))
+    }
+
+    fn put_with(&mut self, slot: Slot, f: impl FnOnce(i128) -> i128) -> Result<(), StorageError> {
+        match self.slots.entry(slot) {
+            hashbrown::hash_map::Entry::Occupied(mut e) => {
+                let entry = e.get_mut();
+                entry.current = f(entry.current);
+            }
+            hashbrown::hash_map::Entry::Vacant(e) => {
+                let original = self.storage.read(slot)?;
+                e.insert(Entry {
+                    original,
+                    current: f(original),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes room for `additional` more slots.
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots.reserve(additional);
+    }
+
     /// A journal position to return to with [`StateCache::revert_to`].
     pub fn checkpoint(&self) -> usize {
         self.journal.len()

@@ -27,14 +27,14 @@ mod view;
 use super::block::{execute_block, BlockStats, Fallback};
 use super::{Engine, Receipt, Transaction};
 use crate::interp::BlockEnv;
-use crate::state::{StateCache, Storage, TxState};
+use crate::state::{Slot, StateCache, Storage};
 use memory::{Cell, MvMemory};
 use scheduler::{Scheduler, Task};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use view::SpecView;
+use view::{Scratch, SpecView};
 
 /// How the parallel executor runs a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +120,7 @@ const STALL: Duration = Duration::from_secs(2);
 
 impl<S: Storage + Sync> Shared<'_, S> {
     /// Runs one incarnation of task `idx`; returns the follow-up task.
-    fn execute(&self, idx: usize, incarnation: u32) -> Option<Task> {
+    fn execute(&self, idx: usize, incarnation: u32, scratch: &mut Scratch) -> Option<Task> {
         loop {
             let n = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
             let limit = self.config.abort_factor * self.groups.len() as u64 + 64;
@@ -129,8 +129,14 @@ impl<S: Storage + Sync> Shared<'_, S> {
                 return None;
             }
             let txs = &self.txs[self.groups[idx].clone()];
-            let mut view =
-                SpecView::new(&self.memory, self.base, idx, txs.len(), self.config.deltas);
+            let mut view = SpecView::new(
+                &self.memory,
+                self.base,
+                idx,
+                txs.len(),
+                self.config.deltas,
+                scratch,
+            );
             let mut receipts = Vec::with_capacity(self.groups[idx].len());
             for tx in txs {
                 receipts.push(self.engine.execute_in(tx, self.block, &mut view));
@@ -166,11 +172,12 @@ impl<S: Storage + Sync> Shared<'_, S> {
 
     fn work(&self) {
         let mut task = None;
+        let mut scratch = Scratch::default();
         let mut idle: u64 = 0;
         let mut idle_since = None;
         while !self.scheduler.done() && !self.abandoned.load(Ordering::Relaxed) {
             task = match task {
-                Some(Task::Execute(idx, inc)) => self.execute(idx, inc),
+                Some(Task::Execute(idx, inc)) => self.execute(idx, inc, &mut scratch),
                 Some(Task::Validate(idx, inc)) => self.validate(idx, inc),
                 None => {
                     let next = self.scheduler.next_task();
@@ -270,23 +277,18 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         ..
     } = shared;
     let mut all = Vec::with_capacity(txs.len());
-    for (idx, r) in receipts.into_iter().enumerate() {
-        let writes = memory.final_writes(idx);
-        state.begin_tx();
+    let finals: Vec<Vec<(Slot, Cell)>> = (0..tasks).map(|idx| memory.final_writes(idx)).collect();
+    state.reserve(finals.iter().map(Vec::len).sum());
+    for (writes, r) in finals.into_iter().zip(receipts) {
         for (slot, cell) in writes {
-            // Peek cannot fail here for a slot a task wrote: storage answered it already
-            // (or the task's own write needs no read); a failure leaves the slot as is.
-            let value = match cell {
-                Cell::Value(v) => v,
-                Cell::Delta(d) => match state.peek(slot) {
-                    Ok(v) => v.wrapping_add(d),
-                    Err(_) => continue,
-                },
+            // Storage already answered every slot a task wrote (or the task's own write
+            // needed no read), so these cannot fail; a failure leaves the slot as is.
+            let _ = match cell {
+                Cell::Value(v) => state.put(slot, v),
+                Cell::Delta(d) => state.put_add(slot, d),
                 Cell::Estimate(_) => continue,
             };
-            let _ = TxState::write(state, slot, value);
         }
-        state.commit_tx();
         all.extend(r.into_inner().unwrap_or_else(|p| p.into_inner()));
     }
     (all, stats)

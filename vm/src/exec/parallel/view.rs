@@ -29,40 +29,52 @@ enum Local {
     },
 }
 
+/// A worker thread's buffers, reused by every incarnation it runs: a fresh map per
+/// incarnation cost more in allocation and page faults than the lookups themselves.
+#[derive(Default)]
+pub struct Scratch {
+    local: HashMap<Slot, Local>,
+    journal: Vec<(Slot, Option<Local>)>,
+    warm: HashSet<Slot>,
+}
+
 /// One incarnation's view of the state.
 pub struct SpecView<'a, S> {
     memory: &'a MvMemory,
     base: &'a StateCache<S>,
     idx: usize,
     deltas: bool,
-    local: HashMap<Slot, Local>,
-    journal: Vec<(Slot, Option<Local>)>,
-    warm: HashSet<Slot>,
+    local: &'a mut HashMap<Slot, Local>,
+    journal: &'a mut Vec<(Slot, Option<Local>)>,
+    warm: &'a mut HashSet<Slot>,
     reads: Vec<Read>,
     /// The task whose estimate stopped this incarnation.
     pub blocked: Option<usize>,
 }
 
 impl<'a, S: Storage> SpecView<'a, S> {
-    /// The view of task `idx`, of `txs` transactions; `deltas` false makes SADD a plain
-    /// read and write.
+    /// The view of task `idx`, of `txs` transactions, in the worker's `scratch`; `deltas`
+    /// false makes SADD a plain read and write.
     pub fn new(
         memory: &'a MvMemory,
         base: &'a StateCache<S>,
         idx: usize,
         txs: usize,
         deltas: bool,
+        scratch: &'a mut Scratch,
     ) -> Self {
-        let slots = txs.saturating_mul(8).clamp(32, 4096);
+        scratch.local.clear();
+        scratch.journal.clear();
+        scratch.warm.clear();
         SpecView {
             memory,
             base,
             idx,
             deltas,
-            local: HashMap::with_capacity(slots),
-            journal: Vec::with_capacity(32),
-            warm: HashSet::with_capacity(32),
-            reads: Vec::with_capacity(slots),
+            local: &mut scratch.local,
+            journal: &mut scratch.journal,
+            warm: &mut scratch.warm,
+            reads: Vec::with_capacity(txs.saturating_mul(8).clamp(32, 4096)),
             blocked: None,
         }
     }
@@ -98,7 +110,7 @@ impl<'a, S: Storage> SpecView<'a, S> {
     pub fn finish(self) -> (Vec<(Slot, Cell)>, Vec<Read>) {
         let writes = self
             .local
-            .into_iter()
+            .drain()
             .filter_map(|(slot, l)| match l {
                 Local::Known {
                     value,
