@@ -10,7 +10,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::fmt::Write;
 use std::hint::black_box;
-use strike_vm::exec::{Engine, Status, Transaction};
+use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, Opcode};
 use strike_vm::state::{MemoryStorage, StateCache};
@@ -99,6 +99,10 @@ fn gas(c: &mut Criterion) {
     }
     for (name, op) in cases {
         let mut engine = Engine::new();
+        // Gas prices the reference interpreter's work. The default mode (Auto) would
+        // compile these hot loops after a few thousand calls, and the table would then
+        // time the JIT, which folds most of the measured instructions away.
+        engine.set_mode(Mode::Interp);
         let module = engine
             .verify(assemble(&program(op)).expect("assembles"))
             .expect("verifies");
