@@ -6,6 +6,8 @@
 //! stdout.
 
 use crate::{json, values};
+mod chain;
+
 use clap::{Args, Parser, Subcommand};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -58,6 +60,13 @@ enum Command {
     },
     /// Print the opcode specification (spec/OPCODES.md).
     Spec,
+    /// Deploy a contract into a persistent state directory; prints its address.
+    Deploy(chain::DeployArgs),
+    /// Call a deployed contract in a state directory: one transaction, committed
+    /// atomically with the block counter.
+    Call(chain::CallArgs),
+    /// Print a state directory's contracts and storage.
+    State(chain::StateArgs),
     /// Check a .stk source file: report every error, compiling but writing nothing.
     Check {
         /// The source file.
@@ -376,6 +385,9 @@ pub fn main(cli: Cli) -> Exit {
             Exit::Success
         }
         Command::Run(args) => run(args),
+        Command::Deploy(args) => chain::deploy(args),
+        Command::Call(args) => chain::call(args),
+        Command::State(args) => chain::state(args),
         Command::Block(args) => block(args),
         Command::Check { file, json } => check(&file, json),
     }
@@ -420,27 +432,9 @@ fn run(args: RunArgs) -> Exit {
         Ok(v) => v,
         Err(e) => return fail(&format!("{}: {e}", args.file.display()), Exit::Failure),
     };
-    let Some(export) = verified
-        .module()
-        .exports
-        .iter()
-        .find(|e| e.name == args.function)
-        .cloned()
-    else {
-        let names: Vec<&str> = verified
-            .module()
-            .exports
-            .iter()
-            .map(|e| e.name.as_str())
-            .collect();
-        return fail(
-            &format!(
-                "no exported function {:?} (exports: {})",
-                args.function,
-                names.join(", ")
-            ),
-            Exit::Usage,
-        );
+    let export = match find_export(verified.module(), &args.function, "") {
+        Ok(e) => e,
+        Err(exit) => return exit,
     };
     engine.deploy(CONTRACT, verified);
     let block = BlockEnv {
@@ -528,6 +522,24 @@ fn run(args: RunArgs) -> Exit {
         );
     }
     exit
+}
+
+/// The export `name` of `module`, or a usage error listing the exports (`place` says where,
+/// e.g. " at 0x...").
+fn find_export(module: &Module, name: &str, place: &str) -> Result<Export, Exit> {
+    match module.exports.iter().find(|e| e.name == name) {
+        Some(e) => Ok(e.clone()),
+        None => {
+            let names: Vec<&str> = module.exports.iter().map(|e| e.name.as_str()).collect();
+            Err(fail(
+                &format!(
+                    "no exported function {name:?}{place} (exports: {})",
+                    names.join(", ")
+                ),
+                Exit::Usage,
+            ))
+        }
+    }
 }
 
 fn parse_args(export: &Export, argv: &[String]) -> Result<Vec<i128>, String> {

@@ -183,6 +183,12 @@ impl<S: Storage> StateCache<S> {
         &self.storage
     }
 
+    /// The backend, to stage what the embedder commits with the block (see
+    /// [`super::RedbStorage::stage_blob`]).
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
     /// Gives the backend back (uncommitted changes are dropped).
     pub fn into_storage(self) -> S {
         self.storage

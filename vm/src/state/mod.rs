@@ -1,4 +1,5 @@
-//! Contract storage: the [`Storage`] trait embedders implement, an in-memory backend, and
+//! Contract storage: the [`Storage`] trait embedders implement, an in-memory backend, a
+//! persistent one on redb ([`RedbStorage`]), and
 //! the per-block [`StateCache`] the interpreter reads and writes through.
 //!
 //! Guarantees: the cache is read-through (a slot is fetched from storage at most once per
@@ -8,10 +9,12 @@
 
 mod cache;
 mod memory;
+mod redb;
 mod tx;
 
 pub use cache::{Access, StateCache};
 pub use memory::MemoryStorage;
+pub use redb::RedbStorage;
 pub use tx::{add_outcome, add_to, AddOutcome, AddResult, TxState};
 
 use std::fmt;

@@ -1,0 +1,247 @@
+//! The persistent local chain through the built binary: `strike deploy`, `call` and
+//! `state`, their errors, and atomicity under `kill -9`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn strike(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strike"))
+        .args(args)
+        .output()
+        .expect("run strike")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("strike-chain-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const VAULT: &str = "
+storage total: fx;
+storage balances: map<address, fx>;
+
+pub fn deposit(amount: fx) {
+    require(amount > 0.0, 7, \"amount must be positive\");
+    balances[caller()] += amount;
+    total += amount;
+}
+
+pub fn total_of() -> fx {
+    return total;
+}
+";
+
+fn deploy(dir: &Path, file: &Path, from: &str) -> String {
+    let o = strike(&[
+        "deploy",
+        file.to_str().unwrap(),
+        "--state",
+        dir.join("state").to_str().unwrap(),
+        "--from",
+        from,
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "deploy failed: {err}");
+    let addr = out.trim().to_string();
+    assert!(addr.starts_with("0x"), "{addr}");
+    addr
+}
+
+fn state_json(dir: &Path) -> serde_json::Value {
+    let o = strike(&["state", dir.join("state").to_str().unwrap(), "--json"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "state failed: {err}");
+    serde_json::from_str(&out).expect("state --json is JSON")
+}
+
+#[test]
+fn deploy_call_and_state_persist_across_processes() {
+    let dir = scratch("vault");
+    let file = dir.join("vault.stk");
+    std::fs::write(&file, VAULT).unwrap();
+    let st = dir.join("state");
+    let st = st.to_str().unwrap();
+    let addr = deploy(&dir, &file, "0x1");
+    // Addresses come from the deployer and its nonce: the next deploy gets another one.
+    assert_ne!(deploy(&dir, &file, "0x1"), addr);
+
+    for (from, amount) in [("0x7", "2.5"), ("0x8", "1"), ("0x7", "0.25")] {
+        let o = strike(&[
+            "call", &addr, "deposit", amount, "--state", st, "--from", from,
+        ]);
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+    let o = strike(&["call", &addr, "total_of", "--state", st, "--json"]);
+    let (out, _) = text(&o);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["returns"][0], "3.75");
+
+    // A revert exits 1, changes no storage, and still takes a block.
+    let o = strike(&[
+        "call", &addr, "deposit", "-1", "--state", st, "--from", "0x9",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).0.contains("revert"), "{:?}", text(&o));
+
+    let (out, _) = text(&strike(&["state", st, &addr]));
+    assert!(out.contains("total = 3.75"), "{out}");
+    assert!(out.contains("balances[0x7] = 2.75"), "{out}");
+    assert!(out.contains("balances[0x8] = 1"), "{out}");
+    assert!(out.contains("vault.stk"), "{out}");
+    let v = state_json(&dir);
+    assert_eq!(v["block"], 5, "four calls and a revert: {v}");
+    let contracts = v["contracts"].as_array().unwrap();
+    assert_eq!(contracts.len(), 2);
+    let ours = contracts.iter().find(|c| c["address"] == addr).unwrap();
+    assert_eq!(ours["storage"].as_array().unwrap().len(), 3, "{ours}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = scratch("errors");
+    let file = dir.join("vault.stk");
+    std::fs::write(&file, VAULT).unwrap();
+    let st = dir.join("state");
+    let st = st.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["state", st], 1, "no state in"),
+        (
+            vec!["call", "0x5", "deposit", "1", "--state", st],
+            1,
+            "no state in",
+        ),
+    ];
+    for (args, code, needle) in &cases {
+        let o = strike(args);
+        assert_eq!(o.status.code(), Some(*code), "{args:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{args:?}: {:?}", text(&o));
+    }
+    let addr = deploy(&dir, &file, "0x1");
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec!["call", "0x5", "deposit", "1", "--state", st],
+            1,
+            "no contract at 0x5",
+        ),
+        (
+            vec!["call", "zz", "deposit", "1", "--state", st],
+            2,
+            "address",
+        ),
+        (
+            vec!["call", &addr, "steal", "--state", st],
+            2,
+            "no exported function",
+        ),
+        (
+            vec!["call", &addr, "deposit", "lots", "--state", st],
+            2,
+            "lots",
+        ),
+        (
+            vec!["call", &addr, "deposit", "1", "--state", st, "--from", "-"],
+            2,
+            "--from",
+        ),
+        (vec!["state", st, "0x5"], 1, "no contract at 0x5"),
+    ];
+    for (args, code, needle) in &cases {
+        let o = strike(args);
+        assert_eq!(o.status.code(), Some(*code), "{args:?}: {:?}", text(&o));
+        assert!(text(&o).1.contains(needle), "{args:?}: {:?}", text(&o));
+    }
+    // Not a database: refused, and left alone.
+    let junk = dir.join("junk");
+    std::fs::create_dir_all(&junk).unwrap();
+    std::fs::write(junk.join("state.redb"), b"not a database").unwrap();
+    let o = strike(&["state", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{:?}", text(&o));
+    assert_eq!(
+        std::fs::read(junk.join("state.redb")).unwrap(),
+        b"not a database"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const CELLS: &str = "
+storage counter: int;
+storage cells: map<int, int>;
+
+/// Writes the next counter value into n cells: a half-done commit would show two values.
+pub fn bump(n: int) {
+    let c = counter + 1;
+    counter = c;
+    for i in 0..n {
+        cells[i] = c;
+    }
+}
+";
+
+/// Every cell holds the counter (or there is neither): the state after some whole number
+/// of calls.
+fn consistent(dir: &Path, n: usize) -> i64 {
+    let v = state_json(dir);
+    let storage = v["contracts"][0]["storage"].as_array().unwrap().clone();
+    let counter = storage
+        .iter()
+        .find(|e| e["name"] == "counter")
+        .map_or(0, |e| e["value"].as_str().unwrap().parse::<i64>().unwrap());
+    let cells: Vec<&serde_json::Value> = storage.iter().filter(|e| e["name"] == "cells").collect();
+    if counter == 0 {
+        assert!(cells.is_empty(), "cells without a counter");
+    } else {
+        assert_eq!(cells.len(), n, "counter {counter}");
+        for c in cells {
+            assert_eq!(c["value"], counter.to_string(), "a cell from another call");
+        }
+    }
+    counter
+}
+
+#[test]
+fn kill_9_leaves_the_state_before_or_after_a_call() {
+    const N: usize = 3000;
+    let dir = scratch("kill");
+    let file = dir.join("cells.stk");
+    std::fs::write(&file, CELLS).unwrap();
+    let addr = deploy(&dir, &file, "0x1");
+    let st = dir.join("state");
+    let n = N.to_string();
+    let (mut interrupted, mut before) = (0, 0);
+    for round in 0..16u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_strike"))
+            .args(["call", &addr, "bump", &n, "--state", st.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn strike");
+        // Spread the kills over start-up, execution and the commit.
+        std::thread::sleep(Duration::from_millis(round * 5 % 45));
+        if child.try_wait().expect("poll").is_none() {
+            interrupted += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let counter = consistent(&dir, N);
+        assert!(counter >= before, "the counter went back");
+        before = counter;
+    }
+    assert!(interrupted > 0, "no kill landed while a call ran");
+    // The state still works: a whole call commits on top of whatever survived.
+    let o = strike(&["call", &addr, "bump", &n, "--state", st.to_str().unwrap()]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(consistent(&dir, N), before + 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
