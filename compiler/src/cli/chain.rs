@@ -120,8 +120,10 @@ fn layout(path: &Path) -> Option<String> {
     }
     let source = std::fs::read_to_string(path).ok()?;
     let name = path.display().to_string();
-    let (_, program, _) =
-        crate::lang::diagnose_files(&name, &source, &mut crate::lang::files::file_system);
+    // Only the declarations: the checker, without generating the code again.
+    let (_, file, ..) =
+        crate::lang::files::gather(&name, &source, &mut crate::lang::files::file_system);
+    let (program, _) = crate::lang::check(&file);
     let lines: Vec<String> = program
         .storage
         .iter()
@@ -137,12 +139,7 @@ fn type_named(name: &str) -> Option<ValueType> {
     [Type::Int, Type::Fx, Type::Bool, Type::Address]
         .into_iter()
         .find(|t| t.name() == name)
-        .map(|t| match t {
-            Type::Int => ValueType::Int,
-            Type::Fx => ValueType::Fx,
-            Type::Bool => ValueType::Bool,
-            Type::Address => ValueType::Address,
-        })
+        .map(Type::value_type)
 }
 
 /// `strike deploy`: stores the verified code at a new address derived from the deployer

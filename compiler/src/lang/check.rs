@@ -26,6 +26,17 @@ pub enum Type {
 }
 
 impl Type {
+    /// The VM's type for values of this type (in exports and ABI).
+    pub fn value_type(self) -> strike_vm::isa::ValueType {
+        use strike_vm::isa::ValueType;
+        match self {
+            Type::Int => ValueType::Int,
+            Type::Fx => ValueType::Fx,
+            Type::Bool => ValueType::Bool,
+            Type::Address => ValueType::Address,
+        }
+    }
+
     /// The name as written in source.
     pub fn name(self) -> &'static str {
         match self {

@@ -130,12 +130,7 @@ fn builtin_op(name: &str) -> Option<Opcode> {
 }
 
 fn value_type(t: Type) -> ValueType {
-    match t {
-        Type::Int => ValueType::Int,
-        Type::Fx => ValueType::Fx,
-        Type::Bool => ValueType::Bool,
-        Type::Address => ValueType::Address,
-    }
+    t.value_type()
 }
 
 /// A function being compiled: what the module needs to know about it.

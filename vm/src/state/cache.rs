@@ -60,20 +60,16 @@ impl<S: Storage> StateCache<S> {
     }
 
     fn entry(&mut self, slot: Slot) -> Result<&mut Entry, StorageError> {
-        if !self.slots.contains_key(&slot) {
-            let v = self.storage.read(slot)?;
-            self.slots.insert(
-                slot,
-                Entry {
+        match self.slots.entry(slot) {
+            hashbrown::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            hashbrown::hash_map::Entry::Vacant(e) => {
+                let v = self.storage.read(slot)?;
+                Ok(e.insert(Entry {
                     original: v,
                     current: v,
-                },
-            );
+                }))
+            }
         }
-        // The slot was inserted above if it was missing.
-        self.slots
-            .get_mut(&slot)
-            .ok_or_else(|| StorageError("cache entry vanished".into()))
     }
 
     /// The slot's current value (fetched from storage on the block's first access).
@@ -103,19 +99,8 @@ impl<S: Storage> StateCache<S> {
     }
 
     fn put_with(&mut self, slot: Slot, f: impl FnOnce(i128) -> i128) -> Result<(), StorageError> {
-        match self.slots.entry(slot) {
-            hashbrown::hash_map::Entry::Occupied(mut e) => {
-                let entry = e.get_mut();
-                entry.current = f(entry.current);
-            }
-            hashbrown::hash_map::Entry::Vacant(e) => {
-                let original = self.storage.read(slot)?;
-                e.insert(Entry {
-                    original,
-                    current: f(original),
-                });
-            }
-        }
+        let entry = self.entry(slot)?;
+        entry.current = f(entry.current);
         Ok(())
     }
 
