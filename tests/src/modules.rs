@@ -49,6 +49,7 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
             Format::RK | Format::RRK => constants > 0,
             Format::Emit => events > 0,
             Format::RRA => arrays > 0,
+            Format::Native => regs >= 2,
             Format::Ret => false, // placed only where it fits (see below)
             _ => true,
         })
@@ -77,6 +78,24 @@ fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
         ImmKind::Jump => {
             let target = n.unsigned_abs() as usize % len;
             (target as i64 - pc as i64 - 1) as i32
+        }
+        ImmKind::Native => {
+            // sha256 of 1..=16 values, or ed25519_verify of 6 ints and a message, as the
+            // registers allow (never a test-only native: these modules verify normally).
+            use strike_vm::native::Native;
+            let native = if regs >= 7 && r[3] % 2 == 1 {
+                Native::Ed25519Verify
+            } else {
+                Native::Sha256
+            };
+            let fixed = native.info().fixed as u16;
+            let most = (regs - fixed).min(16);
+            let message = 1 + (n.unsigned_abs() % most as u64) as u16;
+            b = (fixed + message) as u8;
+            c = native.info().results;
+            let span = (b as u16).max(c as u16);
+            a = (a as u16).min(regs - span) as u8;
+            native.info().id as i32
         }
         ImmKind::Function => {
             let callee = r[3] as usize % sigs.len();

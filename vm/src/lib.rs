@@ -8,6 +8,7 @@
 //! - [`isa`]: the instruction set (one table), the `.sbc` module format, limits, verifier.
 //! - [`exec`]: the embedding API: `Engine`, `Transaction`, `Receipt`, `execute`.
 //! - [`interp`]: the interpreter, the reference semantics of every opcode, with gas.
+//! - [`native`]: the natives behind NATIVE: sha256, ed25519 verification, test helpers.
 //! - [`state`]: the `Storage` trait, an in-memory backend, and the per-block `StateCache`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod interp;
 pub mod isa;
 pub mod jit;
 pub mod math;
+pub mod native;
 pub mod state;
 
 pub use math::{Fx, MathError, Rounding};

@@ -34,6 +34,7 @@ pub mod parallel;
 pub use block::{execute_block, receipts_digest, state_digest, BlockStats, Fallback};
 pub use parallel::{execute_block_parallel, ParallelConfig};
 
+use crate::interp::trace::{NoTrace, Tracer};
 use crate::interp::{self, gas, BlockEnv, Call, Event, Halt, VmError};
 use crate::isa::{Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
 use crate::jit;
@@ -344,6 +345,19 @@ impl Engine {
         block: &BlockEnv,
         state: &mut T,
     ) -> Receipt {
+        self.execute_traced(tx, block, state, &mut NoTrace)
+    }
+
+    /// [`Engine::execute_in`] with `tracer`'s hooks around every instruction. A traced
+    /// transaction always runs on the interpreter, the reference (the JIT has no
+    /// per-instruction hooks); its receipt is the one every engine gives.
+    pub fn execute_traced<T: TxState, R: Tracer>(
+        &self,
+        tx: &Transaction,
+        block: &BlockEnv,
+        state: &mut T,
+        tracer: &mut R,
+    ) -> Receipt {
         let fail = |gas_used, error: VmError| Receipt {
             status: Status::Error,
             returns: Vec::new(),
@@ -384,12 +398,18 @@ impl Engine {
         };
         state.begin_tx();
         let compiled = match self.mode {
+            _ if R::ENABLED => None,
             Mode::Interp => None,
             Mode::Jit => self.compiled(deployed, true),
             Mode::Auto => self.compiled(deployed, false),
         };
         let run = match compiled {
             Some(c) => jit::run(c, module, call, block, state, &self.limits),
+            None if R::ENABLED => {
+                let run = interp::run_traced(module, call, block, state, &self.limits, tracer);
+                tracer.finish(&run.halt, call.gas_limit - run.gas_used);
+                run
+            }
             None => {
                 let run = interp::run(module, call, block, state, &self.limits);
                 if self.mode == Mode::Auto {

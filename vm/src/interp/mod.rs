@@ -9,6 +9,7 @@
 //! even a verifier bug could only end in an error path, never in undefined behaviour.
 
 pub mod gas;
+pub mod trace;
 
 use crate::isa::{Limits, Opcode, VerifiedModule};
 use crate::math::{self, Fx, MathError};
@@ -74,6 +75,8 @@ pub enum VmError {
         /// The cap.
         cap: i128,
     },
+    /// A native's argument is outside its domain.
+    Native(crate::native::NativeError),
     /// Entering a frame would hold more array elements than `Limits::max_memory_words`.
     MemoryLimit {
         /// Elements the call stack would hold.
@@ -98,6 +101,7 @@ impl VmError {
             VmError::IndexOutOfBounds { .. } => 17,
             VmError::MemoryLimit { .. } => 18,
             VmError::CapExceeded { .. } => 19,
+            VmError::Native(_) => 20,
         }
     }
 }
@@ -130,6 +134,7 @@ impl fmt::Display for VmError {
                     "the storage add would take the slot above its cap (raw value {cap})"
                 )
             }
+            VmError::Native(e) => write!(f, "{e}"),
             VmError::MemoryLimit { words, limit } => write!(
                 f,
                 "the call stack would hold {words} array elements, over the limit of {limit}"
@@ -144,6 +149,24 @@ impl From<MathError> for VmError {
     fn from(e: MathError) -> Self {
         VmError::Math(e)
     }
+}
+
+/// NATIVE: charges the native's gas, runs it on r[a..a+b] and writes its results to
+/// r[a..]. The one rule for every engine; `args` is exactly r[a..a+b].
+pub(crate) fn native(
+    id: i32,
+    args: &[i128],
+    out: &mut crate::native::Results,
+    env: &mut crate::native::Env,
+    gas_left: &mut u64,
+) -> Result<usize, VmError> {
+    use crate::native::Native;
+    // The verifier admitted the id and count; an unknown one could only be a verifier bug.
+    let n = Native::from_id(id as u32)
+        .ok_or_else(|| VmError::UnknownFunction(format!("native {id:#x}")))?;
+    charge(gas_left, n.gas(args.len() as u8))?;
+    crate::native::run(n, args, out, env).map_err(VmError::Native)?;
+    Ok(n.info().results as usize)
 }
 
 /// The error, if any, of a SADD (cap unused) or SADDCAP with this outcome.
@@ -264,17 +287,30 @@ pub fn run<T: TxState + ?Sized>(
     state: &mut T,
     limits: &Limits,
 ) -> Execution {
+    run_traced(module, call, block, state, limits, &mut trace::NoTrace)
+}
+
+/// [`run`], calling `tracer`'s hooks around every instruction (see [`trace`]). The
+/// execution is the same as untraced.
+pub fn run_traced<T: TxState + ?Sized, R: trace::Tracer>(
+    module: &VerifiedModule,
+    call: Call<'_>,
+    block: &BlockEnv,
+    state: &mut T,
+    limits: &Limits,
+    tracer: &mut R,
+) -> Execution {
     let mut machine = Machine {
         module,
         call,
-        block,
+        block: *block,
         gas_left: call.gas_limit,
         events: Vec::new(),
         regs: Vec::new(),
         frames: Vec::new(),
         memory: Vec::new(),
     };
-    let halt = match machine.execute(state, limits) {
+    let halt = match machine.execute(state, limits, tracer) {
         Ok(values) => Halt::Return(values),
         Err(Stop::Revert(code)) => Halt::Revert(code),
         Err(Stop::Error(e)) => Halt::Error(e),
@@ -306,7 +342,8 @@ impl From<StorageError> for VmError {
 struct Machine<'m, 'c> {
     module: &'m VerifiedModule,
     call: Call<'c>,
-    block: &'m BlockEnv,
+    /// The block; test natives may change its timestamp (and `call.caller`).
+    block: BlockEnv,
     gas_left: u64,
     events: Vec<Event>,
     regs: Vec<i128>,
@@ -354,10 +391,11 @@ impl Machine<'_, '_> {
         Ok(())
     }
 
-    fn execute<T: TxState + ?Sized>(
+    fn execute<T: TxState + ?Sized, R: trace::Tracer>(
         &mut self,
         state: &mut T,
         limits: &Limits,
+        tracer: &mut R,
     ) -> Result<Vec<i128>, Stop> {
         let module = self.module.module();
         let entry = &module.functions[self.call.function];
@@ -390,6 +428,10 @@ impl Machine<'_, '_> {
         let constants = &module.constants[..];
         loop {
             let g = block_gas[pc];
+            let mut traced_slot = None;
+            if R::ENABLED {
+                traced_slot = self.trace_before(state, tracer, frame, func, pc, base, g);
+            }
             if g != 0 {
                 self.charge(g as u64)?;
             }
@@ -590,6 +632,23 @@ impl Machine<'_, '_> {
                 Opcode::BlockNumber => r!(a) = self.block.number as i128,
                 Opcode::Timestamp => r!(a) = self.block.timestamp as i128,
                 Opcode::GasLeft => r!(a) = self.gas_left as i128,
+                Opcode::Native => {
+                    let mut env = crate::native::Env {
+                        caller: self.call.caller,
+                        timestamp: self.block.timestamp,
+                    };
+                    let mut out = crate::native::Results::default();
+                    let n = native(
+                        i.imm,
+                        &self.regs[a..a + i.b as usize],
+                        &mut out,
+                        &mut env,
+                        &mut self.gas_left,
+                    )?;
+                    self.regs[a..a + n].copy_from_slice(&out[..n]);
+                    self.call.caller = env.caller;
+                    self.block.timestamp = env.timestamp;
+                }
                 Opcode::ArrayLoad | Opcode::ArrayStore => {
                     let k = i.imm as usize;
                     let (start, end) = (offsets[k], offsets[k + 1]);
@@ -606,6 +665,57 @@ impl Machine<'_, '_> {
                     }
                 }
             }
+            if R::ENABLED {
+                let registers = module.functions[func].registers as usize;
+                let regs = self.regs.get(base..base + registers).unwrap_or(&[]);
+                let value = traced_slot.map(|s| state.read(s).unwrap_or(0));
+                tracer.after(regs, self.gas_left, value);
+            }
         }
+    }
+
+    /// The tracer's `before` hook for instruction `pc` of the current frame; returns the
+    /// storage slot the instruction touches, if any.
+    #[cold]
+    #[allow(clippy::too_many_arguments)]
+    fn trace_before<T: TxState + ?Sized, R: trace::Tracer>(
+        &self,
+        state: &mut T,
+        tracer: &mut R,
+        frame: usize,
+        function: usize,
+        pc: usize,
+        base: usize,
+        block_gas: u32,
+    ) -> Option<Slot> {
+        let f = &self.module.module().functions[function];
+        let instr = *f.code.get(pc)?;
+        let regs = self
+            .regs
+            .get(base..base + f.registers as usize)
+            .unwrap_or(&[]);
+        let key = match instr.op {
+            Opcode::StorageLoad => regs.get(instr.b as usize),
+            Opcode::StorageStore | Opcode::StorageAdd | Opcode::StorageAddCapped => {
+                regs.get(instr.a as usize)
+            }
+            _ => None,
+        };
+        let slot = key.map(|&k| Slot {
+            contract: self.call.contract,
+            space: instr.imm as u32,
+            key: k as u128,
+        });
+        let storage = slot.map(|s| (s, state.read(s).unwrap_or(0)));
+        let at = trace::At {
+            depth: frame + 1,
+            function,
+            pc,
+            instr,
+            gas_left: self.gas_left,
+            block_gas: u64::from(block_gas),
+        };
+        tracer.before(&at, regs, storage);
+        slot
     }
 }

@@ -360,7 +360,7 @@ impl Assembler {
             | Format::RRA
             | Format::RRJ
             | Format::Emit => 3,
-            Format::RRRR | Format::RRRS | Format::Call => 4,
+            Format::RRRR | Format::RRRS | Format::Call | Format::Native => 4,
         };
         if ops.len() != expected {
             return err(
@@ -375,7 +375,10 @@ impl Assembler {
         }
         let mut abc = [0u8; 3];
         let (ua, ub, uc) = format.uses_abc();
-        let counts = matches!(format, Format::Call | Format::Ret | Format::Emit);
+        let counts = matches!(
+            format,
+            Format::Call | Format::Ret | Format::Emit | Format::Native
+        );
         // In CALL, RET and EMIT only a is a register; b and c are counts.
         let regs_used = if counts {
             1
@@ -387,7 +390,7 @@ impl Assembler {
         }
         if counts {
             abc[1] = small(ops[1], line, "value")?;
-            if format == Format::Call {
+            if matches!(format, Format::Call | Format::Native) {
                 abc[2] = small(ops[2], line, "result")?;
             }
         }
@@ -441,6 +444,12 @@ impl Assembler {
             },
             (ImmKind::Function, Some(t)) => Operand::Function(t.to_string()),
             (ImmKind::Event, Some(t)) => Operand::Event(t.to_string()),
+            (ImmKind::Native, Some(t)) => Operand::Value(
+                crate::native::Native::from_name(t)
+                    .map(|n| n.info().id as i32)
+                    .ok_or(())
+                    .or_else(|_| err(line, format!("no native named {t:?}")))?,
+            ),
         };
         let Some(func) = self.functions.last_mut() else {
             return err(line, "instruction outside a .func");

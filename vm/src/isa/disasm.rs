@@ -126,6 +126,10 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
                 Format::Ret => format!("r{a}, {b}"),
                 Format::Emit => format!("r{a}, {b}, e{}", instr.imm),
                 Format::Code => format!("{}", instr.imm as u32),
+                Format::Native => format!(
+                    "r{a}, {b}, {c}, {}",
+                    crate::native::Native::from_id(instr.imm as u32).map_or("?", |n| n.info().name)
+                ),
             };
             let _ = writeln!(out, "    {:<8} {operands}", info.mnemonic);
         }

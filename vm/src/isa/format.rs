@@ -53,6 +53,9 @@ pub enum Format {
     Emit,
     /// imm: error code (as u32).
     Code,
+    /// a: first argument and result register; b: argument count; c: result count;
+    /// imm: native id (see `crate::native`).
+    Native,
 }
 
 impl Format {
@@ -62,7 +65,7 @@ impl Format {
         match self {
             R => (true, false, false),
             RR | RRI | RRK | RRS | RRA | RRJ | Ret | Emit => (true, true, false),
-            RRR | RRRR | RRRS | Call => (true, true, true),
+            RRR | RRRR | RRRS | Call | Native => (true, true, true),
             RI | RK | RJ => (true, false, false),
             J | Code => (false, false, false),
         }
@@ -80,6 +83,7 @@ impl Format {
             RRA => ImmKind::Array,
             J | RJ | RRJ => ImmKind::Jump,
             Call => ImmKind::Function,
+            Native => ImmKind::Native,
             Emit => ImmKind::Event,
             Code => ImmKind::Code,
         }
@@ -104,6 +108,7 @@ impl Format {
             RJ => "rA, @label",
             RRJ => "rA, rB, @label",
             Call => "rA, B, C, @function",
+            Native => "rA, B, C, name",
             Ret => "rA, B",
             Emit => "rA, B, eIMM",
             Code => "CODE",
@@ -134,6 +139,8 @@ pub enum ImmKind {
     Space,
     /// One of the function's arrays (>= 0).
     Array,
+    /// A native's id (>= 0).
+    Native,
 }
 
 /// One decoded instruction.
@@ -205,7 +212,8 @@ impl Instr {
             | ImmKind::Function
             | ImmKind::Event
             | ImmKind::Space
-            | ImmKind::Array => imm >= 0,
+            | ImmKind::Array
+            | ImmKind::Native => imm >= 0,
             ImmKind::Int | ImmKind::Jump | ImmKind::Code => true,
         };
         if fields_ok && imm_ok {

@@ -30,6 +30,10 @@ pub struct Limits {
     pub max_array_words: u32,
     /// Most array elements live at once in one execution, over the whole call stack.
     pub max_memory_words: u32,
+    /// Whether modules may call the test-only natives (set_caller, set_time, test_sign,
+    /// test_key). Only `strike test` sets it; everything that runs real transactions leaves
+    /// it false, so such modules do not verify there.
+    pub allow_test_natives: bool,
 }
 
 impl Default for Limits {
@@ -48,6 +52,7 @@ impl Default for Limits {
             max_arrays: 16,
             max_array_words: 1 << 16,
             max_memory_words: 1 << 20,
+            allow_test_natives: false,
         }
     }
 }

@@ -160,6 +160,7 @@ opcodes! {
     0x72 BlockNumber "BLOCK" R 1 ["r[a] = block.number"] ["-"] "The block number.";
     0x73 Timestamp "TIME" R 1 ["r[a] = block.timestamp"] ["-"] "The block timestamp (seconds).";
     0x74 GasLeft "GASLEFT" R 1 ["r[a] = gas_left (after this block's charge)"] ["-"] "Gas remaining.";
+    0x75 Native "NATIVE" Native 2 ["r[a..a+c] = native[imm](r[a..a+b])?"] ["OutOfGas, NativeArgument"] "Call native imm (see Natives) with b arguments from r[a..]; its c results land in r[a..]; plus the native's dynamic gas.";
 
     // ---- the frame's arrays (declared per function, zeroed on entry)
     0x80 ArrayLoad "ALOAD" RRA 2 ["r[a] = A[imm][r[b]]"] ["IndexOutOfBounds"] "Load element r[b] of the frame's array imm; 0 <= r[b] < its length.";

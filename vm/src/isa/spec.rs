@@ -5,7 +5,7 @@ use super::format::Format;
 use super::opcode::Opcode;
 use std::fmt::Write;
 
-const FORMATS: [Format; 18] = [
+const FORMATS: [Format; 19] = [
     Format::R,
     Format::RR,
     Format::RRR,
@@ -24,6 +24,7 @@ const FORMATS: [Format; 18] = [
     Format::Ret,
     Format::Emit,
     Format::Code,
+    Format::Native,
 ];
 
 fn imm_meaning(f: Format) -> &'static str {
@@ -39,6 +40,7 @@ fn imm_meaning(f: Format) -> &'static str {
         Code => "error code (as u32)",
         Space => "storage space (>= 0)",
         Array => "array index of the function (>= 0)",
+        Native => "native id (see Natives)",
     }
 }
 
@@ -71,7 +73,10 @@ pub fn opcodes_markdown() -> String {
     );
     for f in FORMATS {
         let (ua, ub, uc) = f.uses_abc();
-        let counts = matches!(f, Format::Call | Format::Ret | Format::Emit);
+        let counts = matches!(
+            f,
+            Format::Call | Format::Ret | Format::Emit | Format::Native
+        );
         let field = |used: bool, count: bool| {
             if !used {
                 "0"
@@ -100,7 +105,12 @@ pub fn opcodes_markdown() -> String {
         let _ = write!(s, " _{lo:X} |");
     }
     let _ = writeln!(s, "\n|---|{}", "---|".repeat(16));
-    for hi in 0..8u8 {
+    let rows = Opcode::ALL
+        .iter()
+        .map(|&op| op as u8 >> 4)
+        .max()
+        .unwrap_or(0);
+    for hi in 0..=rows {
         let _ = write!(s, "| {hi:X}_ |");
         for lo in 0..16u8 {
             let cell = Opcode::from_byte(hi << 4 | lo).map_or("", |op| op.info().mnemonic);
@@ -108,7 +118,7 @@ pub fn opcodes_markdown() -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "\nBytes not shown (0x00 and 0x80..=0xff) are invalid: a module containing one does not decode.\n");
+    let _ = writeln!(s, "\nEmpty cells and bytes not shown are invalid (0x00 always is): a module containing one does not decode.\n");
     let _ = writeln!(s, "## Opcodes\n\n| byte | mnemonic | assembly | gas | semantics | errors |\n|---|---|---|---|---|---|");
     for &op in Opcode::ALL {
         let i = op.info();
@@ -129,7 +139,40 @@ pub fn opcodes_markdown() -> String {
         let i = op.info();
         let _ = writeln!(s, "- **{}** ({:#04x}): {}", i.mnemonic, i.code, i.summary);
     }
+    natives_markdown(&mut s);
     s
+}
+
+/// The natives table (`crate::native`), as a section of OPCODES.md.
+fn natives_markdown(s: &mut String) {
+    use crate::native::{Native, MAX_MESSAGE_VALUES};
+    let _ = writeln!(
+        s,
+        "\n## Natives\n\n`NATIVE rA, B, C, name` calls a native with B arguments from r[a..]; its C results \
+         land in r[a..]. The verifier checks the id, B against the arity below and C against the \
+         result count. The static gas of NATIVE is in the opcode table; the native's dynamic gas, a \
+         function of the message length n only, is charged before it runs. A *message* is 1 to \
+         {MAX_MESSAGE_VALUES} values, each as its 16 bytes, big-endian two's complement, concatenated \
+         (see `vm/src/native/mod.rs`). Test-only natives verify only in modules built by `strike test`.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| id | builtin | arguments | results | dynamic gas | semantics | errors |\n|---|---|---|---|---|---|---|"
+    );
+    for n in Native::ALL {
+        let i = n.info();
+        let args = match (i.fixed, i.message) {
+            (0, true) => "message".to_string(),
+            (k, true) => format!("{k} ints, message"),
+            (k, false) => k.to_string(),
+        };
+        let test = if i.test_only { " (test only)" } else { "" };
+        let _ = writeln!(
+            s,
+            "| `{:#04x}` | `{}`{test} | {args} | {} | `{}` | {} | {} |",
+            i.id, i.name, i.results, i.gas, i.semantics, i.errors
+        );
+    }
 }
 
 #[cfg(test)]

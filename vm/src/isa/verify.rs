@@ -9,6 +9,8 @@
 //! - every constant, event, function and array index is in bounds, and the function's
 //!   arrays are non-empty and within `Limits::max_arrays` and `max_array_words`;
 //! - every jump lands on an instruction of the same function;
+//! - every NATIVE names a native of the table (a test-only one only under
+//!   `Limits::allow_test_natives`) with an argument and result count it takes;
 //! - every CALL passes exactly the callee's parameter count and receives exactly its return
 //!   count, and every RET returns exactly the function's return count;
 //! - static gas is known per basic block (`block_gas`), so the interpreter charges one
@@ -21,6 +23,7 @@ use super::format::{Format, ImmKind, Instr};
 use super::limits::Limits;
 use super::module::{Export, Module};
 use super::opcode::Opcode;
+use crate::native::Native;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -76,6 +79,10 @@ pub enum VerifyErrorKind {
     },
     /// A RET whose count does not match the function's.
     ReturnArity,
+    /// A NATIVE id the table does not define, or a test-only native outside a test module.
+    UnknownNative(u32),
+    /// A NATIVE whose argument or result count the native does not take.
+    NativeArity(u32),
     /// An EMIT with too many values.
     TooManyEventValues(u8),
     /// An array index beyond the function's arrays.
@@ -115,6 +122,8 @@ impl fmt::Display for VerifyError {
             JumpOutOfRange(t) => write!(f, "jump target {t} is outside the function"),
             CallArity { callee } => write!(f, "call to function {callee} with the wrong argument or result count"),
             ReturnArity => write!(f, "RET returns a different number of values than the function declares"),
+            UnknownNative(id) => write!(f, "native {id:#x} does not exist or is test-only (allowed only in `strike test`)"),
+            NativeArity(id) => write!(f, "native {id:#x} called with an argument or result count it does not take"),
             TooManyEventValues(n) => write!(f, "EMIT with {n} values exceeds the limit"),
             ArrayOutOfRange(a) => write!(f, "array a{a} is not declared by the function"),
             BadArrays => write!(f, "the function's arrays are empty, too many or too long in total"),
@@ -295,7 +304,7 @@ fn verify_function(
             }
         };
         match info.format {
-            Format::Call | Format::Ret | Format::Emit => {}
+            Format::Call | Format::Ret | Format::Emit | Format::Native => {}
             format => {
                 let (ua, ub, uc) = format.uses_abc();
                 if ua {
@@ -347,6 +356,15 @@ fn verify_function(
                     return Err(at(VerifyErrorKind::ReturnArity));
                 }
                 range(instr.a, instr.b)?;
+            }
+            Format::Native => {
+                let native = Native::from_id(instr.imm as u32)
+                    .filter(|n| limits.allow_test_natives || !n.info().test_only)
+                    .ok_or(at(VerifyErrorKind::UnknownNative(instr.imm as u32)))?;
+                if !native.accepts(instr.b) || native.info().results != instr.c {
+                    return Err(at(VerifyErrorKind::NativeArity(instr.imm as u32)));
+                }
+                range(instr.a, instr.b.max(instr.c))?;
             }
             Format::Emit => {
                 if instr.imm as usize >= module.events.len() {

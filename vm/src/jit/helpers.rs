@@ -211,6 +211,31 @@ extern "C" fn emit(ctx: *mut Ctx, event: u32, values: *const i128, n: u32) -> u3
     finish(c, h, r)
 }
 
+/// NATIVE: the interpreter's rule (`interp::native`) on the `n` arguments at `values`,
+/// whose results overwrite them. The test natives change the caller and time in `ctx`,
+/// where CALLER and TIME read them.
+extern "C" fn native(ctx: *mut Ctx, id: u32, values: *mut i128, n: u32) -> u32 {
+    // SAFETY: called only by compiled code with its context.
+    let (c, h) = unsafe { parts(ctx) };
+    // SAFETY: the compiled code's stack slot holds max(n, results) values at `values`.
+    let args = unsafe { std::slice::from_raw_parts(values, n as usize) };
+    let mut env = crate::native::Env {
+        caller: join(c.caller[0], c.caller[1]) as u128,
+        timestamp: c.timestamp,
+    };
+    let mut out = crate::native::Results::default();
+    let r = crate::interp::native(id as i32, args, &mut out, &mut env, &mut c.gas_left);
+    let r = r.map(|results| {
+        // SAFETY: as above; the verifier bounds `results` by the slot's size.
+        let slot = unsafe { std::slice::from_raw_parts_mut(values, results) };
+        slot.copy_from_slice(&out[..results]);
+        c.caller = [env.caller as u64, (env.caller >> 64) as u64];
+        c.timestamp = env.timestamp;
+        0
+    });
+    finish(c, h, r)
+}
+
 /// Entering a frame of `function`: the interpreter's array charge and memory limit, then
 /// its arrays zeroed at the top of memory. `ctx.tmp` gets the frame's first element.
 extern "C" fn enter_arrays(ctx: *mut Ctx, function: u32) -> u32 {
@@ -278,6 +303,7 @@ type M2 = extern "C" fn(*mut Ctx, u32, u64, u64, u64, u64) -> u32;
 type M3 = extern "C" fn(*mut Ctx, u32, u64, u64, u64, u64, u64, u64) -> u32;
 type St = extern "C" fn(*mut Ctx, u32, u32, u64, u64, u64, u64) -> u32;
 type Em = extern "C" fn(*mut Ctx, u32, *const i128, u32) -> u32;
+type Nt = extern "C" fn(*mut Ctx, u32, *mut i128, u32) -> u32;
 type C1 = extern "C" fn(*mut Ctx, u32) -> u32;
 type C0 = extern "C" fn(*mut Ctx) -> u32;
 
@@ -296,12 +322,13 @@ pub(crate) fn symbols() -> Vec<(&'static str, *const u8)> {
         ("strike_call_depth", call_depth as C0 as *const u8),
         ("strike_enter_arrays", enter_arrays as C1 as *const u8),
         ("strike_index_error", index_error as M1 as *const u8),
+        ("strike_native", native as Nt as *const u8),
     ]
 }
 
 /// The helpers declared in a JIT module.
 pub(crate) struct Ids {
-    ids: [FuncId; 12],
+    ids: [FuncId; 13],
 }
 
 /// The helpers referenced from one function.
@@ -318,6 +345,7 @@ pub(crate) struct Refs {
     pub call_depth: FuncRef,
     pub enter_arrays: FuncRef,
     pub index_error: FuncRef,
+    pub native: FuncRef,
 }
 
 /// Declares every helper with its signature.
@@ -339,6 +367,7 @@ pub(crate) fn declare(jit: &mut JITModule, ptr: types::Type) -> Result<Ids, supe
         ("strike_call_depth", vec![]),
         ("strike_enter_arrays", vec![i32t]),
         ("strike_index_error", vec![i32t, i64t, i64t]),
+        ("strike_native", vec![i32t, ptr, i32t]),
     ];
     let mut ids = Vec::with_capacity(sigs.len());
     for (name, params) in sigs {
@@ -362,7 +391,7 @@ impl Ids {
             .ids
             .map(|id| jit.declare_func_in_func(id, func))
             .into_iter();
-        let mut next = || r.next().expect("twelve helpers");
+        let mut next = || r.next().expect("thirteen helpers");
         Refs {
             math1: next(),
             math2: next(),
@@ -376,6 +405,7 @@ impl Ids {
             call_depth: next(),
             enter_arrays: next(),
             index_error: next(),
+            native: next(),
         }
     }
 }

@@ -394,6 +394,7 @@ impl Translator<'_> {
                     slot_len = slot_len.max(callee.params.max(callee.returns) as usize);
                 }
                 Opcode::Emit => slot_len = slot_len.max(i.b as usize),
+                Opcode::Native => slot_len = slot_len.max(i.b.max(i.c) as usize),
                 _ => {}
             }
         }
@@ -797,19 +798,33 @@ impl Translator<'_> {
                     self.guard_status(b, status, stop_raw);
                     self.reload_gas(b, ctx, gas_var);
                 }
-                Opcode::Emit => {
+                Opcode::Emit | Opcode::Native => {
+                    // EMIT's values, or NATIVE's arguments, out to the stack slot (the event
+                    // or native id in imm); NATIVE's results come back from it.
                     let area = b.ins().stack_addr(self.ptr, slot, 0);
                     for k in 0..i.b as usize {
                         let v = b.use_var(regs[i.a as usize + k]);
                         b.ins()
                             .store(MemFlagsData::trusted(), v, area, (k * 16) as i32);
                     }
-                    let event = b.ins().iconst(types::I32, i.imm as u32 as i64);
+                    let which = b.ins().iconst(types::I32, i.imm as u32 as i64);
                     let n = b.ins().iconst(types::I32, i.b as i64);
+                    let helper = if i.op == Opcode::Emit {
+                        self.helpers.emit
+                    } else {
+                        self.helpers.native
+                    };
                     self.flush_gas(b, ctx, gas_var);
-                    let status = self.call_helper(b, self.helpers.emit, &[ctx, event, area, n]);
+                    let status = self.call_helper(b, helper, &[ctx, which, area, n]);
                     self.guard_status(b, status, stop_raw);
                     self.reload_gas(b, ctx, gas_var);
+                    let results = if i.op == Opcode::Native { i.c } else { 0 };
+                    for k in 0..results as usize {
+                        let v = b
+                            .ins()
+                            .load(i128t, MemFlagsData::trusted(), area, (k * 16) as i32);
+                        b.def_var(regs[i.a as usize + k], v);
+                    }
                 }
                 Opcode::Caller | Opcode::SelfAddress => {
                     let off = if i.op == Opcode::Caller {
