@@ -154,7 +154,15 @@ fn compile_one(
             None => Err(format!("{full} is not in the corpus")),
         }
     };
-    let (sources, m) = compile_files(name, text, &mut loader, Options { optimize });
+    let (sources, m) = compile_files(
+        name,
+        text,
+        &mut loader,
+        Options {
+            optimize,
+            ..Default::default()
+        },
+    );
     (sources.text().lines().count(), m.is_ok())
 }
 

@@ -19,7 +19,13 @@ const CONTRACT: u128 = 0x100;
 const OUT_OF_GAS: u32 = 10;
 
 fn build(source: &str, optimize: bool) -> VerifiedModule {
-    match compile(source, Options { optimize }) {
+    match compile(
+        source,
+        Options {
+            optimize,
+            ..Default::default()
+        },
+    ) {
         Ok(m) => m,
         Err(d) => {
             panic!("generated contract does not compile (optimize {optimize}): {d:#?}\n{source}")
@@ -137,7 +143,13 @@ fn seeds() -> Vec<String> {
 
 fn compiles_or_diagnoses(source: &str) -> Result<(), TestCaseError> {
     for optimize in [true, false] {
-        if let Err(diags) = compile(source, Options { optimize }) {
+        if let Err(diags) = compile(
+            source,
+            Options {
+                optimize,
+                ..Default::default()
+            },
+        ) {
             prop_assert!(!diags.is_empty());
             prop_assert!(
                 diags.iter().all(|d| d.code != codes::INTERNAL),
@@ -239,7 +251,14 @@ fn hostile_nesting_is_an_error_not_a_crash() {
 }
 
 fn ops_of(source: &str, optimize: bool, function: &str) -> Vec<strike_vm::isa::Opcode> {
-    let m = compile(source, Options { optimize }).expect("compiles");
+    let m = compile(
+        source,
+        Options {
+            optimize,
+            ..Default::default()
+        },
+    )
+    .expect("compiles");
     let e = m
         .module()
         .exports

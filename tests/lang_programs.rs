@@ -61,8 +61,14 @@ fn value_matches(want: &str, ty: strike_vm::isa::ValueType, raw: i128) -> bool {
 
 fn run_file(path: &PathBuf, optimize: bool, mode: Mode) -> Result<usize, String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let module =
-        compile(&source, Options { optimize }).map_err(|d| format!("does not compile: {d:#?}"))?;
+    let module = compile(
+        &source,
+        Options {
+            optimize,
+            ..Default::default()
+        },
+    )
+    .map_err(|d| format!("does not compile: {d:#?}"))?;
     let exports = module.module().exports.clone();
     let mut engine = Engine::new();
     engine.set_mode(mode);

@@ -7,6 +7,10 @@
 
 use crate::{json, values};
 mod chain;
+mod keys;
+mod scaffold;
+mod test;
+mod trace;
 
 use clap::{Args, Parser, Subcommand};
 use std::io::{self, BufRead, Write};
@@ -23,6 +27,55 @@ use strike_vm::state::{MemoryStorage, StateCache};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour in diagnostics and test results: auto (when the stream is a terminal and
+    /// NO_COLOR is unset or empty), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+/// `--color`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ColorArg {
+    /// When the stream is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Whether stdout and stderr get colour, decided once from `--color`.
+static COLOR: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
+
+fn set_color(choice: ColorArg) {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let decide = |terminal: bool| match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => terminal && !no_color,
+    };
+    let _ = COLOR.set((
+        decide(io::stdout().is_terminal()),
+        decide(io::stderr().is_terminal()),
+    ));
+}
+
+/// `text` in the ANSI colour `code` (e.g. "1;31", bold red) when `on`.
+fn paint(text: &str, code: &str, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn color_stdout() -> bool {
+    COLOR.get().is_some_and(|c| c.0)
+}
+
+fn color_stderr() -> bool {
+    COLOR.get().is_some_and(|c| c.1)
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +130,21 @@ enum Command {
     },
     /// Call an exported function on a fresh in-memory state.
     Run(RunArgs),
+    /// Run the #[test] functions of .stk files, each on fresh state, in parallel; report
+    /// pass or fail and gas (exit 1 when one fails).
+    Test(test::TestArgs),
+    /// Create a project: a manifest, a sample contract in src/, tests in tests/.
+    New(scaffold::NewArgs),
+    /// Print the ed25519 public key of a secret key as the two ints contracts take.
+    Key(keys::KeyArgs),
+    /// Sign a message of values with an ed25519 secret key; prints the four ints
+    /// `ed25519_verify` takes.
+    Sign(keys::SignArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Execute a block file (JSON lines: deploys, then blocks of transactions; see
     /// spec/block-format.md) sequentially or in parallel, printing digests of the receipts
     /// and the final state (the same at every thread count) and the throughput. With
@@ -165,6 +233,80 @@ struct RunArgs {
     /// Block timestamp, seconds.
     #[arg(long, default_value_t = 0)]
     timestamp: u64,
+    #[command(flatten)]
+    insight: Insight,
+}
+
+/// `--trace` and `--gas-profile`, for `run` and `call`.
+#[derive(Args, Debug, Default)]
+struct Insight {
+    /// Write an execution trace to FILE: one JSON line per instruction, then a summary line
+    /// (spec/trace.md). The trace is taken on the interpreter and is the same whichever
+    /// --engine is chosen; with the JIT, the JIT's receipt is checked equal to it.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write a flamegraph (SVG) of the call's gas by function and source line to FILE.
+    #[arg(long, value_name = "FILE")]
+    gas_profile: Option<PathBuf>,
+}
+
+impl Insight {
+    fn wanted(&self) -> bool {
+        self.trace.is_some() || self.gas_profile.is_some()
+    }
+}
+
+/// Runs `tx` once more with the interpreter's trace hooks, for `--trace` and
+/// `--gas-profile`, on `state`; checks its receipt against `expected` (the selected
+/// engine's). Returns the traced receipt.
+fn traced<T: strike_vm::state::TxState>(
+    engine: &Engine,
+    tx: &Transaction,
+    block: &BlockEnv,
+    state: &mut T,
+    insight: &Insight,
+    (labels, export): (&trace::Labels, &Export),
+    expected: Option<&Receipt>,
+) -> Result<Receipt, String> {
+    let mut file = match &insight.trace {
+        Some(p) => Some(trace::TraceFile::create(p)?),
+        None => None,
+    };
+    let mut profile = trace::Profile::default();
+    let receipt = {
+        let mut recorder = strike_vm::interp::trace::Recorder::new(|step| {
+            if let Some(f) = file.as_mut() {
+                f.line(&trace::step_json(&step, labels));
+            }
+            if insight.gas_profile.is_some() {
+                profile.add(&step, labels);
+            }
+        });
+        engine.execute_traced(tx, block, state, &mut recorder)
+    };
+    if let Some(want) = expected {
+        if want != &receipt {
+            return Err(format!(
+                "the traced interpreter and the selected engine disagree (a VM bug; please report it): {receipt:?} vs {want:?}"
+            ));
+        }
+    }
+    if let Some(mut f) = file {
+        f.line(&trace::summary_json(export, &receipt));
+        let path = insight.trace.as_deref().unwrap_or(Path::new("-"));
+        f.close().map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(path) = &insight.gas_profile {
+        let title = format!("gas of {}: {} in all", export.name, receipt.gas_used);
+        profile.write_svg(path, &title)?;
+        eprintln!(
+            "gas profile: {} ({} gas in instructions, {} base)",
+            path.display(),
+            profile.total(),
+            strike_vm::interp::gas::TX_BASE
+        );
+    }
+    Ok(receipt)
 }
 
 /// How a command ended, as the process exit code.
@@ -201,7 +343,7 @@ fn out(line: &str) {
 }
 
 fn fail(message: &str, exit: Exit) -> Exit {
-    eprintln!("error: {message}");
+    eprintln!("{} {message}", paint("error:", "1;31", color_stderr()));
     exit
 }
 
@@ -248,7 +390,7 @@ pub fn render_failure_sources(
     sources: &crate::lang::Sources,
     diags: &[crate::lang::Diagnostic],
 ) -> String {
-    let mut text = crate::lang::diag::render_sources(sources, diags);
+    let mut text = crate::lang::diag::render_sources_colored(sources, diags, color_stderr());
     text.push_str(&format!(
         "error: could not compile {name}: {} error{}\n",
         diags.len(),
@@ -260,21 +402,11 @@ pub fn render_failure_sources(
 /// Compiles the .stk file `path` and what it imports: its module and combined source text
 /// (which its debug lines count), or its rendered diagnostics.
 fn compile_file(path: &Path, optimize: bool) -> Result<(Module, String), LoadFailure> {
-    let source = std::fs::read_to_string(path)
-        .map_err(|e| LoadFailure::Message(format!("{}: {e}", path.display())))?;
-    let name = path.display().to_string();
-    let (sources, result) = crate::lang::compile_files(
-        &name,
-        &source,
-        &mut crate::lang::files::file_system,
-        crate::lang::Options { optimize },
-    );
-    match result {
-        Ok(m) => Ok((m.module().clone(), sources.text().to_string())),
-        Err(diags) => Err(LoadFailure::Diagnostics(render_failure_sources(
-            &name, &sources, &diags,
-        ))),
-    }
+    let opts = crate::lang::Options {
+        optimize,
+        ..Default::default()
+    };
+    compile_program(path, opts).map(|(c, s)| (c.module.module().clone(), s.text().to_string()))
 }
 
 /// The combined text of the .stk file `path` and what it imports (for `disasm --source`).
@@ -296,6 +428,36 @@ pub fn load_contract(path: &Path) -> Result<Module, String> {
         LoadFailure::Message(m) => m,
         LoadFailure::Diagnostics(d) => d.trim_end().to_string(),
     })
+}
+
+/// [`load`], with the names and source lines a trace or profile shows.
+fn load_labeled(path: &Path) -> Result<(Module, trace::Labels), LoadFailure> {
+    if is_source(path) {
+        let (compiled, sources) = compile_program(path, Default::default())?;
+        let labels = trace::Labels::compiled(&compiled, &sources);
+        return Ok((compiled.module.module().clone(), labels));
+    }
+    let module = load_module(path).map_err(LoadFailure::Message)?;
+    let labels = trace::Labels::module(&module);
+    Ok((module, labels))
+}
+
+/// Compiles the .stk file `path` and what it imports, keeping names and tests.
+fn compile_program(
+    path: &Path,
+    opts: crate::lang::Options,
+) -> Result<(crate::lang::Compiled, crate::lang::Sources), LoadFailure> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| LoadFailure::Message(format!("{}: {e}", path.display())))?;
+    let name = path.display().to_string();
+    let (sources, result) =
+        crate::lang::compile_program(&name, &source, &mut crate::lang::files::file_system, opts);
+    match result {
+        Ok(c) => Ok((c, sources)),
+        Err(diags) => Err(LoadFailure::Diagnostics(render_failure_sources(
+            &name, &sources, &diags,
+        ))),
+    }
 }
 
 /// Loads a module: compiles .stk source, decodes .sbc bytes (recognised by their magic),
@@ -325,7 +487,13 @@ fn load_module(path: &Path) -> Result<Module, String> {
 
 /// Runs the command line `cli`.
 pub fn main(cli: Cli) -> Exit {
+    set_color(cli.color);
     match cli.command {
+        Command::Test(args) => test::test(args),
+        Command::New(args) => scaffold::new(args),
+        Command::Key(args) => keys::key(args),
+        Command::Sign(args) => keys::sign(args),
+        Command::Completions { shell } => scaffold::completions(shell),
         Command::Spec => {
             out(opcodes_markdown().trim_end());
             Exit::Success
@@ -422,7 +590,13 @@ fn run(args: RunArgs) -> Exit {
         Ok(c) => c as u128,
         Err(e) => return fail(&format!("--caller: {e}"), Exit::Usage),
     };
-    let module = match load(&args.file) {
+    if args.insight.wanted() && args.batch.is_some() {
+        return fail(
+            "--trace and --gas-profile follow one call: not with --batch",
+            Exit::Usage,
+        );
+    }
+    let (module, labels) = match load_labeled(&args.file) {
         Ok(m) => m,
         Err(e) => return e.report(),
     };
@@ -441,15 +615,17 @@ fn run(args: RunArgs) -> Exit {
         number: args.block,
         timestamp: args.timestamp,
     };
-    let call = |argv: &[String]| -> Result<(Receipt, Option<(u128, u128)>), String> {
-        let raw = parse_args(&export, argv)?;
-        let tx = Transaction {
+    let transaction = |argv: &[String]| -> Result<Transaction, String> {
+        Ok(Transaction {
             caller,
             contract: CONTRACT,
             function: export.name.clone(),
-            args: raw,
+            args: parse_args(&export, argv)?,
             gas_limit: args.gas_limit,
-        };
+        })
+    };
+    let call = |argv: &[String]| -> Result<(Receipt, Option<(u128, u128)>), String> {
+        let tx = transaction(argv)?;
         let mut times = Vec::with_capacity(args.repeat as usize);
         let mut receipt = None;
         for _ in 0..args.repeat {
@@ -486,11 +662,33 @@ fn run(args: RunArgs) -> Exit {
                     json::string(&message)
                 ));
             }
-            eprintln!("error: {message}");
+            fail(&message, Exit::Failure);
         }
     };
     match &args.batch {
-        None => report(&args.args, ""),
+        None => {
+            report(&args.args, "");
+            if args.insight.wanted() {
+                if let Ok(tx) = transaction(&args.args) {
+                    let fresh = || StateCache::new(MemoryStorage::new());
+                    let expected = engine.execute(&tx, &block, &mut fresh());
+                    let insight = &args.insight;
+                    let labels = &labels;
+                    let result = traced(
+                        &engine,
+                        &tx,
+                        &block,
+                        &mut fresh(),
+                        insight,
+                        (labels, &export),
+                        Some(&expected),
+                    );
+                    if let Err(e) = result {
+                        return fail(&e, Exit::Failure);
+                    }
+                }
+            }
+        }
         Some(source) => {
             let reader: Box<dyn BufRead> = if source == "-" {
                 Box::new(io::stdin().lock())
@@ -587,14 +785,7 @@ fn render(export: &Export, r: &Receipt, timing: Option<(u128, u128)>, as_json: b
                 _ => json::string(v),
             })
             .collect();
-        let error = match &r.error {
-            None => "null".to_string(),
-            Some(e) => format!(
-                "{{\"code\":{},\"message\":{}}}",
-                e.code,
-                json::string(&e.message)
-            ),
-        };
+        let error = json::error(r.error.as_ref().map(|e| (e.code, e.message.as_str())));
         let mut s = format!(
             "{{\"status\":\"{status}\",\"returns\":[{}],\"gas_used\":{},\"error\":{error}",
             rets.join(","),

@@ -18,3 +18,11 @@ pub fn string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// `{"code":CODE,"message":"..."}`, or `null` for no error.
+pub fn error(e: Option<(u32, &str)>) -> String {
+    match e {
+        None => "null".to_string(),
+        Some((code, message)) => format!("{{\"code\":{code},\"message\":{}}}", string(message)),
+    }
+}

@@ -7,16 +7,22 @@ use strike_vm::math::Fx;
 /// Parses one argument of type `ty` into raw register bits.
 ///
 /// fx: decimal text (optionally with an exponent), converted exactly with round to nearest,
-/// ties to even; int: decimal i128; bool: `true`/`false`/`1`/`0`; address: a 128-bit id in
+/// ties to even; int: decimal i128, or `0x` hex spelling its 128 raw bits (as in the
+/// language); bool: `true`/`false`/`1`/`0`; address: a 128-bit id in
 /// decimal or `0x` hex.
 pub fn parse(ty: ValueType, text: &str) -> Result<i128, String> {
     match ty {
         ValueType::Fx => text.parse::<Fx>().map(Fx::to_bits).map_err(|e| {
             format!("{text:?} is not an fx number ({e}); expected decimal text like 0.05 or -1e-4")
         }),
-        ValueType::Int => text
-            .parse::<i128>()
-            .map_err(|_| format!("{text:?} is not an int (decimal, within i128)")),
+        ValueType::Int => match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            Some(hex) if !hex.starts_with(['+', '-']) => u128::from_str_radix(hex, 16)
+                .map(|v| v as i128)
+                .map_err(|_| format!("{text:?} is not an int (0x hex of at most 128 bits)")),
+            _ => text.parse::<i128>().map_err(|_| {
+                format!("{text:?} is not an int (decimal within i128, or 0x hex raw bits)")
+            }),
+        },
         ValueType::Bool => match text {
             "true" | "1" => Ok(1),
             "false" | "0" => Ok(0),

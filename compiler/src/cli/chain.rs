@@ -64,6 +64,8 @@ pub struct CallArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    insight: super::Insight,
 }
 
 /// `strike state`.
@@ -237,6 +239,7 @@ pub fn call(args: CallArgs) -> Exit {
         Ok(r) => r,
         Err(e) => return fail(&e, Exit::Usage),
     };
+    let labels = super::trace::Labels::module(verified.module());
     engine.deploy(to, verified);
     let (number, last_time) = match (
         u64_blob(&storage, "chain/block"),
@@ -260,7 +263,25 @@ pub fn call(args: CallArgs) -> Exit {
         gas_limit: args.gas_limit,
     };
     let mut state = StateCache::new(storage);
-    let receipt = engine.execute(&tx, &block, &mut state);
+    let receipt = if args.insight.wanted() {
+        // The traced run is the interpreter's, the reference: it is the transaction
+        // committed, so the trace shows exactly what the state records.
+        let traced = super::traced(
+            &engine,
+            &tx,
+            &block,
+            &mut state,
+            &args.insight,
+            (&labels, &export),
+            None,
+        );
+        match traced {
+            Ok(r) => r,
+            Err(e) => return fail(&e, Exit::Failure),
+        }
+    } else {
+        engine.execute(&tx, &block, &mut state)
+    };
     let chain = state.storage_mut();
     chain.stage_blob("chain/block", block.number.to_le_bytes().to_vec());
     chain.stage_blob("chain/time", block.timestamp.to_le_bytes().to_vec());

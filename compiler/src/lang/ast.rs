@@ -97,9 +97,38 @@ pub struct FnDecl {
     pub params: Vec<Param>,
     /// Return types (empty: returns nothing).
     pub returns: Vec<TypeExpr>,
+    /// Attributes written before it: `#[test]`, `#[test(expect_revert = CODE)]`.
+    pub attrs: Vec<Attribute>,
     /// The body.
     pub body: Block,
     /// The whole function.
+    pub span: Span,
+}
+
+impl FnDecl {
+    /// Whether it is a test (`#[test]` or `#[test(...)]`): compiled only by `strike test`.
+    pub fn is_test(&self) -> bool {
+        self.attrs.iter().any(|a| a.name.name == "test")
+    }
+
+    /// The revert code its `#[test(expect_revert = CODE)]` expects, as written.
+    pub fn expected_revert(&self) -> Option<&str> {
+        self.attrs
+            .iter()
+            .filter(|a| a.name.name == "test")
+            .find_map(|a| a.arg.as_ref())
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `#[name]` or `#[name(key = INT)]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribute {
+    /// The attribute's name.
+    pub name: Ident,
+    /// Its argument: the key and the int literal, as written.
+    pub arg: Option<(Ident, String)>,
+    /// The whole attribute.
     pub span: Span,
 }
 

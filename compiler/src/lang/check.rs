@@ -11,6 +11,7 @@ use super::ast::*;
 use super::diag::{codes, Diagnostic};
 use std::collections::HashMap;
 use strike_vm::math::Fx;
+use strike_vm::native::{Native, MAX_MESSAGE_VALUES};
 
 /// A value type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -66,6 +67,8 @@ pub struct Signature {
     pub params: Vec<Type>,
     /// Return types.
     pub returns: Vec<Type>,
+    /// A `#[test]` function: compiled and run only by `strike test`.
+    pub test: bool,
 }
 
 /// The declarations of a checked file.
@@ -88,7 +91,8 @@ fn builtin(name: &str) -> Option<(&'static [Type], Type)> {
         "mul_div" | "mul_div_down" | "mul_div_up" => (&[Fx, Fx, Fx], Fx),
         "to_fx" => (&[Int], Fx),
         "to_int" => (&[Fx], Int),
-        "caller" => (&[], Address),
+        "to_address" => (&[Int], Address),
+        "caller" | "self_address" => (&[], Address),
         "now" | "block" => (&[], Int),
         _ => return None,
     })
@@ -161,9 +165,17 @@ const BUILTINS: &[&str] = &[
     "max",
     "to_fx",
     "to_int",
+    "to_address",
     "caller",
+    "self_address",
     "now",
     "block",
+    "sha256",
+    "ed25519_verify",
+    "set_caller",
+    "set_time",
+    "test_sign",
+    "test_key",
 ];
 
 /// Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short names.
@@ -307,6 +319,88 @@ struct FnChecker<'a> {
     diags: &'a mut Vec<Diagnostic>,
     /// Arrays declared so far in the function, and their elements.
     arrays: (u32, u64),
+    /// Checking a function of a test file (one with a `#[test]` function), where the test
+    /// builtins are allowed.
+    in_test: bool,
+}
+
+/// A native builtin (`strike_vm::native`): the native, the types of its leading arguments
+/// (a message of 1..=16 values of any type may follow, if the native takes one) and its
+/// results.
+pub fn native_builtin(name: &str) -> Option<(Native, &'static [Type], &'static [Type])> {
+    use Type::*;
+    let native = Native::from_name(name)?;
+    let (fixed, results): (&[Type], &[Type]) = match native {
+        Native::Sha256 => (&[], &[Int, Int]),
+        Native::Ed25519Verify => (&[Int, Int, Int, Int, Int, Int], &[Bool]),
+        Native::SetCaller => (&[Address], &[]),
+        Native::SetTime => (&[Int], &[]),
+        Native::TestSign => (&[], &[Int, Int, Int, Int]),
+        Native::TestKey => (&[], &[Int, Int]),
+    };
+    Some((native, fixed, results))
+}
+
+/// Checks a function's attributes: only `#[test]` and `#[test(expect_revert = CODE)]`, on a
+/// private function without parameters or results.
+fn check_attributes(f: &FnDecl, diags: &mut Vec<Diagnostic>) {
+    for (k, a) in f.attrs.iter().enumerate() {
+        let bad =
+            |message: String, label: &str| Diagnostic::new(codes::TEST_USE, message, a.span, label);
+        if a.name.name != "test" {
+            diags.push(
+                bad(
+                    format!("unknown attribute `{}`", a.name.name),
+                    "not an attribute",
+                )
+                .help("the attributes are #[test] and #[test(expect_revert = CODE)]"),
+            );
+            continue;
+        }
+        if k > 0 {
+            diags.push(bad(
+                "a function has at most one attribute".into(),
+                "second attribute",
+            ));
+        }
+        if let Some((key, value)) = &a.arg {
+            let code = Expr {
+                kind: ExprKind::Int(value.clone()),
+                span: a.span,
+            };
+            let in_range = literal(&code)
+                .flatten()
+                .is_some_and(|v| (0..=u32::MAX as i128).contains(&v));
+            if key.name != "expect_revert" {
+                diags.push(
+                    bad(
+                        format!("unknown test option `{}`", key.name),
+                        "not an option",
+                    )
+                    .help("write #[test(expect_revert = CODE)]"),
+                );
+            } else if !in_range {
+                diags.push(bad(
+                    format!("revert code `{value}` is outside 0..=4294967295"),
+                    "not a revert code",
+                ));
+            }
+        }
+        if f.public || !f.params.is_empty() || !f.returns.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    codes::TEST_USE,
+                    format!(
+                        "test `{}` must be a private function without parameters or results",
+                        f.name.name
+                    ),
+                    f.name.span,
+                    "not a test function",
+                )
+                .help("write `#[test] fn name() { ... }`; `strike test` calls it with fresh state"),
+            );
+        }
+    }
 }
 
 fn mismatch(expected: Type, found: Type, span: Span) -> Diagnostic {
@@ -462,6 +556,68 @@ impl FnChecker<'_> {
     }
 
     /// The types a call returns, checking its arguments; None after an error.
+    /// A call of a native builtin: its leading arguments typed, then its message of
+    /// 1..=16 values of any type; the test builtins only inside a `#[test]` function.
+    fn native_call(
+        &mut self,
+        native: Native,
+        fixed: &[Type],
+        results: &[Type],
+        func: &Ident,
+        args: &[Expr],
+        span: Span,
+    ) -> Option<Vec<Type>> {
+        let info = native.info();
+        if info.test_only && !self.in_test {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::TEST_USE,
+                    format!(
+                        "`{}` is a test builtin, allowed only in a file with #[test] functions",
+                        func.name
+                    ),
+                    func.span,
+                    "test only",
+                )
+                .help("contracts cannot set their caller, time or sign; tests can"),
+            );
+        }
+        if !native.accepts(args.len().min(255) as u8) || args.len() > 255 {
+            let wanted = if info.message && fixed.is_empty() {
+                format!("1 to {MAX_MESSAGE_VALUES} message values")
+            } else if info.message {
+                format!(
+                    "{} argument{} and then 1 to {MAX_MESSAGE_VALUES} message values",
+                    fixed.len(),
+                    if fixed.len() == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "{} argument{}",
+                    fixed.len(),
+                    if fixed.len() == 1 { "" } else { "s" }
+                )
+            };
+            self.diags.push(Diagnostic::new(
+                codes::ARITY,
+                format!("`{}` takes {wanted}, {} given", func.name, args.len()),
+                span,
+                "wrong number of arguments",
+            ));
+            for a in args {
+                self.expr(a);
+            }
+            return None;
+        }
+        for (a, &t) in args.iter().zip(fixed) {
+            self.expect(a, t);
+        }
+        for a in &args[fixed.len()..] {
+            self.expr(a);
+        }
+        Some(results.to_vec())
+    }
+
     fn call(&mut self, func: &Ident, args: &[Expr], span: Span) -> Option<Vec<Type>> {
         let arity = |n: usize, diags: &mut Vec<Diagnostic>| {
             if args.len() != n {
@@ -500,9 +656,24 @@ impl FnChecker<'_> {
             }
             return Some(vec![first]);
         }
+        if let Some((native, fixed, results)) = native_builtin(&func.name) {
+            return self.native_call(native, fixed, results, func, args, span);
+        }
         let (params, returns): (Vec<Type>, Vec<Type>) = if let Some((p, r)) = builtin(&func.name) {
             (p.to_vec(), vec![r])
         } else if let Some(sig) = self.program.functions.get(&func.name) {
+            if sig.test {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::TEST_USE,
+                        format!("`{}` is a test and cannot be called", func.name),
+                        func.span,
+                        "a #[test] function",
+                    )
+                    .help("`strike test` runs tests; move shared steps into a plain function"),
+                );
+                return None;
+            }
             (sig.params.clone(), sig.returns.clone())
         } else {
             let names = BUILTINS
@@ -1132,7 +1303,11 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
                     .iter()
                     .map(|t| resolve_value_type(t, &mut diags))
                     .collect();
-                if builtin(&f.name.name).is_some() || generic_builtin(&f.name.name).is_some() {
+                check_attributes(f, &mut diags);
+                if builtin(&f.name.name).is_some()
+                    || generic_builtin(&f.name.name).is_some()
+                    || Native::from_name(&f.name.name).is_some()
+                {
                     diags.push(Diagnostic::new(
                         codes::DUPLICATE,
                         format!("`{}` is a builtin function", f.name.name),
@@ -1146,6 +1321,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
                             public: f.public,
                             params: params.into_iter().flatten().collect(),
                             returns: returns.into_iter().flatten().collect(),
+                            test: f.is_test(),
                         },
                     );
                 }
@@ -1153,6 +1329,10 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
             Item::Error(_) | Item::Import(_) => {}
         }
     }
+    let test_file = file
+        .items
+        .iter()
+        .any(|i| matches!(i, Item::Function(f) if f.is_test()));
     for item in &file.items {
         let Item::Function(f) = item else { continue };
         // Each body is checked against its own declaration, even a duplicate's (whose
@@ -1175,6 +1355,7 @@ pub fn check(file: &SourceFile) -> (Program, Vec<Diagnostic>) {
             scopes: vec![HashMap::new()],
             diags: &mut diags,
             arrays: (0, 0),
+            in_test: test_file,
         };
         let mut names: HashMap<&str, Span> = HashMap::new();
         for (p, t) in f.params.iter().zip(params) {

@@ -7,7 +7,10 @@ use super::files::Sources;
 use crate::json;
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label};
 use codespan_reporting::files::SimpleFiles;
-use codespan_reporting::term::{self, termcolor::NoColor};
+use codespan_reporting::term::{
+    self,
+    termcolor::{Ansi, NoColor, WriteColor},
+};
 
 /// One compile error.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +131,9 @@ pub mod codes {
     pub const IMPORT: &str = "E0015";
     /// An array used other than by indexing, or an array literal outside a `let`.
     pub const ARRAY_USE: &str = "E0016";
+    /// A misused attribute or test-only builtin: an unknown attribute, a `#[test]` function
+    /// with parameters, results, `pub` or callers, or a test builtin outside a test.
+    pub const TEST_USE: &str = "E0017";
 }
 
 /// Renders diagnostics for people, as rustc does: code, message, the source line with the
@@ -138,11 +144,22 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> Stri
 
 /// [`render`] for a contract of several files: each span is shown in its own file.
 pub fn render_sources(sources: &Sources, diagnostics: &[Diagnostic]) -> String {
+    render_sources_colored(sources, diagnostics, false)
+}
+
+/// [`render_sources`], with ANSI colours when `color`.
+pub fn render_sources_colored(
+    sources: &Sources,
+    diagnostics: &[Diagnostic],
+    color: bool,
+) -> String {
     let mut files = SimpleFiles::new();
     for f in sources.files() {
         files.add(f.name.as_str(), f.text.as_str());
     }
-    let mut out = NoColor::new(Vec::new());
+    let mut plain = NoColor::new(Vec::new());
+    let mut ansi = Ansi::new(Vec::new());
+    let out: &mut dyn WriteColor = if color { &mut ansi } else { &mut plain };
     let config = term::Config::default();
     for d in diagnostics {
         let mut notes = d.notes.clone();
@@ -160,9 +177,14 @@ pub fn render_sources(sources: &Sources, diagnostics: &[Diagnostic]) -> String {
             .with_message(&d.message)
             .with_labels(labels)
             .with_notes(notes);
-        let _ = term::emit(&mut out, &config, &files, &report);
+        let _ = term::emit(&mut *out, &config, &files, &report);
     }
-    String::from_utf8_lossy(&out.into_inner()).into_owned()
+    let bytes = if color {
+        ansi.into_inner()
+    } else {
+        plain.into_inner()
+    };
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// One JSON object per diagnostic, one per line, with 1-based line and column.

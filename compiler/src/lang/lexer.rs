@@ -132,6 +132,8 @@ pub enum Token {
     OrOr,
     #[token("!")]
     Bang,
+    #[token("#")]
+    Hash,
 
     /// Input no token matches (kept so that parsing can continue past it).
     Error,
@@ -195,6 +197,7 @@ impl fmt::Display for Token {
             AndAnd => "`&&`",
             OrOr => "`||`",
             Bang => "`!`",
+            Hash => "`#`",
         };
         f.write_str(s)
     }

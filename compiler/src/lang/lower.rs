@@ -29,7 +29,7 @@
 //! entry with the line and column of the expression or statement that produced it.
 
 use super::ast::*;
-use super::check::{array_length, literal, Program, SlotType, Type};
+use super::check::{array_length, literal, native_builtin, Program, SlotType, Type};
 use super::diag::{codes, Diagnostic, Lines};
 use std::collections::{HashMap, HashSet};
 use strike_vm::isa::{DebugEntry, Export, Function, Instr, Limits, Module, Opcode, ValueType};
@@ -41,11 +41,17 @@ pub struct Options {
     /// Fold constants and fuse instructions (the default). Off, the compiler emits the
     /// plainest correct code, for the differential test and for reading.
     pub optimize: bool,
+    /// Compile the `#[test]` functions too, each exported under its name (for `strike
+    /// test`). Off, they are left out, so no deployed module holds a test or a test builtin.
+    pub tests: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { optimize: true }
+        Options {
+            optimize: true,
+            tests: false,
+        }
     }
 }
 
@@ -95,6 +101,7 @@ pub fn fold(op: Opcode, x: &[i128]) -> Option<i128> {
         (Lt, 2) => (x[0] < x[1]) as i128,
         (Le, 2) => (x[0] <= x[1]) as i128,
         (Not, 1) => (x[0] == 0) as i128,
+        (Mov, 1) => x[0],
         _ => return None,
     })
 }
@@ -119,10 +126,12 @@ fn builtin_op(name: &str) -> Option<Opcode> {
         "mul_div_up" => MulDivUp,
         "to_fx" => IntToFx,
         "to_int" => FxToInt,
+        "to_address" => Mov,
         "abs" => Abs,
         "min" => Min,
         "max" => Max,
         "caller" => Caller,
+        "self_address" => SelfAddress,
         "now" => Timestamp,
         "block" => BlockNumber,
         _ => return None,
@@ -529,8 +538,11 @@ impl FnGen<'_, '_> {
             ExprKind::Call { func, args } => match func.name.as_str() {
                 "abs" | "min" | "max" => args.first().map_or(Type::Int, |a| self.type_of(a)),
                 "to_int" | "now" | "block" => Type::Int,
-                "caller" => Type::Address,
+                "caller" | "to_address" | "self_address" => Type::Address,
                 n if builtin_op(n).is_some() => Type::Fx,
+                n if native_builtin(n).is_some() => native_builtin(n)
+                    .and_then(|(_, _, r)| r.first().copied())
+                    .unwrap_or(Type::Int),
                 n => self
                     .m
                     .functions
@@ -859,9 +871,28 @@ impl FnGen<'_, '_> {
     /// Evaluates the arguments into `base..`, calls, leaves the results at `base..`.
     /// Returns how many results.
     fn call_window(&mut self, func: &Ident, args: &[Expr], base: u16, span: Span) -> usize {
-        let (index, nret) = match self.m.functions.get(func.name.as_str()) {
-            Some(f) => (f.index, f.returns.len()),
-            None => return 0,
+        let (op, index, nret) = match self.m.functions.get(func.name.as_str()) {
+            Some(f) => (Opcode::Call, f.index, f.returns.len()),
+            None => match native_builtin(&func.name) {
+                Some((native, _, results)) => {
+                    if native.info().test_only && !self.m.opts.tests {
+                        self.m.diags.push(
+                            Diagnostic::new(
+                                codes::TEST_USE,
+                                format!(
+                                    "`{}` is a test builtin: this file builds only under `strike test`",
+                                    func.name
+                                ),
+                                func.span,
+                                "test only",
+                            )
+                            .help("deploy the contract without its tests: keep them in a file that imports it"),
+                        );
+                    }
+                    (Opcode::Native, native.info().id, results.len())
+                }
+                None => return 0,
+            },
         };
         self.top = base;
         for a in args {
@@ -874,7 +905,7 @@ impl FnGen<'_, '_> {
         self.at(span);
         let br = self.reg(base);
         self.emit(Instr::new(
-            Opcode::Call,
+            op,
             br,
             args.len() as u8,
             nret as u8,
@@ -1044,12 +1075,12 @@ impl FnGen<'_, '_> {
                 if let ExprKind::Call { func, args } = &value.kind {
                     let base = self.top;
                     let n = self.call_window(func, args, base, value.span);
-                    let types = self
-                        .m
-                        .functions
-                        .get(func.name.as_str())
-                        .map(|f| f.returns.clone())
-                        .unwrap_or_default();
+                    let types = match self.m.functions.get(func.name.as_str()) {
+                        Some(f) => f.returns.clone(),
+                        None => native_builtin(&func.name)
+                            .map(|(_, _, r)| r.to_vec())
+                            .unwrap_or_default(),
+                    };
                     self.top = base + n as u16;
                     for (i, (name, ty)) in names.iter().zip(types).enumerate() {
                         self.declare(&name.name, base + i as u16, ty, *mutable);
@@ -1496,7 +1527,7 @@ pub fn lower(
         .items
         .iter()
         .filter_map(|i| match i {
-            Item::Function(f) => Some(f),
+            Item::Function(f) if opts.tests || !f.is_test() => Some(f),
             _ => None,
         })
         .collect();
@@ -1609,7 +1640,7 @@ pub fn lower(
             arrays: std::mem::take(&mut g.arrays),
             code: std::mem::take(&mut g.code),
         });
-        if f.public {
+        if f.public || f.is_test() {
             module.exports.push(Export {
                 name: f.name.name.clone(),
                 function: index as u32,

@@ -35,15 +35,75 @@ pub fn compile_files(
     loader: &mut files::Loader<'_>,
     opts: Options,
 ) -> (Sources, Result<VerifiedModule, Vec<Diagnostic>>) {
+    let (sources, compiled) = compile_program(name, source, loader, opts);
+    (sources, compiled.map(|c| c.module))
+}
+
+/// A compiled contract with what tools need beyond the module: its functions' names and
+/// its tests.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The verified module.
+    pub module: VerifiedModule,
+    /// Every function's name, by function index.
+    pub names: Vec<String>,
+    /// The `#[test]` functions compiled (with `Options::tests`), in source order.
+    pub tests: Vec<TestCase>,
+}
+
+/// One `#[test]` function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestCase {
+    /// Its name, also its export's.
+    pub name: String,
+    /// The revert code `#[test(expect_revert = CODE)]` expects; None: it must return.
+    pub expect_revert: Option<u32>,
+}
+
+/// [`compile_files`], keeping the functions' names and the tests.
+pub fn compile_program(
+    name: &str,
+    source: &str,
+    loader: &mut files::Loader<'_>,
+    opts: Options,
+) -> (Sources, Result<Compiled, Vec<Diagnostic>>) {
     let (sources, file, program, diags) = front_end(name, source, loader);
     if !diags.is_empty() {
         return (sources, Err(diags));
     }
+    let functions: Vec<&ast::FnDecl> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            ast::Item::Function(f) if opts.tests || !f.is_test() => Some(f),
+            _ => None,
+        })
+        .collect();
+    let names = functions.iter().map(|f| f.name.name.clone()).collect();
+    let tests = functions
+        .iter()
+        .filter(|f| f.is_test())
+        .map(|f| TestCase {
+            name: f.name.name.clone(),
+            expect_revert: f.expected_revert().and_then(|code| {
+                check::literal(&ast::Expr {
+                    kind: ast::ExprKind::Int(code.to_string()),
+                    span: ast::Span::default(),
+                })
+                .flatten()
+                .and_then(|v| u32::try_from(v).ok())
+            }),
+        })
+        .collect();
     let module = match lower::lower(&file, &program, sources.text(), opts) {
         Ok(m) => m,
         Err(d) => return (sources, Err(d)),
     };
-    let verified = Engine::new().verify(module).map_err(|e| {
+    let limits = strike_vm::isa::Limits {
+        allow_test_natives: opts.tests,
+        ..Default::default()
+    };
+    let verified = Engine::with_limits(limits).verify(module).map_err(|e| {
         vec![Diagnostic::new(
             diag::codes::INTERNAL,
             format!("internal compiler error: the generated code does not verify ({e})"),
@@ -52,7 +112,12 @@ pub fn compile_files(
         )
         .note("this is a bug in the Strike compiler; please report it with the source file")]
     });
-    (sources, verified)
+    let compiled = verified.map(|module| Compiled {
+        module,
+        names,
+        tests,
+    });
+    (sources, compiled)
 }
 
 /// Reads, parses and checks: the files, the merged tree, the declarations and the front
@@ -95,7 +160,11 @@ pub fn diagnose_files(
     if !diags.is_empty() {
         return (sources, program, diags);
     }
-    let diags = match lower::lower(&file, &program, sources.text(), Options::default()) {
+    let opts = Options {
+        tests: true,
+        ..Options::default()
+    };
+    let diags = match lower::lower(&file, &program, sources.text(), opts) {
         Ok(_) => Vec::new(),
         Err(d) => d,
     };
