@@ -438,7 +438,9 @@ fn load_labeled(path: &Path) -> Result<(Module, trace::Labels), LoadFailure> {
         return Ok((compiled.module.module().clone(), labels));
     }
     let module = load_module(path).map_err(LoadFailure::Message)?;
-    let labels = trace::Labels::module(&module);
+    let source = path.with_extension("stk");
+    let file = source.file_name().map(|f| f.to_string_lossy().into_owned());
+    let labels = trace::Labels::module(&module, file.as_deref().unwrap_or("?"));
     Ok((module, labels))
 }
 

@@ -321,6 +321,16 @@ fn strike_test_reports_each_test_and_fails_the_run_when_one_fails() {
             .collect::<Vec<_>>()
     };
     assert_eq!(results(&one), results(&many));
+    // The JIT runs the test builtins (caller, time) with the same results and gas.
+    let jit = text(&strike(&[
+        "test",
+        file.to_str().unwrap(),
+        "--engine",
+        "jit",
+        "--json",
+    ]))
+    .0;
+    assert_eq!(results(&one), results(&jit));
     let parsed: Vec<serde_json::Value> = one
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

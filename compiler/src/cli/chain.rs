@@ -90,6 +90,11 @@ fn code_key(a: u128) -> String {
     format!("code/{a:#034x}")
 }
 
+/// The blob naming the source file a contract was deployed from.
+fn name_key(addr: u128) -> String {
+    format!("name/{addr:#034x}")
+}
+
 fn u64_blob(s: &RedbStorage, name: &str) -> Result<u64, String> {
     match s.blob(name).map_err(|e| e.to_string())? {
         None => Ok(0),
@@ -181,7 +186,7 @@ pub fn deploy(args: DeployArgs) -> Exit {
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     storage.stage_blob(&code_key(addr), module.encode());
-    storage.stage_blob(&format!("name/{addr:#034x}"), name.clone().into_bytes());
+    storage.stage_blob(&name_key(addr), name.clone().into_bytes());
     if let Some(l) = layout(&args.file) {
         storage.stage_blob(&format!("layout/{addr:#034x}"), l.into_bytes());
     }
@@ -239,7 +244,12 @@ pub fn call(args: CallArgs) -> Exit {
         Ok(r) => r,
         Err(e) => return fail(&e, Exit::Usage),
     };
-    let labels = super::trace::Labels::module(verified.module());
+    let name = storage
+        .blob(&name_key(to))
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let labels = super::trace::Labels::module(verified.module(), name.as_deref().unwrap_or("?"));
     engine.deploy(to, verified);
     let (number, last_time) = match (
         u64_blob(&storage, "chain/block"),

@@ -222,6 +222,13 @@ pub fn test(args: TestArgs) -> Exit {
         if suites.len() == 1 { "" } else { "s" },
         if threads == 1 { "" } else { "s" }
     );
+    if suites.is_empty() && broken == 0 {
+        let places: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+        eprintln!(
+            "warning: no #[test] functions in the .stk files under {}",
+            places.join(", ")
+        );
+    }
     let start = Instant::now();
     let next = AtomicUsize::new(0);
     let run_case = |(s, t): (usize, usize)| -> Outcome {

@@ -36,8 +36,9 @@ impl Labels {
         Labels::build(compiled.module.module(), compiled.names.clone(), place)
     }
 
-    /// From a module alone: exported names (others as `f<index>`) and its debug lines.
-    pub fn module(module: &Module) -> Self {
+    /// From a module alone: exported names (others as `f<index>`) and its debug lines,
+    /// which count lines of the source it was compiled from, called `file`.
+    pub fn module(module: &Module, file: &str) -> Self {
         let mut names: Vec<String> = (0..module.functions.len())
             .map(|k| format!("f{k}"))
             .collect();
@@ -46,7 +47,7 @@ impl Labels {
                 *n = e.name.clone();
             }
         }
-        Labels::build(module, names, |line| Some(("line".to_string(), line)))
+        Labels::build(module, names, |line| Some((file.to_string(), line)))
     }
 
     fn build(
