@@ -644,12 +644,15 @@ fn run(args: RunArgs) -> Exit {
             .ok_or_else(|| "no run".to_string())
     };
     let mut exit = Exit::Success;
+    // The selected engine's last receipt, which a trace is checked against.
+    let mut last = None;
     let mut report = |argv: &[String], context: &str| match call(argv) {
         Ok((receipt, timing)) => {
             if receipt.status != Status::Ok {
                 exit = Exit::Failure;
             }
             out(&render(&export, &receipt, timing, args.json));
+            last = Some(receipt);
         }
         Err(e) => {
             exit = if args.batch.is_some() {
@@ -670,24 +673,22 @@ fn run(args: RunArgs) -> Exit {
     match &args.batch {
         None => {
             report(&args.args, "");
-            if args.insight.wanted() {
-                if let Ok(tx) = transaction(&args.args) {
-                    let fresh = || StateCache::new(MemoryStorage::new());
-                    let expected = engine.execute(&tx, &block, &mut fresh());
-                    let insight = &args.insight;
-                    let labels = &labels;
-                    let result = traced(
-                        &engine,
-                        &tx,
-                        &block,
-                        &mut fresh(),
-                        insight,
-                        (labels, &export),
-                        Some(&expected),
-                    );
-                    if let Err(e) = result {
-                        return fail(&e, Exit::Failure);
-                    }
+            if let (true, Some(expected), Ok(tx)) = (
+                args.insight.wanted(),
+                last.as_ref(),
+                transaction(&args.args),
+            ) {
+                let result = traced(
+                    &engine,
+                    &tx,
+                    &block,
+                    &mut StateCache::new(MemoryStorage::new()),
+                    &args.insight,
+                    (&labels, &export),
+                    Some(expected),
+                );
+                if let Err(e) = result {
+                    return fail(&e, Exit::Failure);
                 }
             }
         }

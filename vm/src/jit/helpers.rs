@@ -387,25 +387,24 @@ pub(crate) fn declare(jit: &mut JITModule, ptr: types::Type) -> Result<Ids, supe
 impl Ids {
     /// References to every helper from `func`.
     pub(crate) fn refs(&self, jit: &mut JITModule, func: &mut Function) -> Refs {
-        let mut r = self
-            .ids
-            .map(|id| jit.declare_func_in_func(id, func))
-            .into_iter();
-        let mut next = || r.next().expect("thirteen helpers");
+        // One reference per declared helper, in `symbols` order; the array's length makes
+        // a missing or extra helper a compile error.
+        let [math1, math2, math3, sload, sstore, emit, revert, math_error, out_of_gas, call_depth, enter_arrays, index_error, native] =
+            self.ids.map(|id| jit.declare_func_in_func(id, func));
         Refs {
-            math1: next(),
-            math2: next(),
-            math3: next(),
-            sload: next(),
-            sstore: next(),
-            emit: next(),
-            revert: next(),
-            math_error: next(),
-            out_of_gas: next(),
-            call_depth: next(),
-            enter_arrays: next(),
-            index_error: next(),
-            native: next(),
+            math1,
+            math2,
+            math3,
+            sload,
+            sstore,
+            emit,
+            revert,
+            math_error,
+            out_of_gas,
+            call_depth,
+            enter_arrays,
+            index_error,
+            native,
         }
     }
 }

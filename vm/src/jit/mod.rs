@@ -208,7 +208,7 @@ pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
                 callees,
                 helpers: helper_refs,
             }
-            .translate(&mut b);
+            .translate(&mut b)?;
             b.seal_all_blocks();
             b.finalize(frontend);
         }
@@ -314,7 +314,7 @@ struct Translator<'m> {
 }
 
 impl Translator<'_> {
-    fn translate(&self, b: &mut FunctionBuilder<'_>) {
+    fn translate(&self, b: &mut FunctionBuilder<'_>) -> Result<(), CompileError> {
         let m = self.module.module();
         let f = &m.functions[self.function];
         let code = &f.code;
@@ -447,8 +447,16 @@ impl Translator<'_> {
                 self.charge(b, gas_var, g as i64, out_of_gas);
             }
             let reg = |x: u8| regs[x as usize];
-            let target = |off: i32| starts[(pc as i64 + 1 + off as i64) as usize].expect("label");
-            let next = || starts[pc + 1].expect("fall-through label");
+            // Verified jumps land inside the function and a branch is never last, so every
+            // label exists; a missing one is a compile error, never a panic.
+            let label = |at: i64| {
+                usize::try_from(at)
+                    .ok()
+                    .and_then(|k| starts.get(k).copied().flatten())
+                    .ok_or_else(|| CompileError(format!("no label at instruction {at}")))
+            };
+            let target = |off: i32| label(pc as i64 + 1 + off as i64);
+            let next = || label(pc as i64 + 1);
             match i.op {
                 Opcode::Mov => {
                     let v = b.use_var(reg(i.b));
@@ -658,7 +666,7 @@ impl Translator<'_> {
                     b.def_var(reg(i.a), r);
                 }
                 Opcode::Jump => {
-                    b.ins().jump(target(i.imm), &[]);
+                    b.ins().jump(target(i.imm)?, &[]);
                     terminated = true;
                 }
                 Opcode::JumpIfZero
@@ -685,7 +693,7 @@ impl Translator<'_> {
                             b.ins().icmp(cc, x, y)
                         }
                     };
-                    b.ins().brif(c, target(i.imm), &[], next(), &[]);
+                    b.ins().brif(c, target(i.imm)?, &[], next()?, &[]);
                     terminated = true;
                 }
                 Opcode::Call => {
@@ -923,6 +931,7 @@ impl Translator<'_> {
         b.switch_to_block(stop_raw);
         let one = b.ins().iconst(types::I32, 1);
         b.ins().return_(&[one]);
+        Ok(())
     }
 
     /// Writes the gas variable back to the context.
