@@ -40,7 +40,7 @@ fn run(
     blocks: &[Block],
     config: Option<&ParallelConfig>,
 ) -> (Vec<Receipt>, StateCache<MemoryStorage>, BlockStats) {
-    strike::block::run(engine, blocks, config).expect("memory storage commits")
+    strike::block::run(engine, blocks, config).expect("runs and commits in memory")
 }
 
 fn digests(r: &[Receipt], s: &StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {
@@ -72,7 +72,7 @@ fn ceiling_split(engine: &Engine, halves: &[Half]) {
             s.spawn(move || {
                 let mut state = StateCache::new(MemoryStorage::new());
                 for (env, txs) in half {
-                    execute_block(engine, txs, env, &mut state);
+                    execute_block(engine, txs, env, &mut state).expect("within the block limits");
                     state.commit_block().expect("memory storage commits");
                 }
             });

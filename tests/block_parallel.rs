@@ -6,26 +6,17 @@
 //! overflows and out-of-gas.
 
 use proptest::prelude::*;
-use strike::lang::{compile_files, files, Options};
+use strike_tests::cells::{self, genesis, outcome, CELLS, OTHER};
 use strike_vm::exec::{
-    execute_block, execute_block_parallel, receipts_digest, state_digest, Engine, Mode,
-    ParallelConfig, Receipt, Transaction,
+    execute_block, execute_block_parallel, Engine, Mode, ParallelConfig, Transaction,
 };
 use strike_vm::interp::BlockEnv;
-use strike_vm::state::{MemoryStorage, StateCache};
-
-const CELLS: u128 = 0xce11;
-const OTHER: u128 = 0xce12;
 
 fn engine(mode: Mode) -> Engine {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/block/cells.stk");
-    let text = std::fs::read_to_string(path).expect("cells.stk");
-    let (_, module) = compile_files(path, &text, &mut files::file_system, Options::default());
-    let module = module.expect("cells.stk compiles");
     let mut engine = Engine::new();
     engine.set_mode(mode);
-    engine.deploy(CELLS, module.clone());
-    engine.deploy(OTHER, module);
+    engine.deploy(CELLS, cells::module().clone());
+    engine.deploy(OTHER, cells::module().clone());
     engine
 }
 
@@ -95,38 +86,14 @@ fn transactions(ops: &[Op]) -> Vec<Transaction> {
         .collect()
 }
 
-/// A starting state: some cells set, one near the int maximum.
-fn genesis(engine: &Engine, keys: i128) -> StateCache<MemoryStorage> {
-    let mut state = StateCache::new(MemoryStorage::new());
-    let seed: Vec<Transaction> = (0..keys.min(50))
-        .map(|k| Transaction {
-            caller: 99,
-            contract: CELLS,
-            function: "set".into(),
-            args: vec![k, if k == 1 { i128::MAX - 10 } else { k * 3 }],
-            gas_limit: 1_000_000,
-        })
-        .collect();
-    execute_block(engine, &seed, &BlockEnv::default(), &mut state);
-    state.commit_block().expect("memory storage commits");
-    state
-}
-
-fn outcome(receipts: &[Receipt], mut state: StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {
-    state.commit_block().expect("memory storage commits");
-    (
-        receipts_digest(receipts),
-        state_digest(&state.storage().entries()),
-    )
-}
-
 fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
     let env = BlockEnv {
         number: 7,
         timestamp: 1_000,
     };
     let mut sequential = genesis(engine, keys);
-    let expected_receipts = execute_block(engine, txs, &env, &mut sequential);
+    let expected_receipts =
+        execute_block(engine, txs, &env, &mut sequential).expect("within the block limits");
     let expected = outcome(&expected_receipts, sequential);
     for threads in [1, 2, 3, 4, 8, 16] {
         // The automatic task size twice (timing differs between runs), then tasks of one
@@ -141,7 +108,8 @@ fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
                 speculate_alone: true,
                 ..ParallelConfig::default()
             };
-            let (receipts, _) = execute_block_parallel(engine, txs, &env, &mut state, &config);
+            let (receipts, _) = execute_block_parallel(engine, txs, &env, &mut state, &config)
+                .expect("within the block limits");
             assert_eq!(
                 receipts, expected_receipts,
                 "receipts at {threads} threads, tasks of {task_txs}"
@@ -204,7 +172,8 @@ fn bounded_adds_fail_exactly_where_sequential_ones_do() {
     // And the sequential result is what the cap says: the cell starts at 21 and stops
     // where one more add would pass 60, reopening room only after each -3.
     let mut state = genesis(&engine, 10);
-    let receipts = execute_block(&engine, &txs, &BlockEnv::default(), &mut state);
+    let receipts = execute_block(&engine, &txs, &BlockEnv::default(), &mut state)
+        .expect("within the block limits");
     let failed = receipts.iter().filter(|r| r.error.is_some()).count();
     assert!((100..250).contains(&failed), "{failed} bounded adds failed");
     assert!(receipts
@@ -237,7 +206,8 @@ fn one_thread_runs_the_sequential_path_unless_asked_to_speculate() {
             ..ParallelConfig::default()
         };
         let mut state = genesis(&engine, 3);
-        let (receipts, stats) = execute_block_parallel(&engine, &txs, &env, &mut state, &config);
+        let (receipts, stats) = execute_block_parallel(&engine, &txs, &env, &mut state, &config)
+            .expect("within the block limits");
         let expected = if speculate_alone {
             None
         } else {

@@ -9,13 +9,13 @@ use crate::values;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use strike_vm::exec::{
-    execute_block, execute_block_parallel, BlockStats, Engine, Mode, ParallelConfig, Receipt,
-    Transaction,
+    execute_block, execute_block_parallel, BlockError, BlockStats, Engine, Mode, ParallelConfig,
+    Receipt, Transaction,
 };
 use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{Module, ValueType};
 use strike_vm::state::Address;
-use strike_vm::state::{MemoryStorage, StateCache, StorageError};
+use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Gas limit of a transaction line without `gas_limit`.
 pub const DEFAULT_GAS_LIMIT: u64 = 10_000_000;
@@ -245,20 +245,22 @@ pub fn open(path: &Path, text: &str, mode: Mode) -> Result<(Engine, Vec<Block>),
 }
 
 /// Runs `blocks` in order on fresh in-memory state, committing each: sequentially when
-/// `parallel` is `None`. Returns every receipt, the state and the summed figures.
+/// `parallel` is `None`. Returns every receipt, the state and the summed figures, or why
+/// a block could not run (over the engine's limits) or commit.
 pub fn run(
     engine: &Engine,
     blocks: &[Block],
     parallel: Option<&ParallelConfig>,
-) -> Result<(Vec<Receipt>, StateCache<MemoryStorage>, BlockStats), StorageError> {
+) -> Result<(Vec<Receipt>, StateCache<MemoryStorage>, BlockStats), String> {
     let mut state = StateCache::new(MemoryStorage::new());
     let mut receipts = Vec::new();
     let mut stats = BlockStats::default();
-    for b in blocks {
+    for (i, b) in blocks.iter().enumerate() {
         let txs = &b.transactions;
+        let refused = |e: BlockError| format!("block {} (number {}): {e}", i + 1, b.env.number);
         match parallel {
             None => {
-                receipts.extend(execute_block(engine, txs, &b.env, &mut state));
+                receipts.extend(execute_block(engine, txs, &b.env, &mut state).map_err(refused)?);
                 stats.add(&BlockStats {
                     transactions: txs.len(),
                     tasks: txs.len(),
@@ -267,12 +269,13 @@ pub fn run(
                 });
             }
             Some(config) => {
-                let (r, s) = execute_block_parallel(engine, txs, &b.env, &mut state, config);
+                let (r, s) = execute_block_parallel(engine, txs, &b.env, &mut state, config)
+                    .map_err(refused)?;
                 receipts.extend(r);
                 stats.add(&s);
             }
         }
-        state.commit_block()?;
+        state.commit_block().map_err(|e| e.to_string())?;
     }
     Ok((receipts, state, stats))
 }

@@ -884,7 +884,7 @@ fn block(args: BlockArgs) -> Exit {
         let start = Instant::now();
         match block::run(&engine, &blocks, parallel) {
             Ok(r) => result = Some(r),
-            Err(e) => return fail(&e.to_string(), Exit::Failure),
+            Err(e) => return fail(&e, Exit::Failure),
         }
         times.push(start.elapsed());
     }

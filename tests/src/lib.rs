@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod cells;
 pub mod modules;
 pub mod stkgen;
 

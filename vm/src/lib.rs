@@ -11,6 +11,20 @@
 //! - [`native`]: the natives behind NATIVE: sha256, ed25519 verification, test helpers.
 //! - [`state`]: the `Storage` trait, an in-memory backend, and the per-block `StateCache`.
 #![deny(unsafe_code)]
+// The panic audit (spec/security.md, "Panics"): outside tests, no `unwrap`, `expect`,
+// `panic!` or `unreachable!`, and every indexing or slicing that could panic sits in a
+// function marked `#[allow(clippy::indexing_slicing, reason = "...")]` whose reason says why
+// no input reaches an out-of-range index. `cargo clippy` flags any new one.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::indexing_slicing
+    )
+)]
 #![warn(missing_docs)]
 
 pub mod exec;

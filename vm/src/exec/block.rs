@@ -10,9 +10,58 @@ use crate::interp::BlockEnv;
 use crate::state::{Slot, StateCache, Storage};
 use sha2::{Digest, Sha256};
 
+/// Why a block was not run at all (nothing in `state` changes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockError {
+    /// More transactions than `Limits::max_block_transactions`.
+    TooManyTransactions {
+        /// Transactions in the block.
+        given: usize,
+        /// The limit.
+        limit: u32,
+    },
+}
+
+impl std::fmt::Display for BlockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlockError::TooManyTransactions { given, limit } => write!(
+                f,
+                "the block has {given} transactions; at most {limit} are allowed"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BlockError {}
+
+/// Checks a block against the engine's block limits before any of it runs.
+pub(crate) fn check_block(engine: &Engine, txs: &[Transaction]) -> Result<(), BlockError> {
+    let limit = engine.limits().max_block_transactions;
+    if txs.len() > limit as usize {
+        return Err(BlockError::TooManyTransactions {
+            given: txs.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Runs `txs` in order; each one's writes stay in `state` if it succeeds. The caller
-/// commits the block with [`StateCache::commit_block`].
+/// commits the block with [`StateCache::commit_block`]. A block over the engine's limits
+/// is refused whole.
 pub fn execute_block<S: Storage>(
+    engine: &Engine,
+    txs: &[Transaction],
+    block: &BlockEnv,
+    state: &mut StateCache<S>,
+) -> Result<Vec<Receipt>, BlockError> {
+    check_block(engine, txs)?;
+    Ok(run_in_order(engine, txs, block, state))
+}
+
+/// The sequential execution itself, for blocks already checked.
+pub(crate) fn run_in_order<S: Storage>(
     engine: &Engine,
     txs: &[Transaction],
     block: &BlockEnv,

@@ -31,7 +31,7 @@
 mod block;
 pub mod parallel;
 
-pub use block::{execute_block, receipts_digest, state_digest, BlockStats, Fallback};
+pub use block::{execute_block, receipts_digest, state_digest, BlockError, BlockStats, Fallback};
 pub use parallel::{execute_block_parallel, ParallelConfig};
 
 use crate::interp::trace::{NoTrace, Tracer};

@@ -77,6 +77,17 @@ pub enum VmError {
     },
     /// A native's argument is outside its domain.
     Native(crate::native::NativeError),
+    /// The transaction tried to emit more than `Limits::max_events_per_tx` events.
+    EventLimit {
+        /// The limit.
+        limit: u32,
+    },
+    /// The transaction tried more than `Limits::max_storage_writes_per_tx` storage writes
+    /// (SSTORE, SADD and SADDCAP, each counted, whatever the slot).
+    WriteLimit {
+        /// The limit.
+        limit: u32,
+    },
     /// Entering a frame would hold more array elements than `Limits::max_memory_words`.
     MemoryLimit {
         /// Elements the call stack would hold.
@@ -102,6 +113,8 @@ impl VmError {
             VmError::MemoryLimit { .. } => 18,
             VmError::CapExceeded { .. } => 19,
             VmError::Native(_) => 20,
+            VmError::EventLimit { .. } => 21,
+            VmError::WriteLimit { .. } => 22,
         }
     }
 }
@@ -135,6 +148,12 @@ impl fmt::Display for VmError {
                 )
             }
             VmError::Native(e) => write!(f, "{e}"),
+            VmError::EventLimit { limit } => {
+                write!(f, "more than {limit} events in one transaction")
+            }
+            VmError::WriteLimit { limit } => {
+                write!(f, "more than {limit} storage writes in one transaction")
+            }
             VmError::MemoryLimit { words, limit } => write!(
                 f,
                 "the call stack would hold {words} array elements, over the limit of {limit}"
@@ -167,6 +186,30 @@ pub(crate) fn native(
     charge(gas_left, n.gas(args.len() as u8))?;
     crate::native::run(n, args, out, env).map_err(VmError::Native)?;
     Ok(n.info().results as usize)
+}
+
+/// Counts one more event against `Limits::max_events_per_tx`, `kept` being how many the
+/// transaction holds already. Both engines call it after EMIT's gas and before keeping the
+/// event, so the limit fails at the same instruction with the same gas in each.
+pub(crate) fn check_event(kept: usize, limits: &Limits) -> Result<(), VmError> {
+    if kept >= limits.max_events_per_tx as usize {
+        return Err(VmError::EventLimit {
+            limit: limits.max_events_per_tx,
+        });
+    }
+    Ok(())
+}
+
+/// Counts one more storage write against `Limits::max_storage_writes_per_tx`. Both engines
+/// call it after the write's gas and before the write.
+pub(crate) fn count_write(writes: &mut u32, limits: &Limits) -> Result<(), VmError> {
+    if *writes >= limits.max_storage_writes_per_tx {
+        return Err(VmError::WriteLimit {
+            limit: limits.max_storage_writes_per_tx,
+        });
+    }
+    *writes += 1;
+    Ok(())
 }
 
 /// The error, if any, of a SADD (cap unused) or SADDCAP with this outcome.
@@ -267,9 +310,16 @@ pub(crate) fn enter_arrays(
     Ok(total as usize)
 }
 
-/// The entry function's arity against the call's arguments.
+/// The entry function's index and arity against the call. Every engine checks this first,
+/// so a `Call` from an embedder that names no function is an error, never an index panic.
 pub(crate) fn check_arguments(module: &VerifiedModule, call: &Call<'_>) -> Result<(), VmError> {
-    let params = module.module().functions[call.function].params as usize;
+    let Some(function) = module.module().functions.get(call.function) else {
+        return Err(VmError::UnknownFunction(format!(
+            "function index {}",
+            call.function
+        )));
+    };
+    let params = function.params as usize;
     if call.args.len() != params {
         return Err(VmError::ArgumentCount {
             expected: params,
@@ -306,6 +356,7 @@ pub fn run_traced<T: TxState + ?Sized, R: trace::Tracer>(
         block: *block,
         gas_left: call.gas_limit,
         events: Vec::new(),
+        writes: 0,
         regs: Vec::new(),
         frames: Vec::new(),
         memory: Vec::new(),
@@ -346,6 +397,8 @@ struct Machine<'m, 'c> {
     block: BlockEnv,
     gas_left: u64,
     events: Vec<Event>,
+    /// Storage writes so far (see `Limits::max_storage_writes_per_tx`).
+    writes: u32,
     regs: Vec<i128>,
     frames: Vec<Frame>,
     /// The arrays of every frame on the stack, each frame's after its caller's.
@@ -363,6 +416,10 @@ impl Machine<'_, '_> {
         charge(&mut self.gas_left, gas).map_err(|_| out_of_gas())
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`function` is a CALL target the verifier bounded by the module's function count; the register ranges are within the frame the verifier sized for them"
+    )]
     fn push_frame(
         &mut self,
         function: usize,
@@ -391,6 +448,10 @@ impl Machine<'_, '_> {
         Ok(())
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "the verifier guarantees every index used here (spec: isa/verify.rs): register operands and CALL/RET/EMIT/NATIVE ranges below the frame's register count (the register file is resized to it on every frame entry), constants, events, functions and arrays in range, jump targets inside the function, a terminator last so `pc` never leaves `code`; `block_gas` and `offsets` are the verifier's own tables for the current function; `check_arguments` ran first, so the entry function exists and takes exactly `args.len()` parameters"
+    )]
     fn execute<T: TxState + ?Sized, R: trace::Tracer>(
         &mut self,
         state: &mut T,
@@ -398,8 +459,8 @@ impl Machine<'_, '_> {
         tracer: &mut R,
     ) -> Result<Vec<i128>, Stop> {
         let module = self.module.module();
-        let entry = &module.functions[self.call.function];
         check_arguments(self.module, &self.call)?;
+        let entry = &module.functions[self.call.function];
         // The entry frame: arguments in r0.., results returned rather than copied.
         let top = enter_arrays(
             self.module,
@@ -607,6 +668,7 @@ impl Machine<'_, '_> {
                     };
                     let cold = state.touch(slot) == Access::Cold;
                     self.charge(gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 })?;
+                    count_write(&mut self.writes, limits)?;
                     match i.op {
                         Opcode::StorageStore => state.write(slot, r!(b))?,
                         Opcode::StorageAdd => add_result(state.add(slot, r!(b), None)?, 0)?,
@@ -619,6 +681,7 @@ impl Machine<'_, '_> {
                 Opcode::Emit => {
                     let n = i.b as usize;
                     self.charge(gas::EMIT_BASE + gas::EMIT_PER_VALUE * n as u64)?;
+                    check_event(self.events.len(), limits)?;
                     let name = module.events[i.imm as usize].clone();
                     let values = self.regs[a..a + n].to_vec();
                     self.events.push(Event {
@@ -678,6 +741,10 @@ impl Machine<'_, '_> {
     /// storage slot the instruction touches, if any.
     #[cold]
     #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "as in `execute`: `function` and `pc` are the running instruction's, which the verifier bounded"
+    )]
     fn trace_before<T: TxState + ?Sized, R: trace::Tracer>(
         &self,
         state: &mut T,

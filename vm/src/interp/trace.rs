@@ -174,12 +174,13 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
         // Frames deeper than this one have returned; their blocks ended with their RET.
         self.owed.resize(at.depth.max(1), 0);
         let gas = at.gas_left.saturating_add(self.owed.iter().sum::<u64>());
-        let frame = self.owed.len() - 1;
-        if at.block_gas != 0 {
-            self.owed[frame] = at.block_gas;
-        }
         let fixed = u64::from(at.instr.op.info().gas);
-        self.owed[frame] = self.owed[frame].saturating_sub(fixed);
+        if let Some(owed) = self.owed.last_mut() {
+            if at.block_gas != 0 {
+                *owed = at.block_gas;
+            }
+            *owed = owed.saturating_sub(fixed);
+        }
         self.block_gas = at.block_gas;
         self.charge_fails = at.gas_left < at.block_gas;
         self.body_gas = at.gas_left.saturating_sub(at.block_gas);

@@ -339,6 +339,10 @@ impl Assembler {
         Ok(())
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`ops.len()` equals the format's operand count (checked above): 2 for RET, 3 for EMIT, 4 for CALL and NATIVE, so `ops[1]` and (for CALL and NATIVE) `ops[2]` exist"
+    )]
     fn instruction(&mut self, text: &str, line: usize) -> Result<(), AsmError> {
         let (mnemonic, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         let op = Opcode::from_mnemonic(mnemonic)
@@ -471,6 +475,10 @@ impl Assembler {
         Ok(())
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`index` was resolved from `self.functions` by name"
+    )]
     fn finish(mut self) -> Result<Module, AsmError> {
         let names: HashMap<String, usize> = self
             .functions

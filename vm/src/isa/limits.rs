@@ -30,6 +30,16 @@ pub struct Limits {
     pub max_array_words: u32,
     /// Most array elements live at once in one execution, over the whole call stack.
     pub max_memory_words: u32,
+    /// Most events one transaction may emit; the next EMIT fails with
+    /// `VmError::EventLimit` (gas alone would allow 62,500 per million gas).
+    pub max_events_per_tx: u32,
+    /// Most storage writes (SSTORE, SADD, SADDCAP) one transaction may execute; the next
+    /// fails with `VmError::WriteLimit`. Bounds the revert journal and the write set the
+    /// parallel executor validates, whatever the gas limit.
+    pub max_storage_writes_per_tx: u32,
+    /// Most transactions in one block; `execute_block` and `execute_block_parallel` reject
+    /// a longer one whole, before running any of it.
+    pub max_block_transactions: u32,
     /// Whether modules may call the test-only natives (set_caller, set_time, test_sign,
     /// test_key). Only `strike test` sets it; everything that runs real transactions leaves
     /// it false, so such modules do not verify there.
@@ -52,6 +62,9 @@ impl Default for Limits {
             max_arrays: 16,
             max_array_words: 1 << 16,
             max_memory_words: 1 << 20,
+            max_events_per_tx: 1024,
+            max_storage_writes_per_tx: 16_384,
+            max_block_transactions: 100_000,
             allow_test_natives: false,
         }
     }

@@ -410,6 +410,10 @@ impl Module {
     }
 
     /// Decodes `.sbc` bytes, rejecting anything beyond `limits`.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`body` was just taken from `bytes` at `start`, so `start + body.len()` is within `bytes`"
+    )]
     pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Module, ModuleError> {
         let mut r = Reader { bytes, pos: 0 };
         if bytes.len() > limits.max_module_bytes {

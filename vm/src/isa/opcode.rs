@@ -149,10 +149,10 @@ opcodes! {
 
     // ---- storage of the executing contract, through the state cache
     0x60 StorageLoad "SLOAD" RRS 2 ["r[a] = storage[(self, imm, r[b])] (0 if unset)"] ["OutOfGas"] "Load a storage slot; plus the dynamic warm/cold charge.";
-    0x61 StorageStore "SSTORE" RRS 2 ["storage[(self, imm, r[a])] = r[b]"] ["OutOfGas"] "Store a storage slot; plus the dynamic write charge.";
-    0x62 StorageAdd "SADD" RRS 6 ["storage[(self, imm, r[a])] = storage[(self, imm, r[a])].checked_add(r[b])?"] ["OutOfGas, Overflow"] "Commutative storage += delta; plus the dynamic write charge.";
-    0x64 StorageAddCapped "SADDCAP" RRRS 6 ["v = storage[(self, imm, r[a])].checked_add(r[b])?; if v > r[c] { CapExceeded }; storage[(self, imm, r[a])] = v"] ["OutOfGas, Overflow, CapExceeded"] "Commutative storage += delta that reverts past the cap r[c]; plus the dynamic write charge.";
-    0x63 Emit "EMIT" Emit 2 ["events.push(Event { name: E[imm], values: r[a..a+b] })"] ["OutOfGas"] "Emit event imm with b values from r[a..]; plus the dynamic event charge.";
+    0x61 StorageStore "SSTORE" RRS 2 ["storage[(self, imm, r[a])] = r[b]"] ["OutOfGas, WriteLimit"] "Store a storage slot; plus the dynamic write charge.";
+    0x62 StorageAdd "SADD" RRS 6 ["storage[(self, imm, r[a])] = storage[(self, imm, r[a])].checked_add(r[b])?"] ["OutOfGas, WriteLimit, Overflow"] "Commutative storage += delta; plus the dynamic write charge.";
+    0x64 StorageAddCapped "SADDCAP" RRRS 6 ["v = storage[(self, imm, r[a])].checked_add(r[b])?; if v > r[c] { CapExceeded }; storage[(self, imm, r[a])] = v"] ["OutOfGas, WriteLimit, Overflow, CapExceeded"] "Commutative storage += delta that reverts past the cap r[c]; plus the dynamic write charge.";
+    0x63 Emit "EMIT" Emit 2 ["events.push(Event { name: E[imm], values: r[a..a+b] })"] ["OutOfGas, EventLimit"] "Emit event imm with b values from r[a..]; plus the dynamic event charge.";
 
     // ---- environment
     0x70 Caller "CALLER" R 1 ["r[a] = tx.caller"] ["-"] "The transaction's caller address.";

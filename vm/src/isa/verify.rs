@@ -16,8 +16,11 @@
 //! - static gas is known per basic block (`block_gas`), so the interpreter charges one
 //!   constant per block.
 //!
-//! And for the module: exports name existing functions with signatures of the right arity,
-//! export names are unique and non-empty, debug entries point at real instructions.
+//! And for the module: it is within every size limit that decoding enforces (functions,
+//! instructions per function, constants, exports, events, debug entries, name length), so
+//! a module built through the Rust API gets the same bounds as one decoded from bytes;
+//! exports name existing functions with signatures of the right arity, export names are
+//! unique and non-empty, debug entries point at real instructions.
 
 use super::format::{Format, ImmKind, Instr};
 use super::limits::Limits;
@@ -97,6 +100,15 @@ pub enum VerifyErrorKind {
     BadDebugEntry,
     /// An export or event name is not an identifier ([A-Za-z_][A-Za-z0-9_]*).
     BadName(String),
+    /// The module has more of something than its `Limits` allow.
+    OverLimit {
+        /// What: "functions", "instructions", "constants", ...
+        what: &'static str,
+        /// How many it has.
+        count: usize,
+        /// The limit.
+        limit: u32,
+    },
 }
 
 impl fmt::Display for VerifyError {
@@ -127,6 +139,7 @@ impl fmt::Display for VerifyError {
             TooManyEventValues(n) => write!(f, "EMIT with {n} values exceeds the limit"),
             ArrayOutOfRange(a) => write!(f, "array a{a} is not declared by the function"),
             BadArrays => write!(f, "the function's arrays are empty, too many or too long in total"),
+            OverLimit { what, count, limit } => write!(f, "{count} {what} exceeds the limit of {limit}"),
             BadExport(name) => write!(f, "export {name:?} names a missing function or has the wrong arity"),
             DuplicateExport(name) => write!(f, "export {name:?} is defined twice"),
             BadDebugEntry => write!(f, "a debug entry points at no instruction or is out of (function, pc) order"),
@@ -156,9 +169,41 @@ pub(crate) fn jump_target(pc: usize, instr: Instr) -> i64 {
     pc as i64 + 1 + instr.imm as i64
 }
 
+/// The module-wide size limits, as decoding applies them (for modules that were not decoded).
+fn check_sizes(module: &Module, limits: &Limits) -> Result<(), VerifyError> {
+    let over = |what: &'static str, count: usize, limit: u32| {
+        if count > limit as usize {
+            Err(VerifyError {
+                function: None,
+                pc: None,
+                kind: VerifyErrorKind::OverLimit { what, count, limit },
+            })
+        } else {
+            Ok(())
+        }
+    };
+    over("functions", module.functions.len(), limits.max_functions)?;
+    over("constants", module.constants.len(), limits.max_constants)?;
+    over("exports", module.exports.len(), limits.max_exports)?;
+    over("events", module.events.len(), limits.max_events)?;
+    over(
+        "debug entries",
+        module.debug.len(),
+        limits.max_debug_entries,
+    )?;
+    for f in &module.functions {
+        over("instructions", f.code.len(), limits.max_code_len)?;
+    }
+    for name in module.exports.iter().map(|e| &e.name).chain(&module.events) {
+        over("name bytes", name.len(), limits.max_name_len)?;
+    }
+    Ok(())
+}
+
 impl VerifiedModule {
     /// Verifies `module` under `limits`.
     pub fn new(module: Module, limits: &Limits) -> Result<VerifiedModule, VerifyError> {
+        check_sizes(&module, limits)?;
         let mut block_gas = Vec::with_capacity(module.functions.len());
         let mut array_offsets = Vec::with_capacity(module.functions.len());
         for (index, f) in module.functions.iter().enumerate() {
@@ -219,6 +264,10 @@ impl VerifiedModule {
 
     /// Static gas of the block starting at `pc` of `function` (0 where no block starts).
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`function` is below the function count: callers pass CALL targets and entry functions, both checked"
+    )]
     pub fn block_gas(&self, function: usize) -> &[u32] {
         &self.block_gas[function]
     }
@@ -226,12 +275,20 @@ impl VerifiedModule {
     /// Where each of `function`'s arrays starts in its frame's memory (in elements), then
     /// one more entry: the frame's total.
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`function` is below the function count: callers pass CALL targets and entry functions, both checked"
+    )]
     pub fn array_offsets(&self, function: usize) -> &[u32] {
         &self.array_offsets[function]
     }
 
     /// Array elements a frame of `function` holds (all its arrays).
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`function` is below the function count: callers pass CALL targets and entry functions, both checked"
+    )]
     pub fn array_words(&self, function: usize) -> u32 {
         *self.array_offsets[function].last().unwrap_or(&0)
     }
@@ -242,11 +299,19 @@ impl VerifiedModule {
     }
 
     /// The export named `name`, with its typed signature.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`exports` maps names to positions in `module.exports`, built together in `new`"
+    )]
     pub fn export_entry(&self, name: &str) -> Option<&Export> {
         self.exports.get(name).map(|&k| &self.module.exports[k])
     }
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`index` ranges over the module's functions; `leader` and `gas` have one entry per instruction, and every index into them is a `pc` of the loop, a jump target checked to be inside the function, or `pc + 1` checked against the length"
+)]
 fn verify_function(
     module: &Module,
     index: usize,

@@ -25,6 +25,8 @@ pub(crate) struct Host<'a> {
     /// The arrays of every frame on the stack; `Ctx::mem` points at its elements.
     pub memory: Vec<i128>,
     pub events: Vec<Event>,
+    /// Storage writes so far (see `Limits::max_storage_writes_per_tx`).
+    pub writes: u32,
     pub stop: Option<Stop>,
 }
 
@@ -177,6 +179,7 @@ extern "C" fn sstore(
     let v = join(vl, vh);
     let cold = h.state.touch(s) == Access::Cold;
     let r = charge(c, gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 }).and_then(|()| {
+        crate::interp::count_write(&mut h.writes, h.limits)?;
         match mode {
             0 => h.state.write(s, v).map_err(VmError::Storage)?,
             1 => add_result(h.state.add(s, v, None).map_err(VmError::Storage)?, 0)?,
@@ -191,7 +194,8 @@ extern "C" fn sstore(
 extern "C" fn emit(ctx: *mut Ctx, event: u32, values: *const i128, n: u32) -> u32 {
     // SAFETY: called only by compiled code with its context.
     let (c, h) = unsafe { parts(ctx) };
-    let r = charge(c, gas::EMIT_BASE + gas::EMIT_PER_VALUE * u64::from(n)).map(|()| {
+    let r = charge(c, gas::EMIT_BASE + gas::EMIT_PER_VALUE * u64::from(n)).and_then(|()| {
+        crate::interp::check_event(h.events.len(), h.limits)?;
         // SAFETY: the compiled code stored `n` values at `values` (its own stack slot).
         let values = unsafe { std::slice::from_raw_parts(values, n as usize) }.to_vec();
         let name = h
@@ -206,7 +210,7 @@ extern "C" fn emit(ctx: *mut Ctx, event: u32, values: *const i128, n: u32) -> u3
             name,
             values,
         });
-        0
+        Ok(0)
     });
     finish(c, h, r)
 }
@@ -214,6 +218,10 @@ extern "C" fn emit(ctx: *mut Ctx, event: u32, values: *const i128, n: u32) -> u3
 /// NATIVE: the interpreter's rule (`interp::native`) on the `n` arguments at `values`,
 /// whose results overwrite them. The test natives change the caller and time in `ctx`,
 /// where CALLER and TIME read them.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`results` is the native's result count, at most 4, the length of `Results`"
+)]
 extern "C" fn native(ctx: *mut Ctx, id: u32, values: *mut i128, n: u32) -> u32 {
     // SAFETY: called only by compiled code with its context.
     let (c, h) = unsafe { parts(ctx) };

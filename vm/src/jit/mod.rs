@@ -237,7 +237,15 @@ pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
 }
 
 /// Runs `call` in compiled code: the same [`Execution`] as `crate::interp::run`.
-pub fn run(
+///
+/// Crate-private on purpose: `compiled` must have been compiled from `module` (the engine
+/// keeps them together), since the compiled code trusts the module's verified shape. A
+/// public safe function taking both could be handed a mismatched pair.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`check_arguments` ran first: the entry function exists (so does its compiled code, one per function) and `args.len()` equals its parameter count, at most `size`"
+)]
+pub(crate) fn run(
     compiled: &Compiled,
     module: &VerifiedModule,
     call: Call<'_>,
@@ -245,7 +253,6 @@ pub fn run(
     state: &mut dyn TxState,
     limits: &Limits,
 ) -> Execution {
-    let entry = &module.module().functions[call.function];
     if let Err(e) = crate::interp::check_arguments(module, &call) {
         return Execution {
             halt: Halt::Error(e),
@@ -253,12 +260,14 @@ pub fn run(
             events: Vec::new(),
         };
     }
+    let entry = &module.module().functions[call.function];
     let mut host = Host {
         state,
         module,
         limits,
         memory: Vec::new(),
         events: Vec::new(),
+        writes: 0,
         stop: None,
     };
     let split = |v: u128| [v as u64, (v >> 64) as u64];
@@ -314,6 +323,10 @@ struct Translator<'m> {
 }
 
 impl Translator<'_> {
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "the function is verified: register operands are below `regs.len()` (one variable per register), constants, functions and arrays are in range, jump targets are inside the function (`starts` has one entry per instruction, and a conditional branch is never last, so `pc + 1` is too); entry blocks have the two parameters declared for them"
+    )]
     fn translate(&self, b: &mut FunctionBuilder<'_>) -> Result<(), CompileError> {
         let m = self.module.module();
         let f = &m.functions[self.function];
@@ -971,6 +984,10 @@ impl Translator<'_> {
         b.switch_to_block(cont);
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every helper signature declares at least one parameter, `args[0]` being the context"
+    )]
     fn call_helper(&self, b: &mut FunctionBuilder<'_>, f: FuncRef, args: &[Value]) -> Value {
         let call = b.ins().call(f, args);
         b.inst_results(call).first().copied().unwrap_or(args[0])

@@ -21,6 +21,10 @@ use super::{Fx, MathError};
 /// e^(n + frac * 2^-128) for n in EXP_N_MIN..=EXP_N_MAX, as (z, k) with
 /// e^x = z * 2^(k - 188) and z in [2^188, 2^190.45), relative error below 2^-140.
 #[inline]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`EXP_POLY` is a non-empty constant table; `j` is the top 8 bits of `frac` and `EXP_FRAC` has 256 entries; callers pass `n` within EXP_N_MIN..=EXP_N_MAX (they return overflow or zero outside it), the index range of `EXP_INT`"
+)]
 pub(crate) fn exp_core(n: i32, frac: u128) -> ([u64; 3], i32) {
     debug_assert!((EXP_N_MIN..=EXP_N_MAX).contains(&n));
     let j = (frac >> 120) as usize;

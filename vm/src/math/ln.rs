@@ -42,6 +42,10 @@ pub(crate) fn log1p_ratio(t: i128) -> i128 {
 
 /// Horner's rule over `coeffs` (at 2^-126) in t at 2^-70.
 #[inline(always)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`coeffs` is one of the constant, non-empty coefficient tables"
+)]
 fn horner_t70(coeffs: &[i128], t70: i64) -> i128 {
     let mut g = coeffs[coeffs.len() - 1];
     for &a in coeffs[..coeffs.len() - 1].iter().rev() {
@@ -74,6 +78,10 @@ pub(crate) fn offset_from_one(v: u128, frac_bits: u32) -> Option<i128> {
 /// Within 2^-8 of 1 it is t * log1p_ratio(t) (no cancellation against e ln 2); elsewhere the
 /// table path of the module docs.
 #[inline]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`j` is an 8-bit field and `LN_RECIP` and `LN_LOG_RECIP` have 256 entries"
+)]
 pub(crate) fn ln_core(v: u128, frac_bits: u32) -> i128 {
     debug_assert!(v != 0);
     if let Some(t) = offset_from_one(v, frac_bits) {

@@ -32,6 +32,10 @@ impl Piecewise {
     /// The polynomial at `x` (I64F64 raw bits), at 2^-120. Inputs outside the covered
     /// range are clamped to it, so the result is always defined.
     #[inline]
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`x` is clamped into the covered range first, so `index` is below the interval count, and each interval has `degree + 1` coefficients"
+    )]
     pub fn eval(&self, x: i128) -> i128 {
         let x = x.clamp(self.start, self.end() - 1);
         let shift = 64 - self.log2_width;

@@ -20,6 +20,10 @@ use super::wide::mul_u128;
 type U256 = [u64; 4];
 
 /// 2^255 / d, floored (d > 0): the series coefficients 1/(k+1) at 2^-255.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed-size 4-limb arrays indexed by loop counters in 0..4"
+)]
 fn reciprocal(d: u64) -> U256 {
     let mut out = [0u64; 4];
     let mut rem: u128 = 0;
@@ -32,6 +36,10 @@ fn reciprocal(d: u64) -> U256 {
     out
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed-size 4-limb arrays indexed by loop counters in 0..4"
+)]
 fn add(a: U256, b: U256) -> U256 {
     let mut out = [0u64; 4];
     let mut carry = 0u128;
@@ -43,6 +51,10 @@ fn add(a: U256, b: U256) -> U256 {
     out
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed-size 4-limb arrays indexed by loop counters in 0..4"
+)]
 fn sub(a: U256, b: U256) -> U256 {
     let mut out = [0u64; 4];
     let mut borrow = 0i128;
@@ -55,6 +67,10 @@ fn sub(a: U256, b: U256) -> U256 {
 }
 
 /// floor(p * t / 2^127) for t < 2^120 (the result is below 2^249).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed-size 4- and 8-limb arrays indexed by loop counters below their lengths"
+)]
 fn mul_shr127(p: U256, t: u128) -> U256 {
     // p * t as 6 limbs, then drop 127 bits.
     let mut prod = [0u64; 6];
@@ -88,6 +104,10 @@ fn mul_shr127(p: U256, t: u128) -> U256 {
 }
 
 /// Top 256 bits of a 512-bit product a * b.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed-size 4- and 8-limb arrays indexed by loop counters below their lengths"
+)]
 fn mul_high(a: U256, b: U256) -> U256 {
     let mut prod = [0u128; 9];
     for i in 0..4 {

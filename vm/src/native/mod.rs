@@ -180,6 +180,10 @@ impl Native {
     ];
 
     /// This native's row of the table.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`TABLE` has one row per `Native` variant, in declaration order (test `table_rows_match_the_enum`)"
+    )]
     pub const fn info(self) -> &'static NativeInfo {
         &TABLE[self as usize]
     }
@@ -230,6 +234,7 @@ pub struct Env {
 pub type Results = [i128; 4];
 
 /// The message's bytes: each value's 16 big-endian bytes.
+#[allow(clippy::indexing_slicing, reason = "`n` is capped at `values.len()`")]
 fn message(values: &[i128]) -> ([u8; 16 * MAX_MESSAGE_VALUES as usize], usize) {
     let mut bytes = [0u8; 16 * MAX_MESSAGE_VALUES as usize];
     let n = values.len().min(MAX_MESSAGE_VALUES as usize);
@@ -265,6 +270,10 @@ pub fn test_signing_key() -> SigningKey {
 
 /// Runs `native` on `args` (a count it [`accepts`](Native::accepts)), writing its results
 /// into `out`. The caller has charged [`Native::gas`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "constant slices of the 4-entry `Results` and the 6-entry `key_sig`; `head` holds at most `fixed` (6) values; `len` is at most the message buffer's size (see `message`)"
+)]
 pub fn run(
     native: Native,
     args: &[i128],

@@ -130,6 +130,10 @@ struct Versions {
 
 impl Versions {
     /// Puts `cell` at `idx`; returns whether the bounds widened.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`i` is the position `binary_search_by_key` just found in `cells`"
+    )]
     fn put(&mut self, idx: usize, cell: Cell) -> bool {
         let (pos, neg, values) = (self.pos, self.neg, self.values);
         match self.cells.binary_search_by_key(&idx, |(t, _)| *t) {
@@ -233,6 +237,10 @@ impl MvMemory {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`writers` has a power-of-two length 2^bits (bits in 10..=17, see `new`), and the index is the hash's next `bits` bits, below 2^bits"
+    )]
     fn bucket(&self, h: u64) -> &AtomicU32 {
         // The shard uses the top 6 bits; the bucket the bits below them.
         let bits = self.writers.len().trailing_zeros();
@@ -240,6 +248,10 @@ impl MvMemory {
     }
 
     /// `slot` as task `idx` sees it.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`shard()` is taken modulo SHARDS, the length of `shards`; `below` is a `partition_point` of `cells`, at most its length"
+    )]
     pub fn resolve(&self, slot: Slot, idx: usize) -> Resolved {
         let h = hash(&slot);
         if self.bucket(h).load(SeqCst) as usize >= idx {
@@ -264,6 +276,10 @@ impl MvMemory {
 
     /// Bounds on the value any task can see in `slot` before it (see [`Versions`]), given
     /// storage's value `base`; `None` when they leave i128.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`shard()` is taken modulo SHARDS, the length of `shards`"
+    )]
     pub fn bounds(&self, slot: Slot, base: i128) -> Option<(i128, i128)> {
         let h = hash(&slot);
         if self.bucket(h).load(SeqCst) == u32::MAX {
@@ -279,6 +295,10 @@ impl MvMemory {
     /// previous incarnation wrote elsewhere. Returns whether it wrote a slot its previous
     /// incarnation did not, or widened a slot's bounds (tasks above must then be validated
     /// again).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index the scheduler handed out, below `tasks`, the length of `written` and `reads`; `shard()` is taken modulo SHARDS"
+    )]
     pub fn record(&self, idx: usize, mut writes: Vec<(Slot, Cell)>, reads: Vec<Read>) -> bool {
         let mut previous = std::mem::take(&mut *lock(&self.written[idx]));
         let mut new_location = false;
@@ -315,6 +335,10 @@ impl MvMemory {
     }
 
     /// Marks task `idx`'s writes as estimates (its incarnation was aborted).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks` (the length of `written`); `shard()` is modulo SHARDS; `i` comes from `binary_search_by_key` on `cells`"
+    )]
     pub fn convert_writes_to_estimates(&self, idx: usize) {
         let written = lock(&self.written[idx]).clone();
         for (slot, _) in written {
@@ -329,6 +353,10 @@ impl MvMemory {
 
     /// Whether every read of task `idx` would still see the same: the values it read, and
     /// the outcomes of its adds. `base` gives a slot's value in storage.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks`, the length of `reads`"
+    )]
     pub fn validate(&self, idx: usize, base: &dyn Fn(Slot) -> Option<i128>) -> bool {
         let reads = lock(&self.reads[idx]);
         reads.iter().all(|read| {
@@ -390,6 +418,10 @@ impl MvMemory {
     }
 
     /// The writes of task `idx`'s final incarnation, for the commit.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` ranges over 0..tasks, the length of `written`"
+    )]
     pub fn final_writes(&mut self, idx: usize) -> Vec<(Slot, Cell)> {
         std::mem::take(
             self.written[idx]

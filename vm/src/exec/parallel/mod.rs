@@ -24,7 +24,7 @@ mod memory;
 mod scheduler;
 mod view;
 
-use super::block::{execute_block, BlockStats, Fallback};
+use super::block::{check_block, run_in_order, BlockError, BlockStats, Fallback};
 use super::{Engine, Receipt, Transaction};
 use crate::interp::BlockEnv;
 use crate::state::{Slot, StateCache, Storage};
@@ -83,6 +83,10 @@ impl Default for ParallelConfig {
 /// Tasks as ranges of `txs`: adjacent transactions, up to `size` of them, except that
 /// adjacent transactions with the same caller (which usually depend on each other) always
 /// share a task.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a group exists only after the first transaction, so `i >= 1` when `txs[i - 1]` is read"
+)]
 fn group(txs: &[Transaction], size: usize) -> Vec<Range<usize>> {
     let mut groups: Vec<Range<usize>> = Vec::new();
     for (i, tx) in txs.iter().enumerate() {
@@ -120,6 +124,10 @@ const STALL: Duration = Duration::from_secs(2);
 
 impl<S: Storage + Sync> Shared<'_, S> {
     /// Runs one incarnation of task `idx`; returns the follow-up task.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks`, the length of `groups` and `receipts`; each group is a range inside `txs` (built by `group`)"
+    )]
     fn execute(&self, idx: usize, incarnation: u32, scratch: &mut Scratch) -> Option<Task> {
         loop {
             let n = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
@@ -214,7 +222,8 @@ pub fn execute_block_parallel<S: Storage + Sync>(
     block: &BlockEnv,
     state: &mut StateCache<S>,
     config: &ParallelConfig,
-) -> (Vec<Receipt>, BlockStats) {
+) -> Result<(Vec<Receipt>, BlockStats), BlockError> {
+    check_block(engine, txs)?;
     let size = match config.task_txs {
         0 => task_size(txs.len(), config.threads),
         n => n,
@@ -228,12 +237,12 @@ pub fn execute_block_parallel<S: Storage + Sync>(
     if config.threads <= 1 && !config.speculate_alone {
         stats.fallback = Some(Fallback::OneThread);
         stats.executions = groups.len() as u64;
-        return (execute_block(engine, txs, block, state), stats);
+        return Ok((run_in_order(engine, txs, block, state), stats));
     }
     if groups.len() < config.min_tasks.max(2) {
         stats.fallback = Some(Fallback::SmallBlock);
         stats.executions = groups.len() as u64;
-        return (execute_block(engine, txs, block, state), stats);
+        return Ok((run_in_order(engine, txs, block, state), stats));
     }
     let tasks = groups.len();
     let shared = Shared {
@@ -269,7 +278,7 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         } else {
             Fallback::Aborts
         });
-        return (execute_block(engine, txs, block, state), stats);
+        return Ok((run_in_order(engine, txs, block, state), stats));
     }
     let Shared {
         mut memory,
@@ -291,5 +300,5 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         }
         all.extend(r.into_inner().unwrap_or_else(|p| p.into_inner()));
     }
-    (all, stats)
+    Ok((all, stats))
 }

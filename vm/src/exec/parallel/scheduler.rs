@@ -96,6 +96,10 @@ impl Scheduler {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks`, the length of `status`"
+    )]
     fn try_incarnate(&self, idx: usize) -> Option<Task> {
         if idx < self.tasks {
             let mut s = lock(&self.status[idx]);
@@ -118,6 +122,10 @@ impl Scheduler {
         self.try_incarnate(idx)
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is checked against `tasks` (the length of `status`) just above"
+    )]
     fn next_version_to_validate(&self) -> Option<Task> {
         if self.validation_idx.load(SeqCst) >= self.tasks {
             self.check_done();
@@ -147,6 +155,10 @@ impl Scheduler {
     /// Task `idx` read an estimate written by `blocking`: makes `idx` a dependant of
     /// `blocking` and returns true, or returns false when `blocking` has meanwhile finished
     /// executing (the caller then simply runs `idx` again).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` and `blocking` are task indices below `tasks`, the length of `status` and `dependants` (a task only depends on a lower one)"
+    )]
     pub fn add_dependency(&self, idx: usize, blocking: usize) -> bool {
         {
             let mut deps = lock(&self.dependants[blocking]);
@@ -160,12 +172,20 @@ impl Scheduler {
         true
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks`, the length of `status`"
+    )]
     fn set_ready_status(&self, idx: usize) {
         let mut s = lock(&self.status[idx]);
         *s = (s.0 + 1, Status::ReadyToExecute);
     }
 
     /// Records that `idx` executed; returns its validation when that can start at once.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks`, the length of `status` and `dependants`"
+    )]
     pub fn finish_execution(
         &self,
         idx: usize,
@@ -193,6 +213,10 @@ impl Scheduler {
 
     /// Claims the abort of `idx`'s `incarnation` after a failed validation: true for the
     /// one validator that gets it.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "`idx` is a task index below `tasks`, the length of `status`"
+    )]
     pub fn try_validation_abort(&self, idx: usize, incarnation: Incarnation) -> bool {
         let mut s = lock(&self.status[idx]);
         if *s == (incarnation, Status::Executed) {
