@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub mod cells;
+pub mod fuzz;
 pub mod modules;
 pub mod stkgen;
 

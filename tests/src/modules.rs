@@ -8,7 +8,10 @@ use proptest::prelude::*;
 use strike_vm::isa::{Export, Format, Function, ImmKind, Instr, Module, Opcode, ValueType};
 
 /// A random function signature and frame: (params, returns, registers, array lengths).
-type Sig = (u8, u8, u16, Vec<u32>);
+pub type Sig = (u8, u8, u16, Vec<u32>);
+
+/// The raw draw behind one instruction: (opcode pick, four operand bytes, immediate).
+pub type RawInstr = (u8, [u8; 4], i64);
 
 fn signature() -> impl Strategy<Value = Sig> {
     (
@@ -32,7 +35,7 @@ struct Shape<'a> {
 }
 
 /// One instruction valid at `pc` of a function of the given shape.
-fn instruction(raw: (u8, [u8; 4], i64), pc: usize, shape: &Shape<'_>) -> Instr {
+fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
     let Shape {
         len,
         regs,
@@ -127,51 +130,63 @@ pub fn valid_module() -> impl Strategy<Value = Module> {
                 .collect();
             (Just(sigs), Just(constants), Just(events), bodies)
         })
-        .prop_map(|(sigs, constants, events, bodies)| {
-            let functions = sigs
-                .iter()
-                .zip(&bodies)
-                .map(|((params, returns, registers, arrays), body)| {
-                    let (params, returns, registers) = (*params, *returns, *registers);
-                    let shape = Shape {
-                        len: body.len() + 1,
-                        regs: registers,
-                        constants: constants.len(),
-                        events,
-                        arrays: arrays.len(),
-                        sigs: &sigs,
-                    };
-                    let mut code: Vec<Instr> = body
-                        .iter()
-                        .enumerate()
-                        .map(|(pc, &raw)| instruction(raw, pc, &shape))
-                        .collect();
-                    code.push(Instr::new(Opcode::Return, 0, returns, 0, 0));
-                    Function {
-                        params,
-                        returns,
-                        registers,
-                        arrays: arrays.clone(),
-                        code,
-                    }
-                })
-                .collect::<Vec<_>>();
-            let exports = sigs
+        .prop_map(|(sigs, constants, events, bodies)| build(&sigs, constants, events, &bodies))
+}
+
+/// The module that the raw draws describe: one function per signature, its body made valid
+/// instruction by instruction (see [`instruction`]) and closed by a RET; every function
+/// exported as `fn_{i}`; `events` events. Verifies whatever the draws are, as long as
+/// `sigs` and every body are non-empty and each signature has registers for its params
+/// and returns and one more (the proptest strategy and the fuzz targets draw them so).
+pub fn build(
+    sigs: &[Sig],
+    constants: Vec<i128>,
+    events: usize,
+    bodies: &[Vec<RawInstr>],
+) -> Module {
+    let functions = sigs
+        .iter()
+        .zip(bodies)
+        .map(|((params, returns, registers, arrays), body)| {
+            let (params, returns, registers) = (*params, *returns, *registers);
+            let shape = Shape {
+                len: body.len() + 1,
+                regs: registers,
+                constants: constants.len(),
+                events,
+                arrays: arrays.len(),
+                sigs,
+            };
+            let mut code: Vec<Instr> = body
                 .iter()
                 .enumerate()
-                .map(|(i, &(p, r, _, _))| Export {
-                    name: format!("fn_{i}"),
-                    function: i as u32,
-                    params: vec![ValueType::Fx; p as usize],
-                    returns: vec![ValueType::Int; r as usize],
-                })
+                .map(|(pc, &raw)| instruction(raw, pc, &shape))
                 .collect();
-            Module {
-                constants,
-                functions,
-                exports,
-                events: (0..events).map(|i| format!("Event{i}")).collect(),
-                debug: Vec::new(),
+            code.push(Instr::new(Opcode::Return, 0, returns, 0, 0));
+            Function {
+                params,
+                returns,
+                registers,
+                arrays: arrays.clone(),
+                code,
             }
         })
+        .collect::<Vec<_>>();
+    let exports = sigs
+        .iter()
+        .enumerate()
+        .map(|(i, &(p, r, _, _))| Export {
+            name: format!("fn_{i}"),
+            function: i as u32,
+            params: vec![ValueType::Fx; p as usize],
+            returns: vec![ValueType::Int; r as usize],
+        })
+        .collect();
+    Module {
+        constants,
+        functions,
+        exports,
+        events: (0..events).map(|i| format!("Event{i}")).collect(),
+        debug: Vec::new(),
+    }
 }
