@@ -113,6 +113,331 @@ fn program(op: Option<Opcode>) -> String {
     s
 }
 
+/// The worst cases: for each opcode whose time depends on its operands or on what it
+/// touches, the operands that make it slowest (found by trying candidates; each is named
+/// `MNEMONIC@what`). `gas_table.py` takes every opcode's slowest ns per gas, typical or
+/// worst, for the 2x band. Each is (name, prelude with the same 8 instructions as
+/// `PRELUDE`, the measured line(s), further functions, registers of `run`, whether each
+/// iteration starts from empty state so every storage access misses the cache).
+struct Worst {
+    name: &'static str,
+    prelude: &'static str,
+    body: &'static str,
+    extra: &'static str,
+    registers: u32,
+    fresh: bool,
+}
+
+/// A prelude of 8 loads: r0 r1 r2 r3 r5 r6 set as given (the others as in PRELUDE).
+macro_rules! prelude {
+    ($r0:expr, $r1:expr, $r2:expr, $r3:expr, $r5:expr, $r6:expr) => {
+        concat!(
+            "    LOADK r0, ",
+            $r0,
+            "\n    LOADK r1, ",
+            $r1,
+            "\n    LOADK r2, ",
+            $r2,
+            "\n    LOADK r3, ",
+            $r3,
+            "\n    LOADK r5, ",
+            $r5,
+            "\n    LOADK r6, ",
+            $r6,
+            "\n    LOADI r7, 1\n    LOADI r8, 0\n"
+        )
+    };
+}
+
+const P_INT_WIDE: &str = prelude!(
+    "170141183460469231731687303715884105727",
+    "3",
+    "1.5",
+    "0.75",
+    "1.25",
+    "0.3"
+);
+const P_FX_WIDE: &str = prelude!(
+    "3",
+    "5",
+    "123456789.123456789",
+    "98765.4321987",
+    "3.14159265358979",
+    "0.3"
+);
+/// An event name of the longest length allowed (255 bytes), declared in every worst case.
+fn long_event() -> String {
+    format!("Long{}", "a".repeat(251))
+}
+
+fn worst_cases() -> Vec<Worst> {
+    let w = |name, prelude, body, extra, registers, fresh| Worst {
+        name,
+        prelude,
+        body,
+        extra,
+        registers,
+        fresh,
+    };
+    vec![
+        w("IDIV@wide", P_INT_WIDE, "IDIV r4, r0, r1", "", 10, false),
+        w("IREM@wide", P_INT_WIDE, "IREM r4, r0, r1", "", 10, false),
+        w("IMUL@wide", P_INT_WIDE, "IMUL r4, r1, r1", "", 10, false),
+        w("MUL@wide", P_FX_WIDE, "MUL r4, r2, r3", "", 10, false),
+        w("MULD@wide", P_FX_WIDE, "MULD r4, r2, r3", "", 10, false),
+        w("MULU@wide", P_FX_WIDE, "MULU r4, r2, r3", "", 10, false),
+        w("DIV@wide", P_FX_WIDE, "DIV r4, r2, r5", "", 10, false),
+        w("DIVD@wide", P_FX_WIDE, "DIVD r4, r2, r5", "", 10, false),
+        w("DIVU@wide", P_FX_WIDE, "DIVU r4, r2, r5", "", 10, false),
+        w(
+            "MULDIV@wide",
+            P_FX_WIDE,
+            "MULDIV r4, r2, r3, r5",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "MULDIVD@wide",
+            P_FX_WIDE,
+            "MULDIVD r4, r2, r3, r5",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "MULDIVU@wide",
+            P_FX_WIDE,
+            "MULDIVU r4, r2, r3, r5",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "EXP@43.6",
+            prelude!("3", "5", "1.5", "43.6", "1.25", "0.3"),
+            "EXP r4, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "EXP@-40",
+            prelude!("3", "5", "1.5", "-40.5", "1.25", "0.3"),
+            "EXP r4, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "LN@tiny",
+            prelude!("3", "5", "0x1", "0.75", "1.25", "0.3"),
+            "LN r4, r2",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "LN@huge",
+            prelude!("3", "5", "4611686018427387904.5", "0.75", "1.25", "0.3"),
+            "LN r4, r2",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "SQRT@max",
+            prelude!(
+                "3",
+                "5",
+                "0x7fffffffffffffffffffffffffffffff",
+                "0.75",
+                "1.25",
+                "0.3"
+            ),
+            "SQRT r4, r2",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "POW@near1",
+            prelude!("3", "5", "1.0000001", "123456.7", "1.25", "0.3"),
+            "POW r4, r2, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "POW@frac",
+            prelude!("3", "5", "123.456", "7.89", "1.25", "0.3"),
+            "POW r4, r2, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "POW@neg",
+            prelude!("3", "5", "0.0001234", "-3.3", "1.25", "0.3"),
+            "POW r4, r2, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "NCDF@-30",
+            prelude!("3", "5", "1.5", "-30.5", "1.25", "0.3"),
+            "NCDF r4, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "NCDF@-5",
+            prelude!("3", "5", "1.5", "-5.3", "1.25", "0.3"),
+            "NCDF r4, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "NCDF@8",
+            prelude!("3", "5", "1.5", "8.2", "1.25", "0.3"),
+            "NCDF r4, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "NPDF@37",
+            prelude!("3", "5", "1.5", "37.5", "1.25", "0.3"),
+            "NPDF r4, r3",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "INVNCDF@tiny",
+            prelude!("3", "5", "1.5", "0.75", "1.25", "0x1"),
+            "INVNCDF r4, r6",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "INVNCDF@1e-9",
+            prelude!("3", "5", "1.5", "0.75", "1.25", "0.000000001"),
+            "INVNCDF r4, r6",
+            "",
+            10,
+            false,
+        ),
+        w(
+            "INVNCDF@0.9999",
+            prelude!("3", "5", "1.5", "0.75", "1.25", "0.9999"),
+            "INVNCDF r4, r6",
+            "",
+            10,
+            false,
+        ),
+        // Storage on empty state: every access misses the block's cache and goes to
+        // storage; the ADDI changes the key each time.
+        w(
+            "SLOAD@cold",
+            PRELUDE,
+            "ADDI r0, r0, 1\n    SLOAD r4, r0, 0",
+            "",
+            10,
+            true,
+        ),
+        w(
+            "SSTORE@cold",
+            PRELUDE,
+            "ADDI r0, r0, 1\n    SSTORE r0, r1, 0",
+            "",
+            10,
+            true,
+        ),
+        w(
+            "SADD@cold",
+            PRELUDE,
+            "ADDI r0, r0, 1\n    SADD r0, r1, 0",
+            "",
+            10,
+            true,
+        ),
+        w(
+            "SADDCAP@cold",
+            PRELUDE,
+            "ADDI r0, r0, 1\n    SADDCAP r0, r1, r2, 0",
+            "",
+            10,
+            true,
+        ),
+        w("EMIT@16", PRELUDE, "EMIT r0, 16, {long}", "", 20, false),
+        w(
+            "NATIVE@sha256x16",
+            PRELUDE,
+            "NATIVE r0, 16, 2, sha256",
+            "",
+            20,
+            false,
+        ),
+        // A CALL of a function with 256 registers (each frame's registers are zeroed), and
+        // one passing 255 arguments; RET of 255 values.
+        w(
+            "CALL@regs256",
+            PRELUDE,
+            "CALL r9, 0, 0, wide",
+            ".func wide() -> () regs 256\n    RET r0, 0\n",
+            10,
+            false,
+        ),
+        w(
+            "CALL@args255",
+            PRELUDE,
+            "CALL r0, 255, 0, many",
+            ".func many({params255}) -> () regs 255\n    RET r0, 0\n",
+            256,
+            false,
+        ),
+        w(
+            "RET@255",
+            PRELUDE,
+            "CALL r0, 0, 255, rets",
+            ".func rets() -> ({params255}) regs 255\n    RET r0, 255\n",
+            256,
+            false,
+        ),
+        w(
+            "CALL@arrays",
+            PRELUDE,
+            "CALL r9, 0, 0, big",
+            ".func big() -> () regs 1 arrays 65536\n    RET r0, 0\n",
+            10,
+            false,
+        ),
+    ]
+}
+
+/// The program of a worst case: `PRELUDE`'s shape, 64 copies of its body.
+fn worst_program(w: &Worst) -> String {
+    let mut s =
+        String::from(".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n");
+    let _ = writeln!(s, ".event {}", long_event());
+    let _ = writeln!(s, ".func run() -> () regs {} arrays 8 export", w.registers);
+    s.push_str(w.prelude);
+    let body = w.body.replace("{long}", &long_event());
+    if !body.is_empty() {
+        for _ in 0..COPIES {
+            let _ = writeln!(s, "    {body}");
+        }
+    }
+    s.push_str("end:\n    RET r0, 0\n.func nop() -> () regs 1\n    RET r0, 0\n");
+    s.push_str(&w.extra.replace("{params255}", &vec!["_"; 255].join(", ")));
+    s
+}
+
 fn gas(c: &mut Criterion) {
     let block = BlockEnv::default();
     let mut group = c.benchmark_group("gas");
@@ -124,12 +449,31 @@ fn gas(c: &mut Criterion) {
         }
     }
     cases.push(("NATIVE_ED25519".into(), Some(Opcode::Native)));
-    for (name, op) in cases {
-        let text = if name == "NATIVE_ED25519" {
-            ed25519_program()
-        } else {
-            program(op)
-        };
+    let worst = worst_cases();
+    // The baseline of the cases on empty state: the empty program, each run on new state.
+    let fresh_baseline = Worst {
+        name: "baseline@fresh",
+        prelude: PRELUDE,
+        body: "",
+        extra: "",
+        registers: 10,
+        fresh: true,
+    };
+    let mut runs: Vec<(String, Option<Opcode>, String, bool)> = cases
+        .into_iter()
+        .map(|(name, op)| {
+            let text = if name == "NATIVE_ED25519" {
+                ed25519_program()
+            } else {
+                program(op)
+            };
+            (name, op, text, false)
+        })
+        .collect();
+    for w in std::iter::once(&fresh_baseline).chain(&worst) {
+        runs.push((w.name.to_string(), None, worst_program(w), w.fresh));
+    }
+    for (name, op, text, fresh) in runs {
         let mut engine = Engine::new();
         // Gas prices the reference interpreter's work. The default mode (Auto) would
         // compile these hot loops after a few thousand calls, and the table would then
@@ -155,9 +499,19 @@ fn gas(c: &mut Criterion) {
         };
         assert_eq!(r.status, want, "{name}: {:?}", r.error);
         let _ = writeln!(gas_used, "{name}\t{}", r.gas_used);
-        group.bench_function(&name, |b| {
-            b.iter(|| engine.execute(black_box(&tx), &block, &mut state))
-        });
+        if fresh {
+            group.bench_function(&name, |b| {
+                b.iter_batched_ref(
+                    || StateCache::new(MemoryStorage::new()),
+                    |state| engine.execute(black_box(&tx), &block, state),
+                    criterion::BatchSize::SmallInput,
+                )
+            });
+        } else {
+            group.bench_function(&name, |b| {
+                b.iter(|| engine.execute(black_box(&tx), &block, &mut state))
+            });
+        }
     }
     group.finish();
     // Exact gas of each case, for gas_table.py (next to criterion's own results).

@@ -781,6 +781,7 @@ impl Machine<'_, '_> {
             instr,
             gas_left: self.gas_left,
             block_gas: u64::from(block_gas),
+            static_gas: u64::from(crate::isa::static_gas(self.module.module(), instr)),
         };
         tracer.before(&at, regs, storage);
         slot

@@ -35,6 +35,8 @@ pub struct At {
     pub gas_left: u64,
     /// The static gas of the block this instruction starts, or 0 inside a block.
     pub block_gas: u64,
+    /// The instruction's own static gas ([`crate::isa::static_gas`]).
+    pub static_gas: u64,
 }
 
 /// The hooks the interpreter calls. Implementations must not affect execution.
@@ -149,6 +151,8 @@ pub struct Recorder<F: FnMut(Step)> {
     /// The pending instruction starts a block whose charge does not fit.
     charge_fails: bool,
     block_gas: u64,
+    /// The pending instruction's own static gas.
+    static_gas: u64,
     written: Vec<u8>,
 }
 
@@ -162,6 +166,7 @@ impl<F: FnMut(Step)> Recorder<F> {
             body_gas: 0,
             charge_fails: false,
             block_gas: 0,
+            static_gas: 0,
             written: Vec::new(),
         }
     }
@@ -174,7 +179,8 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
         // Frames deeper than this one have returned; their blocks ended with their RET.
         self.owed.resize(at.depth.max(1), 0);
         let gas = at.gas_left.saturating_add(self.owed.iter().sum::<u64>());
-        let fixed = u64::from(at.instr.op.info().gas);
+        let fixed = at.static_gas;
+        self.static_gas = fixed;
         if let Some(owed) = self.owed.last_mut() {
             if at.block_gas != 0 {
                 *owed = at.block_gas;
@@ -209,7 +215,7 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
         let Some(mut step) = self.pending.take() else {
             return;
         };
-        step.gas_cost = u64::from(step.op.info().gas) + self.body_gas.saturating_sub(gas_left);
+        step.gas_cost = self.static_gas + self.body_gas.saturating_sub(gas_left);
         for w in &mut step.writes {
             w.2 = regs.get(w.0 as usize).copied().unwrap_or(0);
         }
@@ -227,7 +233,7 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
         step.gas_cost = if self.charge_fails {
             self.block_gas
         } else {
-            u64::from(step.op.info().gas) + self.body_gas.saturating_sub(gas_left)
+            self.static_gas + self.body_gas.saturating_sub(gas_left)
         };
         step.error = match halt {
             Halt::Return(_) => None,

@@ -19,4 +19,4 @@ pub use module::{
 };
 pub use opcode::{OpInfo, Opcode};
 pub use spec::opcodes_markdown;
-pub use verify::{is_identifier, VerifiedModule, VerifyError, VerifyErrorKind};
+pub use verify::{is_identifier, static_gas, VerifiedModule, VerifyError, VerifyErrorKind};

@@ -143,7 +143,7 @@ opcodes! {
     0x54 BranchNe "BNE" RRJ 1 ["if r[a] != r[b] { pc = pc + 1 + imm }"] ["-"] "Compare and branch if not equal.";
     0x55 BranchLt "BLT" RRJ 1 ["if r[a] < r[b] { pc = pc + 1 + imm }"] ["-"] "Compare and branch if less.";
     0x56 BranchLe "BLE" RRJ 1 ["if r[a] <= r[b] { pc = pc + 1 + imm }"] ["-"] "Compare and branch if less or equal.";
-    0x58 Call "CALL" Call 5 ["r[a..a+c] = F[imm](r[a..a+b])"] ["CallDepth, (callee's)"] "Call function imm with b arguments from r[a..]; its c results land in r[a..].";
+    0x58 Call "CALL" Call 5 ["r[a..a+c] = F[imm](r[a..a+b])"] ["CallDepth, (callee's)"] "Call function imm with b arguments from r[a..]; its c results land in r[a..]. Static gas 5 plus 1 per 16 registers (rounded up) of the callee's frame.";
     0x59 Return "RET" Ret 2 ["return r[a..a+b]"] ["-"] "Return b values starting at r[a].";
     0x5a Revert "REVERT" Code 12 ["revert(imm as u32)"] ["Revert(imm)"] "Revert the transaction with error code imm.";
 

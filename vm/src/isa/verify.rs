@@ -169,6 +169,19 @@ pub(crate) fn jump_target(pc: usize, instr: Instr) -> i64 {
     pc as i64 + 1 + instr.imm as i64
 }
 
+/// The static gas of `instr` in `module`: its opcode's cost, and for a CALL one more per
+/// `gas::CALL_REGISTERS_PER_GAS` registers of the callee (see spec/gas.md). What the verifier
+/// sums into each block's charge, and what traces show per instruction.
+pub fn static_gas(module: &Module, instr: Instr) -> u32 {
+    let frame = match instr.op {
+        Opcode::Call => module.functions.get(instr.imm as usize).map_or(0, |f| {
+            u32::from(f.registers).div_ceil(crate::interp::gas::CALL_REGISTERS_PER_GAS)
+        }),
+        _ => 0,
+    };
+    instr.op.info().gas + frame
+}
+
 /// The module-wide size limits, as decoding applies them (for modules that were not decoded).
 fn check_sizes(module: &Module, limits: &Limits) -> Result<(), VerifyError> {
     let over = |what: &'static str, count: usize, limit: u32| {
@@ -453,7 +466,7 @@ fn verify_function(
         if is_leader {
             start = pc;
         }
-        gas[start] += instr.op.info().gas;
+        gas[start] += static_gas(module, *instr);
     }
     Ok(gas)
 }
