@@ -432,3 +432,50 @@ fn limits_apply_to_modules_built_in_rust_too() {
         "{err}"
     );
 }
+
+/// JIT compile time grows faster than instruction count for big, register-heavy functions,
+/// so the engine bounds what it compiles: a function over `max_function_instructions`
+/// keeps its module interpreted (even in Mode::Jit), and under Mode::Auto each function's
+/// instructions weigh `ceil(registers / 32)` toward the gas threshold.
+#[test]
+fn jit_compile_work_is_bounded_by_size_and_paid_for_by_gas() {
+    let max = strike_vm::exec::Tiering::default().max_function_instructions;
+    let sized = |len: usize| {
+        let mut text = String::from(".func f() -> () regs 2 export\n");
+        for _ in 0..len - 1 {
+            text.push_str("    MOV r0, r1\n");
+        }
+        text.push_str("    RET r0, 0\n");
+        text
+    };
+    for (len, compiled) in [(max, 1), (max + 1, 0)] {
+        let e = engine(&sized(len), Mode::Jit);
+        assert_eq!(call(&e, "f", vec![], 1_000_000).status, Status::Ok);
+        assert_eq!(
+            e.jit_stats().modules,
+            compiled,
+            "a {len}-instruction function"
+        );
+    }
+    // Auto: the same loop in a 32- and a 64-register frame. One call uses more gas than
+    // the first's threshold and less than the second's (twice as much).
+    let looped = |registers: u32| {
+        format!(
+            ".func f(int) -> () regs {registers} export\nloop:\n    ADDI r0, r0, -1\n    JNZ r0, @loop\n    RET r0, 0\n"
+        )
+    };
+    let tiering = strike_vm::exec::Tiering {
+        gas_per_instruction: 10,
+        ..strike_vm::exec::Tiering::default()
+    };
+    let mut used = Vec::new();
+    for registers in [32, 64] {
+        let mut e = engine(&looped(registers), Mode::Auto);
+        e.set_tiering(tiering);
+        let r = call(&e, "f", vec![20], 1_000_000);
+        used.push((r.gas_used, e.jit_stats().modules));
+    }
+    // 3 instructions x 10 gas = 30 (x1) or 60 (x2); the call's instructions use 40.
+    assert_eq!(used[0].1, 1, "32 registers: compiled after {:?}", used[0]);
+    assert_eq!(used[1].1, 0, "64 registers: not yet, {:?}", used[1]);
+}

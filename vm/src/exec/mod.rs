@@ -138,6 +138,16 @@ pub enum Mode {
 /// per instruction (options.stk, binomial.stk, a loop module), and compiled code saves
 /// 0.7-1.6 ns per gas (bs_call 0.78, iv_call 0.71, the 1,000-step tree 1.02, the integer
 /// loop 1.55), so compiling pays for itself after 17,000-74,000 gas per instruction.
+///
+/// Compile time grows faster than the instruction count for large functions with many
+/// registers (measured under load: a 2,048-instruction function with 256 registers cost
+/// 11-16x options.stk's time per instruction, a 65,536-instruction one about 40x), so a
+/// contract could make the node compile far longer than its calls had paid for. Two rules
+/// bound it: a module with a function over `max_function_instructions` stays interpreted,
+/// and each function's instructions count `ceil(registers / 32)` times toward the
+/// threshold. With them, the worst case measured compiles in at most about 2.2x the time
+/// per weighted instruction that options.stk takes (spec/security.md). Mode::Jit compiles on
+/// the first call whatever the gas: it is for tests and benches, not for nodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tiering {
     /// Interpreted gas per instruction of the module before it is compiled.
@@ -147,6 +157,9 @@ pub struct Tiering {
     /// Largest module (instructions, all functions) the JIT compiles, bounding compile
     /// time; larger modules stay interpreted.
     pub max_instructions: usize,
+    /// Largest function (instructions) the JIT compiles; a module with a larger one stays
+    /// interpreted (compile time per instruction grows with function size).
+    pub max_function_instructions: usize,
 }
 
 impl Default for Tiering {
@@ -155,6 +168,7 @@ impl Default for Tiering {
             gas_per_instruction: 32_000,
             max_code_bytes: 256 << 20,
             max_instructions: 1 << 20,
+            max_function_instructions: 2048,
         }
     }
 }
@@ -192,8 +206,11 @@ pub struct JitStats {
 struct Deployed {
     module: Arc<VerifiedModule>,
     code: Arc<CodeSlot>,
-    /// Instructions in all its functions.
+    /// Instructions in all its functions, each function's weighted by `ceil(registers /
+    /// 32)` (see [`Tiering`]): what the Auto threshold multiplies.
     instructions: u64,
+    /// Instructions in its largest function.
+    largest_function: usize,
 }
 
 /// Deployed contracts and the limits they run under. Shared across threads (`Sync`):
@@ -262,6 +279,7 @@ impl Engine {
                 let m = d.module.module();
                 let size: usize = m.functions.iter().map(|f| f.code.len()).sum();
                 if size > self.tiering.max_instructions
+                    || d.largest_function > self.tiering.max_function_instructions
                     || self.limits.max_call_depth > jit::MAX_JIT_CALL_DEPTH
                     || self.cache.code_bytes.load(Ordering::Relaxed) >= self.tiering.max_code_bytes
                 {
@@ -313,8 +331,15 @@ impl Engine {
                     .module()
                     .functions
                     .iter()
-                    .map(|f| f.code.len() as u64)
+                    .map(|f| f.code.len() as u64 * u64::from(f.registers.div_ceil(32)))
                     .sum(),
+                largest_function: module
+                    .module()
+                    .functions
+                    .iter()
+                    .map(|f| f.code.len())
+                    .max()
+                    .unwrap_or(0),
                 module: Arc::new(module),
                 code,
             },
