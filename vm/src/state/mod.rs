@@ -14,7 +14,7 @@ mod tx;
 
 pub use cache::{Access, StateCache};
 pub use memory::MemoryStorage;
-pub use redb::RedbStorage;
+pub use redb::{in_backend_call, RedbStorage};
 pub use tx::{add_outcome, add_to, AddOutcome, AddResult, TxState};
 
 use std::fmt;

@@ -7,10 +7,55 @@
 //! crash or a `kill -9` at any moment the file holds the state from before the commit or
 //! from after it, never a mix. A zero value deletes its slot (absent and zero are the same
 //! state). Reads see committed data only.
+//!
+//! A state file is untrusted input, and redb panics on some corrupt files instead of
+//! returning an error (found by `compiler/tests/chain.rs`, which flips bits in a state
+//! file). Every call into redb therefore runs under [`guarded`]: such a panic becomes a
+//! [`StorageError`] naming the file as corrupt, and the storage refuses every later call,
+//! since redb's own state may be inconsistent after it. [`in_backend_call`] lets a
+//! process's panic hook stay quiet for those panics (the `strike` CLI installs one).
 
 use super::{Slot, Storage, StorageError};
 use redb::{Database, TableDefinition};
+use std::cell::Cell;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+thread_local! {
+    static IN_BACKEND: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is inside a guarded redb call: a panic now will be caught and
+/// returned as a [`StorageError`], so a panic hook need not report it.
+pub fn in_backend_call() -> bool {
+    IN_BACKEND.with(Cell::get)
+}
+
+/// Runs `f` (calls into redb), turning a panic into an error and poisoning `poisoned`.
+fn guarded<T>(
+    poisoned: &AtomicBool,
+    f: impl FnOnce() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    if poisoned.load(Ordering::SeqCst) {
+        return Err(StorageError(
+            "the state file is corrupt (an earlier read of it failed)".to_string(),
+        ));
+    }
+    let outer = IN_BACKEND.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_BACKEND.with(|c| c.set(outer));
+    result.unwrap_or_else(|payload| {
+        poisoned.store(true, Ordering::SeqCst);
+        let why = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(StorageError(format!(
+            "the state file is corrupt: redb failed reading it ({why})"
+        )))
+    })
+}
 
 /// Slot key: contract (16 bytes), space (4), key (16), all big-endian, so the table's
 /// order is [`Slot`]'s order. Value: the i128, little-endian.
@@ -47,6 +92,8 @@ fn slot_of(k: &[u8; 36]) -> Slot {
 /// Storage in a redb file.
 pub struct RedbStorage {
     db: Database,
+    /// Set once redb panicked on this file: every later call fails.
+    poisoned: AtomicBool,
     staged: Vec<(Slot, i128)>,
     staged_blobs: Vec<(String, Vec<u8>)>,
 }
@@ -64,14 +111,20 @@ impl RedbStorage {
     /// Opens the database at `path`, creating it if the file does not exist. Fails with a
     /// clear error if another process holds it open or the file is not a redb database.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let db = Database::create(path).map_err(|e| err(&path.display().to_string(), e))?;
-        // Create the tables once, so readers never meet a missing table.
-        let tx = db.begin_write().map_err(|e| err("begin write", e))?;
-        tx.open_table(SLOTS).map_err(|e| err("open slots", e))?;
-        tx.open_table(BLOBS).map_err(|e| err("open blobs", e))?;
-        tx.commit().map_err(|e| err("commit", e))?;
+        let fresh = AtomicBool::new(false);
+        let db = guarded(&fresh, || {
+            let db = Database::create(path).map_err(|e| StorageError(e.to_string()))?;
+            // Create the tables once, so readers never meet a missing table.
+            let tx = db.begin_write().map_err(|e| err("begin write", e))?;
+            tx.open_table(SLOTS).map_err(|e| err("open slots", e))?;
+            tx.open_table(BLOBS).map_err(|e| err("open blobs", e))?;
+            tx.commit().map_err(|e| err("commit", e))?;
+            Ok(db)
+        })
+        .map_err(|e| StorageError(format!("{}: {}", path.display(), e.0)))?;
         Ok(RedbStorage {
             db,
+            poisoned: AtomicBool::new(false),
             staged: Vec::new(),
             staged_blobs: Vec::new(),
         })
@@ -79,14 +132,20 @@ impl RedbStorage {
 
     /// The committed blob `name`, if any.
     pub fn blob(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        let tx = self.db.begin_read().map_err(|e| err("begin read", e))?;
-        let table = tx.open_table(BLOBS).map_err(|e| err("open blobs", e))?;
-        let value = table.get(name).map_err(|e| err("read blob", e))?;
-        Ok(value.map(|v| v.value().to_vec()))
+        guarded(&self.poisoned, || {
+            let tx = self.db.begin_read().map_err(|e| err("begin read", e))?;
+            let table = tx.open_table(BLOBS).map_err(|e| err("open blobs", e))?;
+            let value = table.get(name).map_err(|e| err("read blob", e))?;
+            Ok(value.map(|v| v.value().to_vec()))
+        })
     }
 
     /// Every committed blob whose name starts with `prefix`, in name order.
     pub fn blobs(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        guarded(&self.poisoned, || self.blobs_unguarded(prefix))
+    }
+
+    fn blobs_unguarded(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         let tx = self.db.begin_read().map_err(|e| err("begin read", e))?;
         let table = tx.open_table(BLOBS).map_err(|e| err("open blobs", e))?;
         let mut out = Vec::new();
@@ -107,6 +166,10 @@ impl RedbStorage {
 
     /// Every committed slot of `contract` (all contracts if `None`), in slot order.
     pub fn entries(&self, contract: Option<u128>) -> Result<Vec<(Slot, i128)>, StorageError> {
+        guarded(&self.poisoned, || self.entries_unguarded(contract))
+    }
+
+    fn entries_unguarded(&self, contract: Option<u128>) -> Result<Vec<(Slot, i128)>, StorageError> {
         let tx = self.db.begin_read().map_err(|e| err("begin read", e))?;
         let table = tx.open_table(SLOTS).map_err(|e| err("open slots", e))?;
         let (lo, hi) = match contract {
@@ -136,10 +199,12 @@ impl RedbStorage {
 
 impl Storage for RedbStorage {
     fn read(&self, slot: Slot) -> Result<i128, StorageError> {
-        let tx = self.db.begin_read().map_err(|e| err("begin read", e))?;
-        let table = tx.open_table(SLOTS).map_err(|e| err("open slots", e))?;
-        let value = table.get(slot_key(slot)).map_err(|e| err("read slot", e))?;
-        Ok(value.map_or(0, |v| i128::from_le_bytes(v.value())))
+        guarded(&self.poisoned, || {
+            let tx = self.db.begin_read().map_err(|e| err("begin read", e))?;
+            let table = tx.open_table(SLOTS).map_err(|e| err("open slots", e))?;
+            let value = table.get(slot_key(slot)).map_err(|e| err("read slot", e))?;
+            Ok(value.map_or(0, |v| i128::from_le_bytes(v.value())))
+        })
     }
 
     fn write(&mut self, slot: Slot, value: i128) -> Result<(), StorageError> {
@@ -148,6 +213,15 @@ impl Storage for RedbStorage {
     }
 
     fn commit(&mut self) -> Result<(), StorageError> {
+        guarded(&self.poisoned, || self.commit_unguarded())?;
+        self.staged.clear();
+        self.staged_blobs.clear();
+        Ok(())
+    }
+}
+
+impl RedbStorage {
+    fn commit_unguarded(&self) -> Result<(), StorageError> {
         let tx = self.db.begin_write().map_err(|e| err("begin write", e))?;
         {
             let mut slots = tx.open_table(SLOTS).map_err(|e| err("open slots", e))?;
@@ -169,10 +243,7 @@ impl Storage for RedbStorage {
             }
         }
         // Dropping an uncommitted transaction aborts it: a failure here changes nothing.
-        tx.commit().map_err(|e| err("commit", e))?;
-        self.staged.clear();
-        self.staged_blobs.clear();
-        Ok(())
+        tx.commit().map_err(|e| err("commit", e))
     }
 }
 
