@@ -218,3 +218,33 @@ fn one_thread_runs_the_sequential_path_unless_asked_to_speculate() {
     }
     assert_eq!(results[0], results[1]);
 }
+
+/// An embedder's thread count is not trusted to be one the OS can give: a million threads
+/// (more than tasks, and more than the OS allows) gives the sequential result, no panic.
+#[test]
+fn an_absurd_thread_count_still_gives_the_sequential_result() {
+    let engine = engine(Mode::Interp);
+    let txs: Vec<Transaction> = (0..40u128)
+        .map(|i| Transaction {
+            caller: i,
+            contract: CELLS,
+            function: "add".into(),
+            args: vec![(i % 5) as i128, 1],
+            gas_limit: 1_000_000,
+        })
+        .collect();
+    let env = BlockEnv::default();
+    let mut sequential = genesis(&engine, 5);
+    let expected = execute_block(&engine, &txs, &env, &mut sequential).expect("small block");
+    let mut state = genesis(&engine, 5);
+    let config = ParallelConfig {
+        threads: 1_000_000,
+        task_txs: 1,
+        min_tasks: 2,
+        ..ParallelConfig::default()
+    };
+    let (receipts, _) =
+        execute_block_parallel(&engine, &txs, &env, &mut state, &config).expect("small block");
+    assert_eq!(receipts, expected);
+    assert_eq!(outcome(&receipts, state), outcome(&expected, sequential));
+}

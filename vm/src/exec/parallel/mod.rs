@@ -260,16 +260,19 @@ pub fn execute_block_parallel<S: Storage + Sync>(
         abandoned: AtomicBool::new(false),
         stalled: AtomicBool::new(false),
     };
-    let threads = config.threads.max(1);
-    if threads == 1 {
-        shared.work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(|| shared.work());
+    // More threads than tasks only wait; and an embedder's thread count is not trusted to
+    // be one the OS can give (std's `spawn` panics when it cannot), so the calling thread
+    // works too and a failed spawn just means fewer helpers.
+    let threads = config.threads.clamp(1, tasks.max(1));
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            let helper = std::thread::Builder::new().spawn_scoped(s, || shared.work());
+            if helper.is_err() {
+                break;
             }
-        });
-    }
+        }
+        shared.work();
+    });
     stats.executions = shared.executions.load(Ordering::Relaxed);
     stats.validations = shared.validations.load(Ordering::Relaxed);
     if shared.abandoned.load(Ordering::SeqCst) {
