@@ -144,4 +144,7 @@ fn block_findings_and_random_blocks() {
 fn inputs_findings() {
     replay("inputs", fuzz::inputs);
     fuzz::inputs(b"0.05\n-1e-4\n0x7fffffffffffffffffffffffffffffff\ntrue\n340282366920938463463374607431768211455\n{\"deploy\":\"a.stk\",\"address\":1}\n");
+    fuzz::inputs(
+        b"[project]\nname = \"demo\"\nversion = \"0.1.0\"\nsrc = \"src\"\ntests = \"tests\"\n",
+    );
 }

@@ -12,6 +12,8 @@ mod scaffold;
 mod test;
 mod trace;
 
+pub use scaffold::Manifest;
+
 use clap::{Args, Parser, Subcommand};
 use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};

@@ -377,9 +377,9 @@ fn random_block(u: &mut Unstructured<'_>) -> Result<(Vec<Transaction>, ParallelC
     Ok((txs, config))
 }
 
-/// Target `inputs`: the other untrusted text the CLI reads: block files (JSON lines) and
-/// typed command-line values. A parsed value formats back to text that parses to the same
-/// bits.
+/// Target `inputs`: the other untrusted text the CLI reads: block files (JSON lines),
+/// project manifests (`Strike.toml`) and typed command-line values. A parsed value formats
+/// back to text that parses to the same bits.
 pub fn inputs(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let mut types = |_: &Path, function: &str| {
@@ -390,6 +390,7 @@ pub fn inputs(data: &[u8]) {
         })
     };
     let _ = strike::block::parse(Path::new("fuzz/block.jsonl"), &text, &mut types);
+    let _ = strike::cli::Manifest::parse(&text);
     for line in text.lines().take(8) {
         for ty in [
             ValueType::Fx,
