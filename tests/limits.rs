@@ -431,6 +431,23 @@ fn limits_apply_to_modules_built_in_rust_too() {
         err.to_string().contains("2 exports exceeds the limit of 1"),
         "{err}"
     );
+    // The module-bytes bound: code and constants a decoded module could not have.
+    let small = Limits {
+        max_module_bytes: 1_000,
+        ..Limits::default()
+    };
+    let module = Module {
+        functions: vec![function(200, 1)],
+        ..Module::default()
+    };
+    let err = Engine::with_limits(small)
+        .verify(module)
+        .expect_err("1,600 bytes of code over a 1,000-byte module limit");
+    assert!(
+        err.to_string()
+            .contains("1600 bytes of code and constants exceeds"),
+        "{err}"
+    );
 }
 
 /// JIT compile time grows faster than instruction count for big, register-heavy functions,
@@ -478,4 +495,114 @@ fn jit_compile_work_is_bounded_by_size_and_paid_for_by_gas() {
     // 3 instructions x 10 gas = 30 (x1) or 60 (x2); the call's instructions use 40.
     assert_eq!(used[0].1, 1, "32 registers: compiled after {:?}", used[0]);
     assert_eq!(used[1].1, 0, "64 registers: not yet, {:?}", used[1]);
+}
+
+/// The remaining module-size limits at their edges: exports, events, debug entries, and a
+/// name one byte too long for the decoder.
+#[test]
+fn exports_events_debug_entries_and_names_at_their_edges() {
+    let limits = Limits::default();
+    let base = || Module {
+        functions: vec![function(1, 1)],
+        ..Module::default()
+    };
+    let exports = |n: usize| Module {
+        exports: (0..n)
+            .map(|i| Export {
+                name: format!("f{i}"),
+                function: 0,
+                params: vec![],
+                returns: vec![],
+            })
+            .collect(),
+        ..base()
+    };
+    let events = |n: usize| Module {
+        events: (0..n).map(|i| format!("e{i}")).collect(),
+        ..base()
+    };
+    let debug = |n: usize| Module {
+        debug: (0..n)
+            .map(|_| strike_vm::isa::DebugEntry {
+                function: 0,
+                pc: 0,
+                line: 1,
+                col: 1,
+            })
+            .collect(),
+        ..base()
+    };
+    let cases: [(&str, &dyn Fn(usize) -> Module, u32); 3] = [
+        ("exports", &exports, limits.max_exports),
+        ("events", &events, limits.max_events),
+        ("debug entries", &debug, limits.max_debug_entries),
+    ];
+    // A million debug entries take 16 MiB, more than the default module size allows, so
+    // the decoder is checked with room for them.
+    let roomy = Limits {
+        max_module_bytes: 64 << 20,
+        ..Limits::default()
+    };
+    for (what, make, limit) in cases {
+        let at = make(limit as usize);
+        assert!(
+            decode_error(&at, &roomy).is_none(),
+            "{what} at the limit decode"
+        );
+        assert_eq!(verify_kind(at), Ok(()), "{what} at the limit verify");
+        let over = make(limit as usize + 1);
+        assert!(
+            decode_error(&over, &roomy).is_some(),
+            "{what} over the limit decode"
+        );
+        assert!(
+            matches!(verify_kind(over), Err(VerifyErrorKind::OverLimit { what: w, .. }) if w == what),
+            "{what} over the limit verify"
+        );
+    }
+    let named = |n: usize| Module {
+        events: vec!["e".repeat(n)],
+        ..base()
+    };
+    assert!(decode_error(&named(limits.max_name_len as usize), &limits).is_none());
+    assert!(decode_error(&named(limits.max_name_len as usize + 1), &limits).is_some());
+}
+
+/// Arrays per function and elements per function (verifier), and elements live at once
+/// over the call stack (at run time, in both engines).
+#[test]
+fn arrays_and_array_memory_at_their_edges() {
+    let limits = Limits::default();
+    let with_arrays = |arrays: Vec<u32>| Module {
+        functions: vec![Function {
+            arrays,
+            ..function(1, 1)
+        }],
+        ..Module::default()
+    };
+    let most = limits.max_arrays as usize;
+    assert_eq!(verify_kind(with_arrays(vec![1; most])), Ok(()));
+    assert_eq!(
+        verify_kind(with_arrays(vec![1; most + 1])),
+        Err(VerifyErrorKind::BadArrays)
+    );
+    let words = limits.max_array_words;
+    assert_eq!(verify_kind(with_arrays(vec![words])), Ok(()));
+    assert_eq!(
+        verify_kind(with_arrays(vec![words, 1])),
+        Err(VerifyErrorKind::BadArrays)
+    );
+    // down(n) recurses n times, each frame holding a full 65,536-element array: the call
+    // stack holds (n + 1) frames' arrays, so max_memory_words / 65,536 frames fit.
+    let frames = (limits.max_memory_words / words) as i128;
+    let text = format!(
+        ".func down(int) -> (int) regs 2 arrays {words} export\n    JZ r0, @bottom\n    ADDI r0, r0, -1\n    CALL r0, 1, 1, down\nbottom:\n    RET r0, 1\n"
+    );
+    let ok = both(&text, "down", frames - 1, 100_000_000);
+    assert_eq!(ok.status, Status::Ok, "{:?}", ok.error);
+    let over = both(&text, "down", frames, 100_000_000);
+    assert_eq!(
+        error_code(&over),
+        Some(VmError::MemoryLimit { words: 0, limit: 0 }.code())
+    );
 }

@@ -21,5 +21,5 @@ for w in independent hot-counter chain oracle-update; do
   "$strike" block --gen "$w" --txs 6 --accounts 3 > "$corpus/inputs/$w.jsonl"
 done
 printf '0.05\n-1e-4\n0x7fffffffffffffffffffffffffffffff\ntrue\n' > "$corpus/inputs/values"
-printf '[project]\nname = "demo"\nversion = "0.1.0"\nsrc = "src"\ntests = "tests"\n' > "$corpus/inputs/Strike.toml"
+printf '[project]\nname = "demo"\nversion = "0.1.0"\nsrc = "src"\ntests = "tests"\n' > "$corpus/inputs/strike.toml"
 echo "seeded: $(ls "$corpus"/compile | wc -l) compile, $(ls "$corpus"/module | wc -l) module, $(ls "$corpus"/inputs | wc -l) inputs"

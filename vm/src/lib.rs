@@ -17,7 +17,7 @@
 // no input reaches an out-of-range index. `cargo clippy` flags any new one.
 #![cfg_attr(
     not(test),
-    warn(
+    deny(
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,

@@ -31,7 +31,7 @@ pub struct Limits {
     /// Most array elements live at once in one execution, over the whole call stack.
     pub max_memory_words: u32,
     /// Most events one transaction may emit; the next EMIT fails with
-    /// `VmError::EventLimit` (gas alone would allow 62,500 per million gas).
+    /// `VmError::EventLimit` (gas alone would allow about 55,000 per million gas, at 18 for an EMIT of no values).
     pub max_events_per_tx: u32,
     /// Most storage writes (SSTORE, SADD, SADDCAP) one transaction may execute; the next
     /// fails with `VmError::WriteLimit`. Bounds the revert journal and the write set the

@@ -210,6 +210,23 @@ fn check_sizes(module: &Module, limits: &Limits) -> Result<(), VerifyError> {
     for name in module.exports.iter().map(|e| &e.name).chain(&module.events) {
         over("name bytes", name.len(), limits.max_name_len)?;
     }
+    // What the module's encoding takes at least (8 bytes per instruction, 16 per constant):
+    // a module built in Rust gets the bound a decoded one has from `max_module_bytes`.
+    let instructions: usize = module.functions.iter().map(|f| f.code.len()).sum();
+    let least = instructions
+        .saturating_mul(super::format::WORD)
+        .saturating_add(module.constants.len().saturating_mul(16));
+    if least > limits.max_module_bytes {
+        return Err(VerifyError {
+            function: None,
+            pc: None,
+            kind: VerifyErrorKind::OverLimit {
+                what: "bytes of code and constants",
+                count: least,
+                limit: u32::try_from(limits.max_module_bytes).unwrap_or(u32::MAX),
+            },
+        });
+    }
     Ok(())
 }
 
@@ -279,9 +296,9 @@ impl VerifiedModule {
     #[inline]
     #[allow(
         clippy::indexing_slicing,
-        reason = "`function` is below the function count: callers pass CALL targets and entry functions, both checked"
+        reason = "crate-private: callers pass only verified CALL targets and entry functions that `check_arguments` found, both below the function count"
     )]
-    pub fn block_gas(&self, function: usize) -> &[u32] {
+    pub(crate) fn block_gas(&self, function: usize) -> &[u32] {
         &self.block_gas[function]
     }
 
@@ -290,9 +307,9 @@ impl VerifiedModule {
     #[inline]
     #[allow(
         clippy::indexing_slicing,
-        reason = "`function` is below the function count: callers pass CALL targets and entry functions, both checked"
+        reason = "crate-private: callers pass only verified CALL targets and entry functions that `check_arguments` found, both below the function count"
     )]
-    pub fn array_offsets(&self, function: usize) -> &[u32] {
+    pub(crate) fn array_offsets(&self, function: usize) -> &[u32] {
         &self.array_offsets[function]
     }
 
@@ -300,9 +317,9 @@ impl VerifiedModule {
     #[inline]
     #[allow(
         clippy::indexing_slicing,
-        reason = "`function` is below the function count: callers pass CALL targets and entry functions, both checked"
+        reason = "crate-private: callers pass only verified CALL targets and entry functions that `check_arguments` found, both below the function count"
     )]
-    pub fn array_words(&self, function: usize) -> u32 {
+    pub(crate) fn array_words(&self, function: usize) -> u32 {
         *self.array_offsets[function].last().unwrap_or(&0)
     }
 
@@ -466,7 +483,20 @@ fn verify_function(
         if is_leader {
             start = pc;
         }
-        gas[start] += static_gas(module, *instr);
+        // Within u32 under the default limits (65,536 instructions of at most 148 gas); an
+        // embedder that loosens `max_code_len` far enough gets an error, not a wrap.
+        let add = static_gas(module, *instr);
+        let sum = u64::from(gas[start]) + u64::from(add);
+        gas[start] = u32::try_from(sum).map_err(|_| {
+            err(
+                Some(pc),
+                VerifyErrorKind::OverLimit {
+                    what: "gas in one basic block",
+                    count: sum as usize,
+                    limit: u32::MAX,
+                },
+            )
+        })?;
     }
     Ok(gas)
 }

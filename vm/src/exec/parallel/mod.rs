@@ -64,7 +64,7 @@ pub struct ParallelConfig {
 /// validated once per task, and a task's deltas to one total are one delta); enough
 /// tasks per thread keep every thread busy when some must run again.
 pub fn task_size(txs: usize, threads: usize) -> usize {
-    (txs / (threads.max(1) * 16)).clamp(1, 64)
+    (txs / threads.max(1).saturating_mul(16)).clamp(1, 64)
 }
 
 impl Default for ParallelConfig {
@@ -131,7 +131,11 @@ impl<S: Storage + Sync> Shared<'_, S> {
     fn execute(&self, idx: usize, incarnation: u32, scratch: &mut Scratch) -> Option<Task> {
         loop {
             let n = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
-            let limit = self.config.abort_factor * self.groups.len() as u64 + 64;
+            let limit = self
+                .config
+                .abort_factor
+                .saturating_mul(self.groups.len() as u64)
+                .saturating_add(64);
             if n > limit {
                 self.abandoned.store(true, Ordering::SeqCst);
                 return None;
