@@ -450,6 +450,47 @@ fn limits_apply_to_modules_built_in_rust_too() {
     );
 }
 
+/// spec/security.md's limits table gives every `max_*` field of `Limits` with its default.
+#[test]
+fn the_security_spec_lists_every_limit_with_its_default() {
+    let debug = format!("{:?}", Limits::default());
+    let defaults: Vec<(String, u64)> = debug
+        .trim_start_matches("Limits {")
+        .trim_end_matches('}')
+        .split(',')
+        .filter_map(|field| {
+            let (name, value) = field.split_once(':')?;
+            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        })
+        .collect();
+    assert!(defaults.len() >= 15, "parsed {debug}");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../spec/security.md");
+    let text = std::fs::read_to_string(path).expect("spec/security.md");
+    let mut documented: Vec<(String, u64)> = Vec::new();
+    for row in text.lines().filter(|l| l.starts_with("| `max_")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let names: Vec<&str> = cells[1]
+            .split('`')
+            .filter(|w| w.starts_with("max_"))
+            .collect();
+        let numbers: Vec<u64> = cells[2]
+            .replace(',', "")
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            let value = numbers.get(i).or(numbers.first()).copied();
+            documented.push((name.to_string(), value.expect("a default")));
+        }
+    }
+    for (name, value) in &defaults {
+        assert!(
+            documented.contains(&(name.clone(), *value)),
+            "spec/security.md: the limits table lacks `{name}` = {value}"
+        );
+    }
+}
+
 /// JIT compile time grows faster than instruction count for big, register-heavy functions,
 /// so the engine bounds what it compiles: a function over `max_function_instructions`
 /// keeps its module interpreted (even in Mode::Jit), and under Mode::Auto each function's
@@ -532,7 +573,8 @@ fn exports_events_debug_entries_and_names_at_their_edges() {
             .collect(),
         ..base()
     };
-    let cases: [(&str, &dyn Fn(usize) -> Module, u32); 3] = [
+    type Make<'a> = &'a dyn Fn(usize) -> Module;
+    let cases: [(&str, Make<'_>, u32); 3] = [
         ("exports", &exports, limits.max_exports),
         ("events", &events, limits.max_events),
         ("debug entries", &debug, limits.max_debug_entries),
@@ -604,5 +646,38 @@ fn arrays_and_array_memory_at_their_edges() {
     assert_eq!(
         error_code(&over),
         Some(VmError::MemoryLimit { words: 0, limit: 0 }.code())
+    );
+}
+
+/// The interpreter's public entry point takes a function index from the embedder: one that
+/// names no function is an error, not an index panic.
+#[test]
+fn a_call_naming_no_function_is_an_error() {
+    let engine = Engine::new();
+    let module = engine
+        .verify(assemble(".func f() -> () regs 1 export\n    RET r0, 0\n").expect("assembles"))
+        .expect("verifies");
+    let mut state = StateCache::new(MemoryStorage::new());
+    let call = strike_vm::interp::Call {
+        caller: 1,
+        contract: 2,
+        function: 99,
+        args: &[],
+        gas_limit: 1_000,
+    };
+    let run = strike_vm::interp::run(
+        &module,
+        call,
+        &BlockEnv::default(),
+        &mut state,
+        &Limits::default(),
+    );
+    assert!(
+        matches!(
+            run.halt,
+            strike_vm::interp::Halt::Error(VmError::UnknownFunction(_))
+        ),
+        "{:?}",
+        run.halt
     );
 }
