@@ -107,7 +107,7 @@ pub enum VerifyErrorKind {
         /// How many it has.
         count: usize,
         /// The limit.
-        limit: u32,
+        limit: usize,
     },
 }
 
@@ -184,8 +184,8 @@ pub fn static_gas(module: &Module, instr: Instr) -> u32 {
 
 /// The module-wide size limits, as decoding applies them (for modules that were not decoded).
 fn check_sizes(module: &Module, limits: &Limits) -> Result<(), VerifyError> {
-    let over = |what: &'static str, count: usize, limit: u32| {
-        if count > limit as usize {
+    let over = |what: &'static str, count: usize, limit: usize| {
+        if count > limit {
             Err(VerifyError {
                 function: None,
                 pc: None,
@@ -195,20 +195,28 @@ fn check_sizes(module: &Module, limits: &Limits) -> Result<(), VerifyError> {
             Ok(())
         }
     };
-    over("functions", module.functions.len(), limits.max_functions)?;
-    over("constants", module.constants.len(), limits.max_constants)?;
-    over("exports", module.exports.len(), limits.max_exports)?;
-    over("events", module.events.len(), limits.max_events)?;
+    over(
+        "functions",
+        module.functions.len(),
+        limits.max_functions as usize,
+    )?;
+    over(
+        "constants",
+        module.constants.len(),
+        limits.max_constants as usize,
+    )?;
+    over("exports", module.exports.len(), limits.max_exports as usize)?;
+    over("events", module.events.len(), limits.max_events as usize)?;
     over(
         "debug entries",
         module.debug.len(),
-        limits.max_debug_entries,
+        limits.max_debug_entries as usize,
     )?;
     for f in &module.functions {
-        over("instructions", f.code.len(), limits.max_code_len)?;
+        over("instructions", f.code.len(), limits.max_code_len as usize)?;
     }
     for name in module.exports.iter().map(|e| &e.name).chain(&module.events) {
-        over("name bytes", name.len(), limits.max_name_len)?;
+        over("name bytes", name.len(), limits.max_name_len as usize)?;
     }
     // What the module's encoding takes at least (8 bytes per instruction, 16 per constant):
     // a module built in Rust gets the bound a decoded one has from `max_module_bytes`.
@@ -216,18 +224,11 @@ fn check_sizes(module: &Module, limits: &Limits) -> Result<(), VerifyError> {
     let least = instructions
         .saturating_mul(super::format::WORD)
         .saturating_add(module.constants.len().saturating_mul(16));
-    if least > limits.max_module_bytes {
-        return Err(VerifyError {
-            function: None,
-            pc: None,
-            kind: VerifyErrorKind::OverLimit {
-                what: "bytes of code and constants",
-                count: least,
-                limit: u32::try_from(limits.max_module_bytes).unwrap_or(u32::MAX),
-            },
-        });
-    }
-    Ok(())
+    over(
+        "bytes of code and constants",
+        least,
+        limits.max_module_bytes,
+    )
 }
 
 impl VerifiedModule {
@@ -493,7 +494,7 @@ fn verify_function(
                 VerifyErrorKind::OverLimit {
                     what: "gas in one basic block",
                     count: sum as usize,
-                    limit: u32::MAX,
+                    limit: u32::MAX as usize,
                 },
             )
         })?;
