@@ -21,7 +21,7 @@ use strike_vm::exec::{
     execute_block, receipts_digest, state_digest, BlockStats, Engine, Mode, ParallelConfig,
     Receipt, Transaction,
 };
-use strike_vm::interp::BlockEnv;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const TXS: usize = 2000;

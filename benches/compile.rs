@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use strike::lang::{compile, compile_files, files, Options};
 use strike::values;
 use strike_vm::exec::{Engine, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, Module};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 fn root() -> PathBuf {

@@ -11,8 +11,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::fmt::Write;
 use std::hint::black_box;
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, Opcode};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Copies of the measured instruction per transaction.

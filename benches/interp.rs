@@ -8,8 +8,8 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use strike_vm::exec::{Engine, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::assemble;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const ITERATIONS: i128 = 100_000;

@@ -21,9 +21,9 @@ use strike::lang::{compile, Options};
 use strike_benches::native;
 use strike_benches::Stream;
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::VerifiedModule;
 use strike_vm::math::Fx;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const CASES: usize = 64;

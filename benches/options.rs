@@ -11,8 +11,8 @@ use std::path::Path;
 use strike::lang::{compile, Options};
 use strike_benches::{ncdf_f64, npdf_f64, Stream, INPUTS};
 use strike_vm::exec::{Engine, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::math::Fx;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// s, k, t, r, q, sigma.

@@ -10,7 +10,7 @@ use strike_tests::cells::{self, genesis, outcome, CELLS, OTHER};
 use strike_vm::exec::{
     execute_block, execute_block_parallel, Engine, Mode, ParallelConfig, Transaction,
 };
-use strike_vm::interp::BlockEnv;
+use strike_vm::runtime::BlockEnv;
 
 fn engine(mode: Mode) -> Engine {
     let mut engine = Engine::new();

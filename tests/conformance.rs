@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, Opcode};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, Slot, StateCache, Storage};
 
 const CONTRACT: u128 = 0x100;

@@ -8,8 +8,8 @@
 use proptest::prelude::*;
 use strike_tests::modules::valid_module;
 use strike_vm::exec::{Engine, Mode, Receipt, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::Module;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, Slot, StateCache, Storage};
 
 const CONTRACT: u128 = 0x5eed;
@@ -194,7 +194,7 @@ fn auto_compiles_at_its_gas_threshold_and_changes_nothing() {
             .collect();
         assert_eq!(receipts[0], receipts[1], "n = {n}");
         if compiled_before == 0 {
-            interpreted_gas += receipts[0].gas_used - strike_vm::interp::gas::TX_BASE;
+            interpreted_gas += receipts[0].gas_used - strike_vm::runtime::gas::TX_BASE;
         }
         let compiled = engines[1].jit_stats().modules;
         assert_eq!(compiled, (interpreted_gas >= threshold) as usize, "n = {n}");

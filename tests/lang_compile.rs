@@ -11,8 +11,8 @@ use proptest::prelude::*;
 use strike::lang::{compile, diag::codes, Options};
 use strike_tests::stkgen::Gen;
 use strike_vm::exec::{Engine, Receipt, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::VerifiedModule;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const CONTRACT: u128 = 0x100;

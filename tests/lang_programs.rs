@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use strike::lang::{compile, Options};
 use strike::values;
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::math::Fx;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 struct Call {

@@ -9,10 +9,10 @@ use strike_vm::exec::{
     execute_block, execute_block_parallel, BlockError, Engine, Mode, ParallelConfig, Receipt,
     Status, Transaction,
 };
-use strike_vm::interp::{BlockEnv, VmError};
 use strike_vm::isa::{
     assemble, Export, Function, Instr, Limits, Module, ModuleError, Opcode, VerifyErrorKind,
 };
+use strike_vm::runtime::{BlockEnv, VmError};
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const MODES: [Mode; 2] = [Mode::Interp, Mode::Jit];
@@ -658,7 +658,7 @@ fn a_call_naming_no_function_is_an_error() {
         .verify(assemble(".func f() -> () regs 1 export\n    RET r0, 0\n").expect("assembles"))
         .expect("verifies");
     let mut state = StateCache::new(MemoryStorage::new());
-    let call = strike_vm::interp::Call {
+    let call = strike_vm::runtime::Call {
         caller: 1,
         contract: 2,
         function: 99,
@@ -675,7 +675,7 @@ fn a_call_naming_no_function_is_an_error() {
     assert!(
         matches!(
             run.halt,
-            strike_vm::interp::Halt::Error(VmError::UnknownFunction(_))
+            strike_vm::runtime::Halt::Error(VmError::UnknownFunction(_))
         ),
         "{:?}",
         run.halt

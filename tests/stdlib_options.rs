@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use strike::lang::{compile, Options};
 use strike_tests::{fx_text as fx, read_data};
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::math::Fx;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// options.stk deployed twice, interpreted and compiled: every call runs in both and

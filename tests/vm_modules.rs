@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use strike_tests::modules::valid_module;
 use strike_vm::exec::{Engine, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, disassemble, Module};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Decodes, verifies and (if that succeeds) calls every export with a small gas limit.

@@ -12,8 +12,8 @@ use strike_vm::exec::{
     execute_block, execute_block_parallel, BlockError, BlockStats, Engine, Mode, ParallelConfig,
     Receipt, Transaction,
 };
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{Module, ValueType};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::Address;
 use strike_vm::state::{MemoryStorage, StateCache};
 

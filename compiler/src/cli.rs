@@ -19,8 +19,8 @@ use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use strike_vm::exec::{Engine, Mode, Receipt, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, disassemble_with_source, opcodes_markdown, Export, Module, MAGIC};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Strike: a VM and language for on-chain derivatives.
@@ -305,7 +305,7 @@ fn traced<T: strike_vm::state::TxState>(
             "gas profile: {} ({} gas in instructions, {} base)",
             path.display(),
             profile.total(),
-            strike_vm::interp::gas::TX_BASE
+            strike_vm::runtime::gas::TX_BASE
         );
     }
     Ok(receipt)

@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 use strike::lang::{self, Options};
 use strike_vm::exec::{execute_block, receipts_digest, state_digest, Engine, Receipt, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::VerifiedModule;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Where the main copy of cells.stk lives.

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use strike::lang::{compile_files, files, Options};
 use strike::values;
 use strike_vm::exec::{Engine, Mode, Receipt, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::Export;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, Slot, StateCache};
 
 /// The address the contract is deployed at.

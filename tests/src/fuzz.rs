@@ -22,8 +22,8 @@ use strike_vm::exec::{
     execute_block, execute_block_parallel, Engine, Fallback, Mode, ParallelConfig, Receipt, Status,
     Transaction,
 };
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{assemble, disassemble, Limits, Module, ValueType};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Gas limit of the transactions the execution targets run: enough for thousands of
@@ -301,7 +301,7 @@ pub fn jit_diff(data: &[u8]) -> bool {
         if mode == Mode::Jit
             && txs
                 .iter()
-                .any(|tx| tx.gas_limit >= strike_vm::interp::gas::TX_BASE)
+                .any(|tx| tx.gas_limit >= strike_vm::runtime::gas::TX_BASE)
         {
             assert_eq!(engine.jit_stats().modules, 1, "the JIT compiled the module");
         }

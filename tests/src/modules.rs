@@ -5,7 +5,7 @@
 //! rejections.
 
 use proptest::prelude::*;
-use strike_vm::isa::{Export, Format, Function, ImmKind, Instr, Module, Opcode, ValueType};
+use strike_vm::isa::{Effect, Export, Function, Instr, Module, Opcode, Role, ValueType};
 
 /// A random function signature and frame: (params, returns, registers, array lengths).
 pub type Sig = (u8, u8, u16, Vec<u32>);
@@ -48,41 +48,42 @@ fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
     let ops: Vec<Opcode> = Opcode::ALL
         .iter()
         .copied()
-        .filter(|op| match op.info().format {
-            Format::RK | Format::RRK => constants > 0,
-            Format::Emit => events > 0,
-            Format::RRA => arrays > 0,
-            Format::Native => regs >= 2,
-            Format::Ret => false, // placed only where it fits (see below)
-            _ => true,
+        .filter(|op| match op.operands().imm {
+            Role::Const => constants > 0,
+            Role::Event => events > 0,
+            Role::Array => arrays > 0,
+            Role::Native => regs >= 2,
+            // RET is placed only where it fits (see below).
+            _ => !matches!(op.info().effect, Effect::Return),
         })
         .collect();
     let op = ops[pick as usize % ops.len()];
     let reg = |x: u8| (x as u16 % regs) as u8;
-    let (ua, ub, uc) = op.info().format.uses_abc();
+    let roles = op.operands();
+    let field = |role: Role, x: u8| if role == Role::Unused { 0 } else { reg(x) };
     let (mut a, mut b, mut c) = (
-        if ua { reg(r[0]) } else { 0 },
-        if ub { reg(r[1]) } else { 0 },
-        if uc { reg(r[2]) } else { 0 },
+        field(roles.a, r[0]),
+        field(roles.b, r[1]),
+        field(roles.c, r[2]),
     );
-    let imm = match op.info().format.imm_kind() {
-        ImmKind::Unused => 0,
-        ImmKind::Register => reg(r[3]) as i32,
-        ImmKind::Int => n as i32,
-        ImmKind::Code => n as u32 as i32,
-        ImmKind::Const => (n.unsigned_abs() % constants as u64) as i32,
-        ImmKind::Space => (n.unsigned_abs() % 4) as i32,
-        ImmKind::Array => (r[3] as usize % arrays) as i32,
-        ImmKind::Event => {
+    let imm = match roles.imm {
+        Role::Unused => 0,
+        Role::Read => reg(r[3]) as i32,
+        Role::Int => n as i32,
+        Role::Code => n as u32 as i32,
+        Role::Const => (n.unsigned_abs() % constants as u64) as i32,
+        Role::Space => (n.unsigned_abs() % 4) as i32,
+        Role::Array => (r[3] as usize % arrays) as i32,
+        Role::Event => {
             b = (n.unsigned_abs() % 4) as u8;
             a = (a as u16).min(regs - b as u16) as u8;
             (r[3] as usize % events) as i32
         }
-        ImmKind::Jump => {
+        Role::Jump => {
             let target = n.unsigned_abs() as usize % len;
             (target as i64 - pc as i64 - 1) as i32
         }
-        ImmKind::Native => {
+        Role::Native => {
             // sha256 of 1..=16 values, or ed25519_verify of 6 ints and a message, as the
             // registers allow (never a test-only native: these modules verify normally).
             use strike_vm::native::Native;
@@ -100,7 +101,7 @@ fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
             a = (a as u16).min(regs - span) as u8;
             native.info().id as i32
         }
-        ImmKind::Function => {
+        Role::Function => {
             let callee = r[3] as usize % sigs.len();
             let (p, q, _, _) = sigs[callee];
             b = p;
@@ -109,6 +110,8 @@ fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
             a = (a as u16).min(regs - span) as u8;
             callee as i32
         }
+        // Not immediate roles (the opcode table's test checks none is used there).
+        Role::Write | Role::Key | Role::Window | Role::Args | Role::Results => 0,
     };
     Instr::new(op, a, b, c, imm)
 }

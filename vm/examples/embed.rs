@@ -4,9 +4,9 @@
 //!     cargo run --release -p strike-vm --example embed
 
 use strike_vm::exec::{Engine, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::assemble;
 use strike_vm::math::Fx;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, Slot, StateCache};
 
 /// A tiny vault: deposit adds to the caller's balance (SADD), balance reads it.

@@ -6,10 +6,19 @@
 //!   distribution, and multiplication and division with explicit rounding) that the
 //!   interpreter, the JIT and native functions all call.
 //! - [`isa`]: the instruction set (one table), the `.sbc` module format, limits, verifier.
-//! - [`exec`]: the embedding API: `Engine`, `Transaction`, `Receipt`, `execute`.
-//! - [`interp`]: the interpreter, the reference semantics of every opcode, with gas.
+//! - [`runtime`]: what both engines share: a run's context (gas, storage, events,
+//!   natives, array memory, limits), the dynamic gas rules, and what a run produces.
+//! - [`interp`]: the interpreter, the reference engine (dispatch and frames).
+//! - [`jit`] (feature `jit`): the Cranelift compiler, the fast engine, equal to the
+//!   interpreter in results, errors and gas.
+//! - [`exec`]: the embedding API: `Engine`, `Transaction`, `Receipt`, `execute`, blocks.
 //! - [`native`]: the natives behind NATIVE: sha256, ed25519 verification, test helpers.
-//! - [`state`]: the `Storage` trait, an in-memory backend, and the per-block `StateCache`.
+//! - [`state`]: the `Storage` trait, an in-memory backend, the per-block `StateCache`, and
+//!   (feature `redb`) a persistent backend.
+//!
+//! Dependencies run one way: `math` and `native` depend on nothing of the crate; `isa` on
+//! `math` and `native`; `state` on nothing; `runtime` on `isa`, `math`, `native` and
+//! `state`; `interp` and `jit` on `runtime`; `exec` on everything below it.
 #![deny(unsafe_code)]
 // The panic audit (spec/security.md, "Panics"): outside tests, no `unwrap`, `expect`,
 // `panic!` or `unreachable!`, and every indexing or slicing that could panic sits in a
@@ -30,9 +39,11 @@
 pub mod exec;
 pub mod interp;
 pub mod isa;
+#[cfg(feature = "jit")]
 pub mod jit;
 pub mod math;
 pub mod native;
+pub mod runtime;
 pub mod state;
 
 pub use math::{Fx, MathError, Rounding};

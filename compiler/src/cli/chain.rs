@@ -16,8 +16,8 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use strike_vm::exec::{Engine, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::{Module, ValueType};
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{RedbStorage, Slot, StateCache, Storage};
 
 /// The database file inside a state directory.

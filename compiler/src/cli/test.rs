@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use strike_vm::exec::{Engine, Receipt, Status, Transaction};
-use strike_vm::interp::BlockEnv;
 use strike_vm::isa::Limits;
+use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// `strike test`.

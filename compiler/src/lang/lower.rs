@@ -324,24 +324,9 @@ impl FnGen<'_, '_> {
             self.code.push(i);
             self.positions.push(self.pos);
         }
-        // Forget what this instruction overwrites.
-        use strike_vm::isa::Format;
-        match (i.op, i.op.info().format) {
-            (Opcode::Call, _) => self.known.clear(),
-            (
-                Opcode::StorageStore
-                | Opcode::StorageAdd
-                | Opcode::StorageAddCapped
-                | Opcode::ArrayStore,
-                _,
-            ) => {}
-            (
-                _,
-                Format::J | Format::RJ | Format::RRJ | Format::Ret | Format::Emit | Format::Code,
-            ) => {}
-            _ => {
-                self.known.remove(&(i.a as u16));
-            }
+        // Forget what this instruction overwrites: the registers its roles say it writes.
+        for r in i.writes() {
+            self.known.remove(&u16::from(r));
         }
         if matches!(i.op, Opcode::Return | Opcode::Revert | Opcode::Jump) {
             self.reachable = false;

@@ -6,7 +6,7 @@
 //! slot values, never on hash-map order, thread timing or the engine that ran the code.
 
 use super::{Engine, Receipt, Status, Transaction};
-use crate::interp::BlockEnv;
+use crate::runtime::BlockEnv;
 use crate::state::{Slot, StateCache, Storage};
 use sha2::{Digest, Sha256};
 

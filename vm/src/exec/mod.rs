@@ -2,7 +2,7 @@
 //!
 //! ```
 //! use strike_vm::exec::{Engine, Transaction, Status};
-//! use strike_vm::interp::BlockEnv;
+//! use strike_vm::runtime::BlockEnv;
 //! use strike_vm::isa::{Export, Function, Instr, Module, Opcode, ValueType};
 //! use strike_vm::state::{MemoryStorage, StateCache};
 //!
@@ -29,20 +29,22 @@
 //! ```
 
 mod block;
+mod code;
 pub mod parallel;
 
 pub use block::{execute_block, receipts_digest, state_digest, BlockError, BlockStats, Fallback};
+use code::{CodeCache, CodeSlot};
+pub use code::{JitStats, Tiering};
 pub use parallel::{execute_block_parallel, ParallelConfig};
 
+use crate::interp;
 use crate::interp::trace::{NoTrace, Tracer};
-use crate::interp::{self, gas, BlockEnv, Call, Event, Halt, VmError};
 use crate::isa::{Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
-use crate::jit;
+use crate::runtime::{gas, BlockEnv, Call, Event, Halt, VmError};
 use crate::state::{Address, StateCache, Storage, TxState};
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 /// A call to one exported function of a deployed contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,83 +129,6 @@ pub enum Mode {
     Auto,
 }
 
-/// When `Mode::Auto` compiles a module, and how much compiled code an engine keeps.
-///
-/// Auto compiles a module once the gas its calls have used in the interpreter, summed
-/// over every transaction and thread, reaches `gas_per_instruction` times the module's
-/// instruction count: when the time already spent interpreting it matches what compiling
-/// it costs. Gas counts work, loop back-edges included (every iteration crosses a block
-/// that charges gas), without a counter on the interpreter's hot path. The default comes
-/// from `cargo bench --bench jit` on the development machine: compiling costs 28-52 µs
-/// per instruction (options.stk, binomial.stk, a loop module), and compiled code saves
-/// 0.7-1.6 ns per gas (bs_call 0.78, iv_call 0.71, the 1,000-step tree 1.02, the integer
-/// loop 1.55), so compiling pays for itself after 17,000-74,000 gas per instruction.
-///
-/// Compile time grows faster than the instruction count for large functions with many
-/// registers (measured under load: a 2,048-instruction function with 256 registers cost
-/// 11-16x options.stk's time per instruction, a 65,536-instruction one about 40x), so a
-/// contract could make the node compile far longer than its calls had paid for. Two rules
-/// bound it: a module with a function over `max_function_instructions` stays interpreted,
-/// and each function's instructions count `ceil(registers / 32)` times toward the
-/// threshold. With them, the worst case measured (1,024 instructions, 32 registers)
-/// compiles in about 2.9x options.stk's time per weighted instruction (spec/security.md),
-/// and the stdlib's functions (at most 139 instructions, 25 registers) tier up as before.
-/// Mode::Jit compiles on the first call whatever the gas: it is for tests and benches,
-/// not for nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tiering {
-    /// Interpreted gas per instruction of the module before it is compiled.
-    pub gas_per_instruction: u64,
-    /// Most bytes of machine code the engine holds; modules beyond stay interpreted.
-    pub max_code_bytes: usize,
-    /// Largest module (instructions, all functions) the JIT compiles, bounding compile
-    /// time; larger modules stay interpreted.
-    pub max_instructions: usize,
-    /// Largest function (instructions) the JIT compiles; a module with a larger one stays
-    /// interpreted (compile time per instruction grows with function size).
-    pub max_function_instructions: usize,
-}
-
-impl Default for Tiering {
-    fn default() -> Self {
-        Tiering {
-            gas_per_instruction: 32_000,
-            max_code_bytes: 256 << 20,
-            max_instructions: 1 << 20,
-            max_function_instructions: 1024,
-        }
-    }
-}
-
-/// Compiled code for one module, shared by every contract deployed with the same bytes
-/// and by every thread.
-#[derive(Debug, Default)]
-struct CodeSlot {
-    /// Gas used by interpreted calls into the module so far.
-    gas: AtomicU64,
-    compiled: OnceLock<Option<Arc<jit::Compiled>>>,
-}
-
-/// The engine's compiled modules, keyed by the module's bytes.
-#[derive(Debug, Default)]
-struct CodeCache {
-    slots: Mutex<HashMap<Vec<u8>, Arc<CodeSlot>>>,
-    code_bytes: AtomicUsize,
-    modules: AtomicUsize,
-    compile_nanos: AtomicU64,
-}
-
-/// What the JIT has compiled so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct JitStats {
-    /// Modules compiled.
-    pub modules: usize,
-    /// Bytes of machine code held.
-    pub code_bytes: usize,
-    /// Total compile time, nanoseconds.
-    pub compile_nanos: u64,
-}
-
 #[derive(Clone, Debug)]
 struct Deployed {
     module: Arc<VerifiedModule>,
@@ -212,6 +137,7 @@ struct Deployed {
     /// 32)` (see [`Tiering`]): what the Auto threshold multiplies.
     instructions: u64,
     /// Instructions in its largest function.
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     largest_function: usize,
 }
 
@@ -253,52 +179,6 @@ impl Engine {
     /// Sets when `Mode::Auto` compiles, and the code-memory bound.
     pub fn set_tiering(&mut self, tiering: Tiering) {
         self.tiering = tiering;
-    }
-
-    /// What the JIT has compiled so far.
-    pub fn jit_stats(&self) -> JitStats {
-        JitStats {
-            modules: self.cache.modules.load(Ordering::Relaxed),
-            code_bytes: self.cache.code_bytes.load(Ordering::Relaxed),
-            compile_nanos: self.cache.compile_nanos.load(Ordering::Relaxed),
-        }
-    }
-
-    /// The compiled code for `d`, compiling it now if `hot` and not yet tried.
-    ///
-    /// A borrow, not a clone of the `Arc`: threads of a parallel block would otherwise
-    /// bounce its reference count between cores on every transaction.
-    fn compiled<'d>(&self, d: &'d Deployed, hot: bool) -> Option<&'d jit::Compiled> {
-        if let Some(done) = d.code.compiled.get() {
-            return done.as_deref();
-        }
-        if !hot {
-            return None;
-        }
-        d.code
-            .compiled
-            .get_or_init(|| {
-                let m = d.module.module();
-                let size: usize = m.functions.iter().map(|f| f.code.len()).sum();
-                if size > self.tiering.max_instructions
-                    || d.largest_function > self.tiering.max_function_instructions
-                    || self.limits.max_call_depth > jit::MAX_JIT_CALL_DEPTH
-                    || self.cache.code_bytes.load(Ordering::Relaxed) >= self.tiering.max_code_bytes
-                {
-                    return None;
-                }
-                let compiled = jit::compile(&d.module).ok()?;
-                self.cache
-                    .code_bytes
-                    .fetch_add(compiled.code_bytes, Ordering::Relaxed);
-                self.cache.modules.fetch_add(1, Ordering::Relaxed);
-                let nanos: u128 = compiled.compile_times.iter().map(|t| t.as_nanos()).sum();
-                self.cache
-                    .compile_nanos
-                    .fetch_add(nanos as u64, Ordering::Relaxed);
-                Some(Arc::new(compiled))
-            })
-            .as_deref()
     }
 
     /// The limits in force.
@@ -424,34 +304,13 @@ impl Engine {
             gas_limit: tx.gas_limit - gas::TX_BASE,
         };
         state.begin_tx();
-        let compiled = match self.mode {
-            _ if R::ENABLED => None,
-            Mode::Interp => None,
-            Mode::Jit => self.compiled(deployed, true),
-            Mode::Auto => self.compiled(deployed, false),
-        };
-        let run = match compiled {
-            Some(c) => jit::run(c, module, call, block, state, &self.limits),
-            None if R::ENABLED => {
-                let run = interp::run_traced(module, call, block, state, &self.limits, tracer);
-                tracer.finish(&run.halt, call.gas_limit - run.gas_used);
-                run
-            }
-            None => {
-                let run = interp::run(module, call, block, state, &self.limits);
-                if self.mode == Mode::Auto {
-                    let before = deployed.code.gas.fetch_add(run.gas_used, Ordering::Relaxed);
-                    let threshold = self
-                        .tiering
-                        .gas_per_instruction
-                        .saturating_mul(deployed.instructions);
-                    if before.saturating_add(run.gas_used) >= threshold {
-                        // Hot: compile now, for the next call.
-                        let _ = self.compiled(deployed, true);
-                    }
-                }
-                run
-            }
+        let run = if R::ENABLED {
+            // Traces come from the interpreter, the reference (the JIT has no hooks).
+            let run = interp::run_traced(module, call, block, state, &self.limits, tracer);
+            tracer.finish(&run.halt, call.gas_limit - run.gas_used);
+            run
+        } else {
+            self.run(deployed, call, block, state)
         };
         let gas_used = gas::TX_BASE + run.gas_used;
         match run.halt {

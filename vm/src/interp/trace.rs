@@ -16,8 +16,8 @@
 //! EMIT their values, NATIVE its arguments and writes its results; a CALL's results show
 //! up as the caller's registers at its next steps.
 
-use super::Halt;
-use crate::isa::{Format, Instr, Opcode};
+use crate::isa::{Effect, Instr, Opcode};
+use crate::runtime::Halt;
 use crate::state::Slot;
 
 /// Where the interpreter is, before an instruction: passed to [`Tracer::before`].
@@ -112,31 +112,14 @@ pub struct Step {
     pub error: Option<StepError>,
 }
 
-/// The registers `instr` reads and writes, in its own frame (see the module docs).
+/// The registers `instr` reads and writes in its own frame, from its operand roles (see the
+/// module docs): a CALL's results land when its callee returns, so its step shows none.
 pub fn registers(instr: Instr) -> (Vec<u8>, Vec<u8>) {
-    let (a, b, c) = (instr.a, instr.b, instr.c);
-    let span = |from: u8, n: u8| {
-        (0..n)
-            .map(move |k| from.wrapping_add(k))
-            .collect::<Vec<u8>>()
+    let writes = match instr.op.info().effect {
+        Effect::Call => Vec::new(),
+        _ => instr.writes().collect(),
     };
-    use Opcode::*;
-    match instr.op.info().format {
-        Format::R | Format::RI | Format::RK => (vec![], vec![a]),
-        Format::RR | Format::RRI | Format::RRK => (vec![b], vec![a]),
-        Format::RRR => (vec![b, c], vec![a]),
-        Format::RRRR => (vec![b, c, instr.d()], vec![a]),
-        Format::RRS if instr.op == StorageLoad => (vec![b], vec![a]),
-        Format::RRS => (vec![a, b], vec![]),
-        Format::RRRS => (vec![a, b, c], vec![]),
-        Format::RRA if instr.op == ArrayLoad => (vec![b], vec![a]),
-        Format::RRA => (vec![a, b], vec![]),
-        Format::J | Format::Code => (vec![], vec![]),
-        Format::RJ => (vec![a], vec![]),
-        Format::RRJ => (vec![a, b], vec![]),
-        Format::Call | Format::Ret | Format::Emit => (span(a, b), vec![]),
-        Format::Native => (span(a, b), span(a, c)),
-    }
+    (instr.reads().collect(), writes)
 }
 
 /// Turns the hooks into [`Step`]s, handing each to `sink` as it completes.
@@ -254,7 +237,7 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
 mod tests {
     use super::*;
     use crate::exec::{Engine, Transaction};
-    use crate::interp::BlockEnv;
+    use crate::runtime::BlockEnv;
     use crate::state::{MemoryStorage, StateCache};
 
     const PROGRAM: &str = "\
@@ -318,12 +301,12 @@ mod tests {
                 Return
             ]
         );
-        assert_eq!(steps[0].gas, 10_000 - crate::interp::gas::TX_BASE);
+        assert_eq!(steps[0].gas, 10_000 - crate::runtime::gas::TX_BASE);
         for w in steps.windows(2) {
             assert_eq!(w[1].gas, w[0].gas - w[0].gas_cost, "{:?}", w[1]);
         }
         let total: u64 = steps.iter().map(|s| s.gas_cost).sum();
-        assert_eq!(total + crate::interp::gas::TX_BASE, receipt.gas_used);
+        assert_eq!(total + crate::runtime::gas::TX_BASE, receipt.gas_used);
         // The cold SSTORE pays its dynamic charge; the SLOAD after it is warm.
         assert_eq!(steps[2].gas_cost, 2 + 4 + 100);
         assert_eq!(steps[3].gas_cost, 2 + 3);
@@ -338,7 +321,7 @@ mod tests {
     #[test]
     fn out_of_gas_ends_the_trace_at_the_block_that_does_not_fit() {
         // Enough for main's first block and the callee's arrays-free entry, not the store.
-        let (receipt, steps) = trace(crate::interp::gas::TX_BASE + 10);
+        let (receipt, steps) = trace(crate::runtime::gas::TX_BASE + 10);
         assert_eq!(receipt.error.as_ref().map(|e| e.code), Some(10));
         let last = steps.last().expect("steps");
         assert_eq!(last.error.as_ref().map(|e| e.code), Some(10));

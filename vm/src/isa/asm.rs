@@ -16,7 +16,7 @@
 //! .export sq square                        ; a further export of a typed function
 //! ```
 //!
-//! Operands follow each opcode's format (`spec/OPCODES.md`): registers `r0`..`r255`;
+//! Operands follow each opcode's operand roles (`spec/OPCODES.md`), in word order a, b, c, imm: registers `r0`..`r255`;
 //! integers in decimal or `0x` hex; constants as `k3`, a `.const` name, or a literal (added
 //! to the pool); events as `e0` or a name; functions by name (private functions may be
 //! named `$f2` and the like); jump targets as `@label`. `.loc LINE COL` attaches a source
@@ -25,9 +25,10 @@
 //!
 //! Guarantee: for every module `m` that verifies, `assemble(&disassemble(&m)) == Ok(m)`.
 
-use super::format::{Format, ImmKind, Instr};
+use super::instr::Instr;
 use super::module::{DebugEntry, Export, Function, Module, ValueType};
 use super::opcode::Opcode;
+use super::roles::Role;
 use crate::math::Fx;
 use std::collections::HashMap;
 use std::fmt;
@@ -339,10 +340,64 @@ impl Assembler {
         Ok(())
     }
 
-    #[allow(
-        clippy::indexing_slicing,
-        reason = "`ops.len()` equals the format's operand count (checked above): 2 for RET, 3 for EMIT, 4 for CALL and NATIVE, so `ops[1]` and (for CALL and NATIVE) `ops[2]` exist"
-    )]
+    /// The immediate written as `text`, read by its role.
+    fn immediate(&mut self, role: Role, text: &str, line: usize) -> Result<Operand, AsmError> {
+        let index = |prefix: Option<char>, what: &str| {
+            let digits = match prefix {
+                Some(p) => text.strip_prefix(p),
+                None => Some(text),
+            };
+            digits
+                .and_then(parse_int)
+                .and_then(|v| i32::try_from(v).ok())
+                .filter(|v| *v >= 0)
+                .map(Operand::Value)
+                .ok_or(())
+                .or_else(|_| err(line, format!("expected {what}, found {text:?}")))
+        };
+        Ok(match role {
+            Role::Unused | Role::Args | Role::Results | Role::Write | Role::Key | Role::Window => {
+                Operand::Value(0)
+            }
+            Role::Read => Operand::Value(i32::from(register(text, line)?)),
+            Role::Int | Role::Code => {
+                let v = parse_int(text)
+                    .ok_or(())
+                    .or_else(|_| err(line, format!("expected an integer, found {text:?}")))?;
+                let v = if role == Role::Code {
+                    u32::try_from(v).map(|c| c as i32).ok()
+                } else {
+                    i32::try_from(v).ok()
+                };
+                Operand::Value(
+                    v.ok_or(()).or_else(|_| {
+                        err(line, format!("{text} does not fit the 32-bit immediate"))
+                    })?,
+                )
+            }
+            Role::Space => index(None, "a storage space 0..=2147483647")?,
+            Role::Array => index(Some('a'), "an array a0, a1, ...")?,
+            Role::Const => Operand::Value(self.constant(text, line)?),
+            Role::Jump => match text.strip_prefix('@') {
+                Some(label) => Operand::Label(label.to_string()),
+                None => {
+                    return err(
+                        line,
+                        format!("expected a jump target @label, found {text:?}"),
+                    )
+                }
+            },
+            Role::Function => Operand::Function(text.to_string()),
+            Role::Event => Operand::Event(text.to_string()),
+            Role::Native => Operand::Value(
+                crate::native::Native::from_name(text)
+                    .map(|n| n.info().id as i32)
+                    .ok_or(())
+                    .or_else(|_| err(line, format!("no native named {text:?}")))?,
+            ),
+        })
+    }
+
     fn instruction(&mut self, text: &str, line: usize) -> Result<(), AsmError> {
         let (mnemonic, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         let op = Opcode::from_mnemonic(mnemonic)
@@ -353,107 +408,38 @@ impl Assembler {
         } else {
             rest.split(',').map(str::trim).collect()
         };
-        let format = op.info().format;
-        let expected = match format {
-            Format::R | Format::J | Format::Code => 1,
-            Format::RR | Format::RI | Format::RK | Format::RJ | Format::Ret => 2,
-            Format::RRR
-            | Format::RRI
-            | Format::RRK
-            | Format::RRS
-            | Format::RRA
-            | Format::RRJ
-            | Format::Emit => 3,
-            Format::RRRR | Format::RRRS | Format::Call | Format::Native => 4,
-        };
-        if ops.len() != expected {
+        let roles = op.operands();
+        if ops.len() != roles.used() {
             return err(
                 line,
                 format!(
-                    "{} takes {expected} operands ({}), found {}",
+                    "{} takes {} operands ({}), found {}",
                     op.info().mnemonic,
-                    format.syntax(),
+                    roles.used(),
+                    roles.syntax(),
                     ops.len()
                 ),
             );
         }
+        // Operands are written in word order a, b, c, imm, skipping unused fields.
+        let mut texts = ops.into_iter();
         let mut abc = [0u8; 3];
-        let (ua, ub, uc) = format.uses_abc();
-        let counts = matches!(
-            format,
-            Format::Call | Format::Ret | Format::Emit | Format::Native
-        );
-        // In CALL, RET and EMIT only a is a register; b and c are counts.
-        let regs_used = if counts {
-            1
-        } else {
-            [ua, ub, uc].iter().filter(|u| **u).count()
-        };
-        for (slot, text) in abc.iter_mut().zip(&ops).take(regs_used) {
-            *slot = register(text, line)?;
-        }
-        if counts {
-            abc[1] = small(ops[1], line, "value")?;
-            if matches!(format, Format::Call | Format::Native) {
-                abc[2] = small(ops[2], line, "result")?;
+        for (slot, role) in abc.iter_mut().zip([roles.a, roles.b, roles.c]) {
+            if role == Role::Unused {
+                continue;
             }
+            let Some(t) = texts.next() else {
+                return err(line, "missing operand");
+            };
+            *slot = match role {
+                Role::Args => small(t, line, "value")?,
+                Role::Results => small(t, line, "result")?,
+                _ => register(t, line)?,
+            };
         }
-        let imm_text = match format {
-            Format::R | Format::RR | Format::RRR | Format::Ret => None,
-            _ => ops.last().copied(),
-        };
-        let operand = match (format.imm_kind(), imm_text) {
-            (ImmKind::Unused, _) | (_, None) => Operand::Value(0),
-            (ImmKind::Register, Some(t)) => Operand::Value(register(t, line)? as i32),
-            (ImmKind::Int | ImmKind::Code, Some(t)) => {
-                let v = parse_int(t)
-                    .ok_or(())
-                    .or_else(|_| err(line, format!("expected an integer, found {t:?}")))?;
-                let v = if format.imm_kind() == ImmKind::Code {
-                    u32::try_from(v).map(|c| c as i32).ok()
-                } else {
-                    i32::try_from(v).ok()
-                };
-                Operand::Value(
-                    v.ok_or(())
-                        .or_else(|_| err(line, format!("{t} does not fit the 32-bit immediate")))?,
-                )
-            }
-            (ImmKind::Space, Some(t)) => Operand::Value(
-                parse_int(t)
-                    .and_then(|v| i32::try_from(v).ok())
-                    .filter(|v| *v >= 0)
-                    .ok_or(())
-                    .or_else(|_| {
-                        err(
-                            line,
-                            format!("expected a storage space 0..=2147483647, found {t:?}"),
-                        )
-                    })?,
-            ),
-            (ImmKind::Array, Some(t)) => Operand::Value(
-                t.strip_prefix('a')
-                    .and_then(parse_int)
-                    .and_then(|v| i32::try_from(v).ok())
-                    .filter(|v| *v >= 0)
-                    .ok_or(())
-                    .or_else(|_| {
-                        err(line, format!("expected an array a0, a1, ..., found {t:?}"))
-                    })?,
-            ),
-            (ImmKind::Const, Some(t)) => Operand::Value(self.constant(t, line)?),
-            (ImmKind::Jump, Some(t)) => match t.strip_prefix('@') {
-                Some(label) => Operand::Label(label.to_string()),
-                None => return err(line, format!("expected a jump target @label, found {t:?}")),
-            },
-            (ImmKind::Function, Some(t)) => Operand::Function(t.to_string()),
-            (ImmKind::Event, Some(t)) => Operand::Event(t.to_string()),
-            (ImmKind::Native, Some(t)) => Operand::Value(
-                crate::native::Native::from_name(t)
-                    .map(|n| n.info().id as i32)
-                    .ok_or(())
-                    .or_else(|_| err(line, format!("no native named {t:?}")))?,
-            ),
+        let operand = match (roles.imm, texts.next()) {
+            (Role::Unused, _) | (_, None) => Operand::Value(0),
+            (role, Some(t)) => self.immediate(role, t, line)?,
         };
         let Some(func) = self.functions.last_mut() else {
             return err(line, "instruction outside a .func");

@@ -4,8 +4,9 @@
 //! jump targets become labels `L<pc>`; functions are named by their first export, else
 //! `$f<index>` (no export can be named so); further exports become `.export` lines; debug entries become `.loc` lines.
 
-use super::format::{Format, ImmKind};
+use super::instr::Instr;
 use super::module::{Module, ValueType};
+use super::roles::Role;
 use crate::math::Fx;
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -79,8 +80,8 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
             .code
             .iter()
             .enumerate()
-            .filter(|(_, i)| i.op.info().format.imm_kind() == ImmKind::Jump)
-            .map(|(pc, i)| (pc as i64 + 1 + i.imm as i64) as usize)
+            .filter_map(|(pc, i)| i.jump_target(pc))
+            .map(|t| t as usize)
             .collect();
         let mut last_line = 0;
         for (pc, instr) in f.code.iter().enumerate() {
@@ -106,31 +107,7 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
                 let _ = writeln!(out, "    .loc {} {}", d.line, d.col);
             }
             let info = instr.op.info();
-            let (a, b, c) = (instr.a, instr.b, instr.c);
-            let operands = match info.format {
-                Format::R => format!("r{a}"),
-                Format::RR => format!("r{a}, r{b}"),
-                Format::RRR => format!("r{a}, r{b}, r{c}"),
-                Format::RRRR => format!("r{a}, r{b}, r{c}, r{}", instr.d()),
-                Format::RI => format!("r{a}, {}", instr.imm),
-                Format::RK => format!("r{a}, k{}", instr.imm),
-                Format::RRI => format!("r{a}, r{b}, {}", instr.imm),
-                Format::RRK => format!("r{a}, r{b}, k{}", instr.imm),
-                Format::RRS => format!("r{a}, r{b}, {}", instr.imm),
-                Format::RRRS => format!("r{a}, r{b}, r{c}, {}", instr.imm),
-                Format::RRA => format!("r{a}, r{b}, a{}", instr.imm),
-                Format::J => format!("@L{}", pc as i64 + 1 + instr.imm as i64),
-                Format::RJ => format!("r{a}, @L{}", pc as i64 + 1 + instr.imm as i64),
-                Format::RRJ => format!("r{a}, r{b}, @L{}", pc as i64 + 1 + instr.imm as i64),
-                Format::Call => format!("r{a}, {b}, {c}, {}", name_of(instr.imm as usize)),
-                Format::Ret => format!("r{a}, {b}"),
-                Format::Emit => format!("r{a}, {b}, e{}", instr.imm),
-                Format::Code => format!("{}", instr.imm as u32),
-                Format::Native => format!(
-                    "r{a}, {b}, {c}, {}",
-                    crate::native::Native::from_id(instr.imm as u32).map_or("?", |n| n.info().name)
-                ),
-            };
+            let operands = operands(*instr, pc, &name_of);
             let _ = writeln!(out, "    {:<8} {operands}", info.mnemonic);
         }
     }
@@ -148,4 +125,35 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
         }
     }
     out
+}
+
+/// An instruction's operands as assembly: its used fields in word order, each written as
+/// its role says.
+fn operands(instr: Instr, pc: usize, name_of: &dyn Fn(usize) -> String) -> String {
+    let roles = instr.op.operands();
+    let fields = [
+        (roles.a, i64::from(instr.a)),
+        (roles.b, i64::from(instr.b)),
+        (roles.c, i64::from(instr.c)),
+        (roles.imm, i64::from(instr.imm)),
+    ];
+    let text = |role: Role, v: i64| match role {
+        Role::Read | Role::Write | Role::Key | Role::Window => format!("r{v}"),
+        Role::Args | Role::Results | Role::Int | Role::Space => v.to_string(),
+        Role::Const => format!("k{v}"),
+        Role::Jump => format!("@L{}", pc as i64 + 1 + v),
+        Role::Function => name_of(v as usize),
+        Role::Event => format!("e{v}"),
+        Role::Code => (v as i32 as u32).to_string(),
+        Role::Array => format!("a{v}"),
+        Role::Native => crate::native::Native::from_id(v as u32)
+            .map_or("?".to_string(), |n| n.info().name.to_string()),
+        Role::Unused => String::new(),
+    };
+    fields
+        .into_iter()
+        .filter(|(role, _)| *role != Role::Unused)
+        .map(|(role, v)| text(role, v))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,22 +1,30 @@
 //! The instruction set and everything that reads or writes it: the opcode table (the single
-//! source of truth), instruction words, the `.sbc` module format, limits, the verifier.
+//! source of truth for encodings, operand roles, gas and effects), the semantics of every
+//! pure opcode, instruction words, the `.sbc` module format, limits, the verifier, the
+//! assembler, the disassembler and the generated spec.
 
 mod asm;
 mod disasm;
-mod format;
+mod instr;
 mod limits;
 mod module;
 mod opcode;
+mod roles;
+pub mod semantics;
 mod spec;
 mod verify;
 
 pub use asm::{assemble, AsmError};
 pub use disasm::{disassemble, disassemble_with_source};
-pub use format::{DecodeError, Format, ImmKind, Instr, WORD};
+pub use instr::{DecodeError, Instr, Registers, WORD};
 pub use limits::Limits;
 pub use module::{
     DebugEntry, Export, Function, Module, ModuleError, ModuleErrorKind, ValueType, MAGIC, VERSION,
 };
-pub use opcode::{OpInfo, Opcode};
+pub use opcode::{binary, ternary, unary, ArrayOp, Effect, EnvValue, OpInfo, Opcode, StorageOp};
+pub use roles::{Operands, Role};
 pub use spec::opcodes_markdown;
-pub use verify::{is_identifier, static_gas, VerifiedModule, VerifyError, VerifyErrorKind};
+pub use verify::{
+    is_identifier, static_gas, BasicBlock, Cfg, VerifiedModule, VerifyError, VerifyErrorKind,
+    CALL_REGISTERS_PER_GAS,
+};

@@ -7,7 +7,7 @@
 //! the input's size: every count is checked against the bytes that remain before anything
 //! is reserved, and against [`Limits`].
 
-use super::format::{DecodeError, Instr, WORD};
+use super::instr::{DecodeError, Instr, WORD};
 use super::limits::Limits;
 use std::fmt;
 

@@ -1,47 +1,39 @@
 //! `spec/OPCODES.md`, rendered from the opcode table. The committed file must equal
 //! [`opcodes_markdown`]; a test fails when it drifts (`STRIKE_BLESS=1` rewrites it).
 
-use super::format::Format;
 use super::opcode::Opcode;
+use super::roles::{Operands, Role};
 use std::fmt::Write;
 
-const FORMATS: [Format; 19] = [
-    Format::R,
-    Format::RR,
-    Format::RRR,
-    Format::RRRR,
-    Format::RI,
-    Format::RK,
-    Format::RRI,
-    Format::RRK,
-    Format::RRS,
-    Format::RRRS,
-    Format::RRA,
-    Format::J,
-    Format::RJ,
-    Format::RRJ,
-    Format::Call,
-    Format::Ret,
-    Format::Emit,
-    Format::Code,
-    Format::Native,
-];
-
-fn imm_meaning(f: Format) -> &'static str {
-    use super::format::ImmKind::*;
-    match f.imm_kind() {
-        Unused => "0",
-        Register => "register d (0..=255)",
-        Int => "signed integer",
-        Const => "constant index",
-        Jump => "jump offset (words, from the next instruction)",
-        Function => "function index",
-        Event => "event index",
-        Code => "error code (as u32)",
-        Space => "storage space (>= 0)",
-        Array => "array index of the function (>= 0)",
-        Native => "native id (see Natives)",
+/// The registers an opcode reads and writes, as the spec writes them, from its roles.
+fn accesses(o: Operands) -> (String, String) {
+    let name = |field: char| match field {
+        'd' => "r[d]".to_string(),
+        f => format!("r[{f}]"),
+    };
+    let (mut reads, mut writes) = (Vec::new(), Vec::new());
+    for (role, field) in o.fields().into_iter().zip(Operands::LETTERS) {
+        match role {
+            Role::Read => reads.push(name(field)),
+            Role::Key => reads.push(format!("{} (key)", name(field))),
+            Role::Write => writes.push(name(field)),
+            _ => {}
+        }
     }
+    if o.a == Role::Window {
+        reads.push("r[a..a+b]".to_string());
+        if o.c == Role::Results {
+            writes.push("r[a..a+c]".to_string());
+        }
+    }
+    let show = |v: Vec<String>| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    (show(reads), show(writes))
 }
 
 /// The full text of `spec/OPCODES.md`.
@@ -56,7 +48,7 @@ pub fn opcodes_markdown() -> String {
     let _ = writeln!(s, "## Instruction word\n");
     let _ = writeln!(
         s,
-        "Every instruction is 8 bytes, little-endian; fields a format does not use must be 0.\n"
+        "Every instruction is 8 bytes, little-endian; fields an opcode does not use must be 0.\n"
     );
     let _ = writeln!(s, "```text\n byte  0        1     2     3     4..8\n      +--------+-----+-----+-----+----------------+\n      | opcode |  a  |  b  |  c  | imm (i32, LE)  |\n      +--------+-----+-----+-----+----------------+\n```\n");
     let _ = writeln!(
@@ -69,31 +61,20 @@ pub fn opcodes_markdown() -> String {
     );
     let _ = writeln!(
         s,
-        "## Formats\n\n| format | assembly | a | b | c | imm |\n|---|---|---|---|---|---|"
+        "## Operand roles\n\nEach opcode gives every field a role; the assembler, disassembler, verifier, \
+         traces, the CFG and the compiler's register clobbers all derive from these roles. Unused \
+         fields must be 0.\n\n| role | assembly | meaning |\n|---|---|---|"
     );
-    for f in FORMATS {
-        let (ua, ub, uc) = f.uses_abc();
-        let counts = matches!(
-            f,
-            Format::Call | Format::Ret | Format::Emit | Format::Native
-        );
-        let field = |used: bool, count: bool| {
-            if !used {
-                "0"
-            } else if count {
-                "count"
-            } else {
-                "register"
-            }
-        };
+    for role in Role::ALL {
         let _ = writeln!(
             s,
-            "| {f:?} | `{}` | {} | {} | {} | {} |",
-            f.syntax(),
-            field(ua, false),
-            field(ub, counts),
-            field(uc, counts),
-            imm_meaning(f)
+            "| {role:?} | {} | {} |",
+            match role {
+                Role::Unused => "-".to_string(),
+                r if r.is_register() => "`rN`".to_string(),
+                r => format!("`{}`", r.syntax('a')),
+            },
+            role.meaning()
         );
     }
     let _ = writeln!(
@@ -119,16 +100,17 @@ pub fn opcodes_markdown() -> String {
         let _ = writeln!(s);
     }
     let _ = writeln!(s, "\nEmpty cells and bytes not shown are invalid (0x00 always is): a module containing one does not decode.\n");
-    let _ = writeln!(s, "## Opcodes\n\n| byte | mnemonic | assembly | gas | semantics | errors |\n|---|---|---|---|---|---|");
+    let _ = writeln!(s, "## Opcodes\n\n| byte | mnemonic | assembly | reads | writes | gas | semantics | errors |\n|---|---|---|---|---|---|---|---|");
     for &op in Opcode::ALL {
         let i = op.info();
+        let (reads, writes) = accesses(i.operands);
         let _ = writeln!(
             s,
-            "| `{:#04x}` | **{}** | `{} {}` | {} | `{}` | {} |",
+            "| `{:#04x}` | **{}** | `{} {}` | {reads} | {writes} | {} | `{}` | {} |",
             i.code,
             i.mnemonic,
             i.mnemonic,
-            i.format.syntax(),
+            i.operands.syntax(),
             i.gas,
             i.semantics.replace('|', "\\|"),
             i.errors

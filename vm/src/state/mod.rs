@@ -9,11 +9,13 @@
 
 mod cache;
 mod memory;
+#[cfg(feature = "redb")]
 mod redb;
 mod tx;
 
 pub use cache::{Access, StateCache};
 pub use memory::MemoryStorage;
+#[cfg(feature = "redb")]
 pub use redb::{in_backend_call, RedbStorage};
 pub use tx::{add_outcome, add_to, AddOutcome, AddResult, TxState};
 

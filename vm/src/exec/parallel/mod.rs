@@ -26,7 +26,7 @@ mod view;
 
 use super::block::{check_block, run_in_order, BlockError, BlockStats, Fallback};
 use super::{Engine, Receipt, Transaction};
-use crate::interp::BlockEnv;
+use crate::runtime::BlockEnv;
 use crate::state::{Slot, StateCache, Storage};
 use memory::{Cell, MvMemory};
 use scheduler::{Scheduler, Task};

@@ -1,0 +1,204 @@
+//! Pure opcodes: `r[a] = f(inputs)`. Moves, constants, integer add, subtract, negate,
+//! abs, min/max, comparisons, bit operations, fx-to-int and int multiply of operands that
+//! fit 64 bits are inlined, with overflow checks written out; every other pure opcode
+//! (fx multiply and divide, mul_div, the math kernels, wide int multiply, divide,
+//! remainder, int to fx) calls the table's own function through the `pure1..3` helpers.
+//! What is inlined is checked against `crate::isa::semantics` by the differential tests
+//! (`tests/jit_differential.rs`, `tests/roles.rs`). (Inlining `math::mul` was measured: no
+//! faster on the bench's programs, whose loops are limited by register spills, and twice
+//! the compile time and code size.)
+
+use super::{const128, is_zero128, Translator};
+use crate::isa::{Instr, Opcode, Role};
+use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, Value};
+
+impl Translator<'_, '_, '_> {
+    /// The instruction's inputs in word order, as its roles say: registers read, an
+    /// integer immediate, a pool constant.
+    fn inputs(&mut self, i: Instr) -> Vec<Value> {
+        let roles = i.op.operands();
+        let mut out = Vec::with_capacity(3);
+        for (role, x) in [(roles.b, i.b), (roles.c, i.c)] {
+            if role == Role::Read {
+                out.push(self.read(x));
+            }
+        }
+        match roles.imm {
+            Role::Read => out.push(self.read(i.d())),
+            Role::Int => out.push(const128(self.b, i128::from(i.imm))),
+            Role::Const => {
+                let k = self
+                    .module
+                    .module()
+                    .constants
+                    .get(i.imm as usize)
+                    .copied()
+                    .unwrap_or(0);
+                out.push(const128(self.b, k));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    pub(super) fn pure(&mut self, i: Instr) {
+        let x = self.inputs(i);
+        let r = match (i.op, x.as_slice()) {
+            (Opcode::Mov | Opcode::LoadInt | Opcode::LoadConst, &[v]) => v,
+            (Opcode::LoadFx, _) => const128(self.b, i128::from(i.imm) << 64),
+            (Opcode::Add | Opcode::AddImm | Opcode::AddConst, &[x, y]) => self.add(i, x, y),
+            (Opcode::Sub, &[x, y]) => self.sub(x, y),
+            (Opcode::Neg | Opcode::Abs, &[x]) => self.neg_abs(i.op, x),
+            (Opcode::Min | Opcode::Max, &[x, y]) => self.min_max(i.op, x, y),
+            (Opcode::IntMul, &[x, y]) => self.int_mul(i, x, y),
+            (Opcode::FxToInt, &[x]) => self.b.ins().sshr_imm_s(x, 64),
+            (Opcode::Eq | Opcode::Ne | Opcode::Lt | Opcode::Le, &[x, y]) => {
+                let c = self.b.ins().icmp(condition(i.op), x, y);
+                self.b.ins().uextend(types::I128, c)
+            }
+            (Opcode::And, &[x, y]) => self.b.ins().band(x, y),
+            (Opcode::Or, &[x, y]) => self.b.ins().bor(x, y),
+            (Opcode::Xor, &[x, y]) => self.b.ins().bxor(x, y),
+            (Opcode::Not, &[x]) => {
+                let c = is_zero128(self.b, x);
+                self.b.ins().uextend(types::I128, c)
+            }
+            (op, inputs) => self.pure_helper(op, inputs),
+        };
+        self.write(i.a, r);
+    }
+
+    /// The table's function of `op` on `inputs`, through the helper of its arity.
+    pub(super) fn pure_helper(&mut self, op: Opcode, inputs: &[Value]) -> Value {
+        let helper = match inputs.len() {
+            1 => self.helpers.pure1,
+            2 => self.helpers.pure2,
+            _ => self.helpers.pure3,
+        };
+        let mut args = vec![self.b.ins().iconst(types::I32, op as u8 as i64)];
+        for &v in inputs {
+            let (lo, hi) = self.b.ins().isplit(v);
+            args.push(lo);
+            args.push(hi);
+        }
+        let status = self.call_helper(helper, &args);
+        self.guard(status, self.exits.stop);
+        self.load_tmp()
+    }
+
+    fn add(&mut self, i: Instr, x: Value, y: Value) -> Value {
+        let r = self.b.ins().iadd(x, y);
+        // Overflow iff both operands differ in sign from the result: a test of the high
+        // halves alone, which hold the signs.
+        let (_, xh) = self.b.ins().isplit(x);
+        let (_, rh) = self.b.ins().isplit(r);
+        let bad = match (i.op, i.imm) {
+            // A positive immediate: overflow iff x >= 0 and r < 0.
+            (Opcode::AddImm, imm) if imm > 0 => {
+                let t = self.b.ins().band_not(rh, xh);
+                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+            }
+            // A negative one: iff x < 0 and r >= 0.
+            (Opcode::AddImm, imm) if imm < 0 => {
+                let t = self.b.ins().band_not(xh, rh);
+                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+            }
+            _ => {
+                let (_, yh) = self.b.ins().isplit(y);
+                let t1 = self.b.ins().bxor(xh, rh);
+                let t2 = self.b.ins().bxor(yh, rh);
+                let t = self.b.ins().band(t1, t2);
+                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+            }
+        };
+        self.guard(bad, self.exits.overflow);
+        r
+    }
+
+    fn sub(&mut self, x: Value, y: Value) -> Value {
+        let r = self.b.ins().isub(x, y);
+        // Overflow iff the operands differ in sign and the result differs from x (signs:
+        // the high halves).
+        let (_, xh) = self.b.ins().isplit(x);
+        let (_, yh) = self.b.ins().isplit(y);
+        let (_, rh) = self.b.ins().isplit(r);
+        let t1 = self.b.ins().bxor(xh, yh);
+        let t2 = self.b.ins().bxor(xh, rh);
+        let t = self.b.ins().band(t1, t2);
+        let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0);
+        self.guard(bad, self.exits.overflow);
+        r
+    }
+
+    fn neg_abs(&mut self, op: Opcode, x: Value) -> Value {
+        let min = const128(self.b, i128::MIN);
+        let bad = self.b.ins().icmp(IntCC::Equal, x, min);
+        self.guard(bad, self.exits.overflow);
+        if op == Opcode::Neg {
+            self.b.ins().ineg(x)
+        } else {
+            // (x ^ s) - s with s = x >> 127: no select, which Cranelift would turn into an
+            // i128 iabs its x86 backend lacks.
+            let sign = self.b.ins().sshr_imm_s(x, 127);
+            let flipped = self.b.ins().bxor(x, sign);
+            self.b.ins().isub(flipped, sign)
+        }
+    }
+
+    fn min_max(&mut self, op: Opcode, x: Value, y: Value) -> Value {
+        // Branch-free, by mask: Cranelift's x86 backend has no i128 smin/smax, which a
+        // select on a comparison would be optimised into.
+        let lt = self.b.ins().icmp(IntCC::SignedLessThan, x, y);
+        let one = self.b.ins().uextend(types::I128, lt);
+        let mask = self.b.ins().ineg(one);
+        let (first, second) = if op == Opcode::Min { (x, y) } else { (y, x) };
+        let keep = self.b.ins().band(first, mask);
+        let other = self.b.ins().band_not(second, mask);
+        self.b.ins().bor(keep, other)
+    }
+
+    fn int_mul(&mut self, i: Instr, x: Value, y: Value) -> Value {
+        // Inline when both operands fit in i64: the full 128-bit product then cannot
+        // overflow. Otherwise the table's checked multiply, through the helper.
+        let (xl, xh) = self.b.ins().isplit(x);
+        let (yl, yh) = self.b.ins().isplit(y);
+        let xs = self.b.ins().sshr_imm_s(xl, 63);
+        let ys = self.b.ins().sshr_imm_s(yl, 63);
+        let x_small = self.b.ins().icmp(IntCC::Equal, xh, xs);
+        let small = if i.b == i.c {
+            x_small // a square: one test
+        } else {
+            let y_small = self.b.ins().icmp(IntCC::Equal, yh, ys);
+            self.b.ins().band(x_small, y_small)
+        };
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I128);
+        self.b.ins().brif(small, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let lo = self.b.ins().imul(xl, yl);
+        let hi = self.b.ins().smulhi(xl, yl);
+        let product = self.b.ins().iconcat(lo, hi);
+        self.b.ins().jump(join, &[product.into()]);
+        self.b.switch_to_block(slow);
+        let r = self.pure_helper(i.op, &[x, y]);
+        self.b.ins().jump(join, &[r.into()]);
+        self.b.switch_to_block(join);
+        self.b
+            .block_params(join)
+            .first()
+            .copied()
+            .unwrap_or(product)
+    }
+}
+
+/// The integer condition of a comparison or compare-and-branch opcode.
+pub(super) fn condition(op: Opcode) -> IntCC {
+    match op {
+        Opcode::Eq | Opcode::BranchEq => IntCC::Equal,
+        Opcode::Ne | Opcode::BranchNe => IntCC::NotEqual,
+        Opcode::Lt | Opcode::BranchLt => IntCC::SignedLessThan,
+        _ => IntCC::SignedLessThanOrEqual,
+    }
+}
