@@ -8,8 +8,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::path::Path;
-use strike::lang::{compile, Options};
 use strike_benches::{ncdf_f64, npdf_f64, Stream, INPUTS};
+use strike_lang::{compile, Options};
 use strike_vm::exec::{Engine, Status, Transaction};
 use strike_vm::math::Fx;
 use strike_vm::runtime::BlockEnv;

@@ -116,7 +116,7 @@ fn check(v: &Vector, mode: Mode) -> Result<(), String> {
         .params
         .iter()
         .zip(&v.call[1..])
-        .map(|(&t, a)| strike::values::parse(t, a))
+        .map(|(&t, a)| strike_lang::values::parse(t, a))
         .collect::<Result<Vec<_>, _>>()?;
     let mut storage = MemoryStorage::new();
     for &(space, key, value) in &v.pre {
@@ -159,7 +159,7 @@ fn check(v: &Vector, mode: Mode) -> Result<(), String> {
         .returns
         .iter()
         .zip(&r.returns)
-        .map(|(&t, &x)| strike::values::format(t, x))
+        .map(|(&t, &x)| strike_lang::values::format(t, x))
         .collect();
     let expect: Vec<&str> = v.expect.iter().map(String::as_str).collect();
     // An expected value is typed text, or raw:0x<hex> for exact bits.

@@ -6,7 +6,7 @@
 //! between fuzzing campaigns.
 
 use std::path::{Path, PathBuf};
-use strike::lang::{self, Options};
+use strike_lang::Options;
 use strike_tests::fuzz;
 
 fn root() -> PathBuf {
@@ -85,10 +85,10 @@ fn compiled_seeds() -> Vec<Vec<u8>> {
         .filter(|p| p.extension().is_some_and(|e| e == "stk"))
         .filter_map(|p| {
             let text = std::fs::read_to_string(p).expect("readable source");
-            let (_, compiled) = lang::compile_files(
+            let (_, compiled) = strike_lang::compile_files(
                 &p.display().to_string(),
                 &text,
-                &mut lang::files::file_system,
+                &mut strike_lang::files::file_system,
                 Options::default(),
             );
             compiled.ok().map(|m| m.module().encode())

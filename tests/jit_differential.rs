@@ -155,7 +155,7 @@ fn auto_compiles_at_its_gas_threshold_and_changes_nothing() {
         for i in 0..n { s += i * i; }
         return s;
     }";
-    let module = strike::lang::compile(source, strike::lang::Options::default()).expect("ok");
+    let module = strike_lang::compile(source, strike_lang::Options::default()).expect("ok");
     let instructions: u64 = module
         .module()
         .functions

@@ -8,24 +8,19 @@
 //!   lower, verify) give a module or diagnostics, never a panic and never an internal error.
 
 use proptest::prelude::*;
-use strike::lang::{compile, diag::codes, Options};
+use std::collections::BTreeSet;
+use strike_lang::{compile, diag::codes, Options};
 use strike_tests::stkgen::Gen;
 use strike_vm::exec::{Engine, Receipt, Transaction};
-use strike_vm::isa::VerifiedModule;
+use strike_vm::isa::{Limits, VerifiedModule};
 use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
 const CONTRACT: u128 = 0x100;
 const OUT_OF_GAS: u32 = 10;
 
-fn build(source: &str, optimize: bool) -> VerifiedModule {
-    match compile(
-        source,
-        Options {
-            optimize,
-            ..Default::default()
-        },
-    ) {
+fn build(source: &str, optimize: bool, tests: bool) -> VerifiedModule {
+    match compile(source, Options { optimize, tests }) {
         Ok(m) => m,
         Err(d) => {
             panic!("generated contract does not compile (optimize {optimize}): {d:#?}\n{source}")
@@ -34,8 +29,16 @@ fn build(source: &str, optimize: bool) -> VerifiedModule {
 }
 
 /// Runs `main` with each argument list in turn on one state; the receipts and final storage.
-fn run(module: VerifiedModule, calls: &[Vec<i128>]) -> (Vec<Receipt>, Vec<(u32, u128, i128)>) {
-    let mut engine = Engine::new();
+/// A test file's module may call the test natives.
+fn run(
+    module: VerifiedModule,
+    calls: &[Vec<i128>],
+    tests: bool,
+) -> (Vec<Receipt>, Vec<(u32, u128, i128)>) {
+    let mut engine = Engine::with_limits(Limits {
+        allow_test_natives: tests,
+        ..Limits::default()
+    });
     engine.deploy(CONTRACT, module);
     let mut state = StateCache::new(MemoryStorage::new());
     let block = BlockEnv {
@@ -93,16 +96,18 @@ proptest! {
 
     #[test]
     fn fused_and_unfused_code_agree(seed in any::<u64>(), calls in arg_lists()) {
-        let source = Gen::new(seed).contract();
-        let fused = build(&source, true);
-        let plain = build(&source, false);
+        let mut gen = Gen::new(seed);
+        let source = gen.contract();
+        let tests = gen.test_file();
+        let fused = build(&source, true, tests);
+        let plain = build(&source, false, tests);
         prop_assert_eq!(
-            build(&source, true).module().encode(),
+            build(&source, true, tests).module().encode(),
             fused.module().encode(),
             "compiling twice gave different bytes"
         );
-        let (a, sa) = run(fused, &calls);
-        let (b, sb) = run(plain, &calls);
+        let (a, sa) = run(fused, &calls, tests);
+        let (b, sb) = run(plain, &calls, tests);
         let gas_ran_out = |rs: &[Receipt]| {
             rs.iter().any(|r| r.error.as_ref().is_some_and(|e| e.code == OUT_OF_GAS))
         };
@@ -121,6 +126,114 @@ proptest! {
         }
         prop_assert_eq!(sa, sb, "final storage\n{}", source);
     }
+}
+
+/// The statement forms a program shows, by name: the walk matches every `Stmt` variant,
+/// so a new statement form must be named here, and then the generator must produce it.
+fn statement_forms(block: &strike_lang::ast::Block, forms: &mut BTreeSet<&'static str>) {
+    use strike_lang::ast::{AssignOp, ExprKind, Stmt};
+    for s in &block.stmts {
+        let form = match s {
+            Stmt::Let { names, value, .. } => match (names.len(), &value.kind) {
+                (1, ExprKind::Array { .. }) => "let array",
+                (1, _) => "let",
+                _ => "let several",
+            },
+            Stmt::Assign {
+                target, op, cap, ..
+            } => match (&target.kind, op, cap) {
+                (_, _, Some(_)) => "assign capped",
+                (ExprKind::Index { .. }, AssignOp::Set, _) => "assign index =",
+                (ExprKind::Index { .. }, _, _) => "assign index +=/-=",
+                (_, AssignOp::Set, _) => "assign =",
+                (_, AssignOp::Add, _) => "assign +=",
+                (_, AssignOp::Sub, _) => "assign -=",
+            },
+            Stmt::If {
+                otherwise: Some(_), ..
+            } => "if else",
+            Stmt::If { .. } => "if",
+            Stmt::While { .. } => "while",
+            Stmt::For { .. } => "for",
+            Stmt::Return { .. } => "return",
+            Stmt::Require { .. } => "require",
+            Stmt::Revert { .. } => "revert",
+            Stmt::Emit { .. } => "emit",
+            Stmt::Expr(_) => "call statement",
+            Stmt::Error(_) => "error",
+        };
+        forms.insert(form);
+        for b in s.blocks() {
+            statement_forms(b, forms);
+        }
+    }
+}
+
+/// The builtins a program calls.
+fn builtins_called(e: &strike_lang::ast::Expr, out: &mut BTreeSet<String>) {
+    if let strike_lang::ast::ExprKind::Call { func, .. } = &e.kind {
+        out.insert(func.name.clone());
+    }
+    for c in e.children() {
+        builtins_called(c, out);
+    }
+}
+
+/// The generator reaches every builtin of the table (natives and test natives included)
+/// and every statement form: a feature it cannot reach is untested by the differential.
+#[test]
+fn the_generator_covers_every_builtin_and_statement_form() {
+    use strike_lang::ast::Item;
+    let (mut forms, mut called) = (BTreeSet::new(), BTreeSet::new());
+    for seed in 0..400 {
+        let source = Gen::new(seed).contract();
+        let (file, errors) = strike_lang::parse(&source);
+        assert!(errors.is_empty(), "{errors:?}\n{source}");
+        for item in &file.items {
+            let Item::Function(f) = item else { continue };
+            statement_forms(&f.body, &mut forms);
+            let mut stack = vec![&f.body];
+            while let Some(b) = stack.pop() {
+                for s in &b.stmts {
+                    s.exprs()
+                        .into_iter()
+                        .for_each(|e| builtins_called(e, &mut called));
+                    stack.extend(s.blocks());
+                }
+            }
+        }
+    }
+    let missing: Vec<&str> = strike_lang::builtins::BUILTINS
+        .iter()
+        .map(|b| b.name)
+        .filter(|n| !called.contains(*n))
+        .collect();
+    assert!(missing.is_empty(), "builtins never generated: {missing:?}");
+    let all = [
+        "let",
+        "let several",
+        "let array",
+        "assign =",
+        "assign +=",
+        "assign -=",
+        "assign capped",
+        "assign index =",
+        "assign index +=/-=",
+        "if",
+        "if else",
+        "while",
+        "for",
+        "return",
+        "require",
+        "revert",
+        "emit",
+        "call statement",
+    ];
+    let missing: Vec<&&str> = all.iter().filter(|f| !forms.contains(**f)).collect();
+    assert!(
+        missing.is_empty(),
+        "statement forms never generated: {missing:?}"
+    );
 }
 
 /// A corpus of valid sources to mutate: generated contracts and the examples.
@@ -142,14 +255,8 @@ fn seeds() -> Vec<String> {
 }
 
 fn compiles_or_diagnoses(source: &str) -> Result<(), TestCaseError> {
-    for optimize in [true, false] {
-        if let Err(diags) = compile(
-            source,
-            Options {
-                optimize,
-                ..Default::default()
-            },
-        ) {
+    for (optimize, tests) in [(true, false), (false, false), (true, true)] {
+        if let Err(diags) = compile(source, Options { optimize, tests }) {
             prop_assert!(!diags.is_empty());
             prop_assert!(
                 diags.iter().all(|d| d.code != codes::INTERNAL),

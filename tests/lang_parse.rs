@@ -1,7 +1,7 @@
 //! The parser never panics: random text, and valid contracts with random splices.
 
 use proptest::prelude::*;
-use strike::lang::parse;
+use strike_lang::parse;
 
 const CONTRACT: &str = r#"
 storage balances: map<address, fx>;

@@ -10,8 +10,8 @@
 //! `~X` allows 1e-15 absolute (for results checked against mpmath references).
 
 use std::path::PathBuf;
-use strike::lang::{compile, Options};
-use strike::values;
+use strike_lang::values;
+use strike_lang::{compile, Options};
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::math::Fx;
 use strike_vm::runtime::BlockEnv;

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use strike::cli::render_failure;
-use strike::lang::diagnose;
+use strike_lang::diagnose;
 
 #[test]
 fn diagnostics_match_their_golden_files() {

@@ -306,11 +306,11 @@ fn accesses(listing: &str, names: &[String], function: &str) -> [Vec<String>; 3]
 fn perps_trades_touch_only_their_account_and_commutative_totals() {
     let exe = env!("CARGO_MANIFEST_DIR").to_string() + "/../stdlib/perps.stk";
     let source = std::fs::read_to_string(&exe).unwrap();
-    let (_, module) = strike::lang::compile_files(
+    let (_, module) = strike_lang::compile_files(
         &exe,
         &source,
-        &mut strike::lang::files::file_system,
-        strike::lang::Options::default(),
+        &mut strike_lang::files::file_system,
+        strike_lang::Options::default(),
     );
     let listing = strike_vm::isa::disassemble(module.expect("compiles").module());
     let mut names = storage_names("perps.stk");

@@ -5,7 +5,7 @@
 //! to its bound.
 
 use std::path::PathBuf;
-use strike::lang::{compile, Options};
+use strike_lang::{compile, Options};
 use strike_tests::{fx_text as fx, read_data};
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::math::Fx;

@@ -3,7 +3,7 @@
 //! and the `block` fuzz target.
 
 use std::sync::OnceLock;
-use strike::lang::{self, Options};
+use strike_lang::Options;
 use strike_vm::exec::{execute_block, receipts_digest, state_digest, Engine, Receipt, Transaction};
 use strike_vm::isa::VerifiedModule;
 use strike_vm::runtime::BlockEnv;
@@ -20,7 +20,7 @@ pub fn module() -> &'static VerifiedModule {
     CELLS_MODULE.get_or_init(|| {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/block/cells.stk");
         let text = std::fs::read_to_string(path).expect("tests/block/cells.stk");
-        lang::compile(&text, Options::default()).expect("cells.stk compiles")
+        strike_lang::compile(&text, Options::default()).expect("cells.stk compiles")
     })
 }
 

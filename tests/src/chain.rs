@@ -7,8 +7,8 @@
 //! JIT. Their receipts and storage must be identical after every call.
 
 use std::path::PathBuf;
-use strike::lang::{compile_files, files, Options};
-use strike::values;
+use strike_lang::values;
+use strike_lang::{compile_files, files, Options};
 use strike_vm::exec::{Engine, Mode, Receipt, Status, Transaction};
 use strike_vm::isa::Export;
 use strike_vm::runtime::BlockEnv;

@@ -17,7 +17,7 @@ use crate::cells::{self, genesis, outcome, CELLS, OTHER};
 use crate::modules::{build, RawInstr, Sig};
 use arbitrary::{Result, Unstructured};
 use std::path::Path;
-use strike::lang::{self, diag, files::Sources, Options};
+use strike_lang::{diag, Options, Sources};
 use strike_vm::exec::{
     execute_block, execute_block_parallel, Engine, Fallback, Mode, ParallelConfig, Receipt, Status,
     Transaction,
@@ -69,8 +69,12 @@ pub fn compile(data: &[u8]) {
             }
             Ok((path.to_string(), imported.to_string()))
         };
-        let (sources, compiled) =
-            lang::compile_program("fuzz.stk", root, &mut loader, Options { optimize, tests });
+        let (sources, compiled) = strike_lang::compile_program(
+            "fuzz.stk",
+            root,
+            &mut loader,
+            Options { optimize, tests },
+        );
         match compiled {
             Ok(c) => round_trip(c.module.module(), tests),
             Err(diagnostics) => render(&sources, &diagnostics),
@@ -81,10 +85,10 @@ pub fn compile(data: &[u8]) {
     }
 }
 
-fn render(sources: &Sources, diagnostics: &[lang::Diagnostic]) {
+fn render(sources: &Sources, diagnostics: &[strike_lang::Diagnostic]) {
     assert!(!diagnostics.is_empty(), "a failed compile must say why");
     let _ = diag::render_sources(sources, diagnostics);
-    let _ = diag::render_json_sources(sources, diagnostics);
+    let _ = strike::json::diagnostics(sources, diagnostics);
 }
 
 /// A module encodes, decodes to itself, verifies again (the compiler's output must), and
@@ -437,10 +441,10 @@ pub fn inputs(data: &[u8]) {
             ValueType::Bool,
             ValueType::Address,
         ] {
-            if let Ok(bits) = strike::values::parse(ty, line) {
-                let shown = strike::values::format(ty, bits);
+            if let Ok(bits) = strike_lang::values::parse(ty, line) {
+                let shown = strike_lang::values::format(ty, bits);
                 assert_eq!(
-                    strike::values::parse(ty, &shown),
+                    strike_lang::values::parse(ty, &shown),
                     Ok(bits),
                     "{ty:?} {line:?} formats as {shown:?}, which does not parse back"
                 );

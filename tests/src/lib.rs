@@ -6,6 +6,7 @@ use std::path::PathBuf;
 pub mod cells;
 pub mod fuzz;
 pub mod modules;
+pub mod rng;
 pub mod stkgen;
 
 /// Directory of the committed math reference vectors.

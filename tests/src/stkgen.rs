@@ -2,18 +2,31 @@
 //!
 //! A contract has storage (an fx, an int, a map), an event, a private helper returning two
 //! values and a public `main(a: fx, b: fx, n: int, flag: bool) -> (fx, int, bool)`. Bodies
-//! mix every statement and expression form of the language: lets, assignments to locals and
-//! storage (`=`, `+=`, `-=`), if/else, bounded for and while loops, require, revert, emit,
-//! calls with several results, every builtin, and literals of every shape. Loops are
-//! bounded so that runs end; values are left free to overflow or leave a builtin's domain,
-//! since reverts must agree too.
+//! mix every statement form of the language (lets of one value, of several results and of
+//! arrays; assignments to locals, array elements, storage and map entries with `=`, `+=`,
+//! `-=` and `capped`; if/else, bounded for and while loops, require, revert, emit, return,
+//! calls for their effect) and every builtin, drawn from the builtin table itself
+//! (`strike_lang::builtins::BUILTINS`), so a builtin added there is generated here without
+//! a change. Natives appear as values, as several results bound by `let`, and as
+//! statements whose results are discarded. Some contracts are test files (with a `#[test]`
+//! function), where the test builtins are drawn too; they build with `Options::tests`.
+//! Loops are bounded so that runs end; values are left free to overflow or leave a
+//! builtin's domain, since reverts must agree too.
 
-/// A small deterministic generator (SplitMix64).
+use crate::rng::Rng;
+use strike_lang::builtins::{Builtin, Params, BUILTINS};
+use strike_lang::Type;
+
+/// A random contract generator.
 pub struct Gen {
-    state: u64,
+    rng: Rng,
     locals: Vec<(String, Ty, bool)>,
+    /// Arrays in scope: name, element type, length, mutable.
+    arrays: Vec<(String, Ty, u32, bool)>,
     next_name: usize,
     depth_budget: u32,
+    /// Whether the contract is a test file (the test builtins are allowed).
+    test_file: bool,
 }
 
 /// The value types.
@@ -25,6 +38,19 @@ pub enum Ty {
     Int,
     /// bool
     Bool,
+    /// address
+    Address,
+}
+
+impl Ty {
+    fn of(t: Type) -> Ty {
+        match t {
+            Type::Fx => Ty::Fx,
+            Type::Int => Ty::Int,
+            Type::Bool => Ty::Bool,
+            Type::Address => Ty::Address,
+        }
+    }
 }
 
 const FX_LITERALS: &[&str] = &[
@@ -37,6 +63,7 @@ const INT_LITERALS: &[&str] = &[
     "2",
     "3",
     "7",
+    "9",
     "10",
     "100",
     "1_000",
@@ -50,27 +77,27 @@ impl Gen {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Gen {
-            state: seed,
+            rng: Rng(seed),
             locals: Vec::new(),
+            arrays: Vec::new(),
             next_name: 0,
             depth_budget: 0,
+            test_file: false,
         }
     }
 
-    fn next(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    /// Whether the last contract generated is a test file: build it with
+    /// `Options { tests: true, .. }` and run it where test natives are allowed.
+    pub fn test_file(&self) -> bool {
+        self.test_file
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        self.rng.below(n as u64) as usize
     }
 
     fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.rng.bits() % 100 < percent
     }
 
     fn pick<'s>(&mut self, xs: &[&'s str]) -> &'s str {
@@ -91,9 +118,74 @@ impl Gen {
         }
     }
 
+    fn array(&mut self, ty: Ty, mutable: bool) -> Option<(String, u32)> {
+        let found: Vec<(String, u32)> = self
+            .arrays
+            .iter()
+            .filter(|a| a.1 == ty && (a.3 || !mutable))
+            .map(|a| (a.0.clone(), a.2))
+            .collect();
+        if found.is_empty() {
+            None
+        } else {
+            Some(found[self.below(found.len())].clone())
+        }
+    }
+
     fn fresh(&mut self) -> String {
         self.next_name += 1;
         format!("v{}", self.next_name)
+    }
+
+    /// Whether `b` may be generated in this contract.
+    fn allowed(&self, b: &Builtin) -> bool {
+        self.test_file || !b.test_only()
+    }
+
+    /// A builtin returning exactly `results`, if any is allowed.
+    fn builtin_returning(
+        &mut self,
+        results: impl Fn(&Builtin) -> bool,
+    ) -> Option<&'static Builtin> {
+        let found: Vec<&'static Builtin> = BUILTINS
+            .iter()
+            .filter(|b| self.allowed(b) && results(b))
+            .collect();
+        if found.is_empty() {
+            None
+        } else {
+            Some(found[self.below(found.len())])
+        }
+    }
+
+    /// A call of builtin `b` with arguments of its parameter types; for a builtin of
+    /// numbers (abs, min, max), of type `number`.
+    fn builtin_call(&mut self, b: &Builtin, number: Ty, depth: u32) -> String {
+        let args: Vec<String> = match b.params {
+            Params::Fixed(ps) => ps.iter().map(|&t| self.expr(Ty::of(t), depth)).collect(),
+            Params::SameNumber(n) => (0..n).map(|_| self.expr(number, depth)).collect(),
+            Params::Native(fixed) => {
+                let mut args: Vec<String> =
+                    fixed.iter().map(|&t| self.expr(Ty::of(t), depth)).collect();
+                if b.takes_message() {
+                    for _ in 0..1 + self.below(3) {
+                        let ty = self.any_ty();
+                        args.push(self.expr(ty, depth.min(1)));
+                    }
+                }
+                args
+            }
+        };
+        format!("{}({})", b.name, args.join(", "))
+    }
+
+    /// A call of a builtin returning one value of type `ty`, if one is allowed.
+    fn builtin_value(&mut self, ty: Ty, depth: u32) -> Option<String> {
+        let b = self.builtin_returning(|b| match b.params {
+            Params::SameNumber(_) => matches!(ty, Ty::Int | Ty::Fx),
+            _ => b.returns.len() == 1 && Ty::of(b.returns[0]) == ty,
+        })?;
+        Some(self.builtin_call(b, ty, depth))
     }
 
     /// An expression of type `ty`.
@@ -102,10 +194,14 @@ impl Gen {
         match ty {
             Ty::Fx => {
                 if leaf {
-                    return match self.below(5) {
+                    return match self.below(6) {
                         0 | 1 => self.var(Ty::Fx).unwrap_or_else(|| "0.25".into()),
                         2 => "sfx".into(),
                         3 if self.chance(50) => format!("m[{}]", self.expr(Ty::Int, 0)),
+                        4 => match self.array(Ty::Fx, false) {
+                            Some((a, len)) => format!("{a}[{}]", self.index(len)),
+                            None => "sfx".into(),
+                        },
                         _ => {
                             let lit = self.pick(FX_LITERALS).to_string();
                             if self.chance(20) {
@@ -117,34 +213,16 @@ impl Gen {
                     };
                 }
                 let d = depth - 1;
-                match self.below(12) {
+                match self.below(10) {
                     0..=3 => {
                         let op = self.pick(&["+", "-", "*", "/"]);
                         format!("({} {op} {})", self.expr(Ty::Fx, d), self.expr(Ty::Fx, d))
                     }
                     4 => format!("-{}", self.expr(Ty::Fx, d)),
-                    5 => {
-                        let f =
-                            self.pick(&["exp", "ln", "sqrt", "ncdf", "npdf", "inv_ncdf", "abs"]);
-                        format!("{f}({})", self.expr(Ty::Fx, d))
-                    }
-                    6 => {
-                        let f = self.pick(&[
-                            "pow", "mul_down", "mul_up", "div_down", "div_up", "min", "max",
-                        ]);
-                        format!("{f}({}, {})", self.expr(Ty::Fx, d), self.expr(Ty::Fx, d))
-                    }
-                    7 => {
-                        let f = self.pick(&["mul_div", "mul_div_down", "mul_div_up"]);
-                        format!(
-                            "{f}({}, {}, {})",
-                            self.expr(Ty::Fx, d),
-                            self.expr(Ty::Fx, d),
-                            self.expr(Ty::Fx, d)
-                        )
-                    }
-                    8 => format!("to_fx({})", self.expr(Ty::Int, d)),
-                    9 => format!("m[{}]", self.expr(Ty::Int, d)),
+                    5..=7 => self
+                        .builtin_value(Ty::Fx, d)
+                        .unwrap_or_else(|| "0.5".into()),
+                    8 => format!("m[{}]", self.expr(Ty::Int, d)),
                     _ => self.expr(Ty::Fx, 0),
                 }
             }
@@ -153,7 +231,12 @@ impl Gen {
                     return match self.below(6) {
                         0 | 1 => self.var(Ty::Int).unwrap_or_else(|| "n".into()),
                         2 => "sint".into(),
-                        3 => self.pick(&["now()", "block()", "n"]).into(),
+                        3 => match self.array(Ty::Int, false) {
+                            Some((a, len)) if self.chance(50) => {
+                                format!("{a}[{}]", self.index(len))
+                            }
+                            _ => self.pick(&["now()", "block()", "n"]).into(),
+                        },
                         _ => {
                             let lit = self.pick(INT_LITERALS).to_string();
                             if self.chance(20) {
@@ -165,18 +248,13 @@ impl Gen {
                     };
                 }
                 let d = depth - 1;
-                match self.below(10) {
+                match self.below(9) {
                     0..=3 => {
                         let op = self.pick(&["+", "-", "*", "/", "%"]);
                         format!("({} {op} {})", self.expr(Ty::Int, d), self.expr(Ty::Int, d))
                     }
                     4 => format!("-{}", self.expr(Ty::Int, d)),
-                    5 => format!("abs({})", self.expr(Ty::Int, d)),
-                    6 => {
-                        let f = self.pick(&["min", "max"]);
-                        format!("{f}({}, {})", self.expr(Ty::Int, d), self.expr(Ty::Int, d))
-                    }
-                    7 => format!("to_int({})", self.expr(Ty::Fx, d)),
+                    5..=7 => self.builtin_value(Ty::Int, d).unwrap_or_else(|| "n".into()),
                     _ => self.expr(Ty::Int, 0),
                 }
             }
@@ -192,7 +270,7 @@ impl Gen {
                     };
                 }
                 let d = depth - 1;
-                match self.below(6) {
+                match self.below(8) {
                     0 | 1 => {
                         let t = if self.chance(50) { Ty::Fx } else { Ty::Int };
                         let op = self.pick(&["<", "<=", ">", ">=", "==", "!="]);
@@ -207,14 +285,41 @@ impl Gen {
                         )
                     }
                     4 => format!("!{}", self.expr(Ty::Bool, d)),
+                    5 => {
+                        let op = self.pick(&["==", "!="]);
+                        format!(
+                            "({} {op} {})",
+                            self.expr(Ty::Address, d),
+                            self.expr(Ty::Address, d)
+                        )
+                    }
+                    6 => self
+                        .builtin_value(Ty::Bool, d)
+                        .unwrap_or_else(|| "flag".into()),
                     _ => format!("({} == {})", self.expr(Ty::Bool, d), self.expr(Ty::Bool, d)),
                 }
+            }
+            Ty::Address => {
+                if leaf {
+                    return self.var(Ty::Address).unwrap_or_else(|| "caller()".into());
+                }
+                self.builtin_value(Ty::Address, depth - 1)
+                    .unwrap_or_else(|| "self_address()".into())
             }
         }
     }
 
+    /// An array index: in bounds mostly, sometimes not (the access then reverts).
+    fn index(&mut self, len: u32) -> String {
+        if self.chance(85) {
+            format!("{}", self.below(len as usize))
+        } else {
+            self.expr(Ty::Int, 0)
+        }
+    }
+
     fn any_ty(&mut self) -> Ty {
-        [Ty::Fx, Ty::Int, Ty::Bool][self.below(3)]
+        [Ty::Fx, Ty::Int, Ty::Bool, Ty::Address][self.below(4)]
     }
 
     fn ty_name(ty: Ty) -> &'static str {
@@ -222,17 +327,18 @@ impl Gen {
             Ty::Fx => "fx",
             Ty::Int => "int",
             Ty::Bool => "bool",
+            Ty::Address => "address",
         }
     }
 
     /// Statements of a block at nesting `level`, appended to `out`.
     fn block(&mut self, out: &mut String, level: u32, in_main: bool) {
-        let scope = self.locals.len();
+        let scope = (self.locals.len(), self.arrays.len());
         let n = 1 + self.below(5);
         let indent = "    ".repeat(level as usize + 1);
         for _ in 0..n {
             let d = self.depth_budget;
-            match self.below(16) {
+            match self.below(22) {
                 0..=2 => {
                     let ty = self.any_ty();
                     let name = self.fresh();
@@ -256,9 +362,8 @@ impl Gen {
                         .filter(|l| l.2)
                         .map(|l| (l.0.clone(), l.1))
                         .collect();
-                    if let Some((name, ty)) = mutable.get(self.below(mutable.len().max(1))).cloned()
-                    {
-                        let op = if ty == Ty::Bool {
+                    if let Some((name, ty)) = mutable.get(self.below(mutable.len())).cloned() {
+                        let op = if matches!(ty, Ty::Bool | Ty::Address) {
                             "="
                         } else {
                             self.pick(&["=", "+=", "-="])
@@ -275,7 +380,12 @@ impl Gen {
                     };
                     let op = self.pick(&["=", "+=", "-="]);
                     let value = self.expr(ty, d);
-                    out.push_str(&format!("{indent}{target} {op} {value};\n"));
+                    let cap = if op != "=" && self.chance(30) {
+                        format!(" capped {}", self.expr(ty, 1))
+                    } else {
+                        String::new()
+                    };
+                    out.push_str(&format!("{indent}{target} {op} {value}{cap};\n"));
                 }
                 6 | 7 if level < 3 => {
                     let cond = self.expr(Ty::Bool, d);
@@ -338,6 +448,67 @@ impl Gen {
                 14 if level > 0 && self.chance(20) => {
                     out.push_str(&format!("{indent}revert({});\n", 100 + self.below(10)));
                 }
+                16 => {
+                    // Several results of a builtin, bound by name.
+                    if let Some(b) = self.builtin_returning(|b| b.returns.len() >= 2) {
+                        let call = self.builtin_call(b, Ty::Int, d);
+                        let names: Vec<String> = b.returns.iter().map(|_| self.fresh()).collect();
+                        out.push_str(&format!("{indent}let ({}) = {call};\n", names.join(", ")));
+                        for (name, &t) in names.into_iter().zip(b.returns) {
+                            self.locals.push((name, Ty::of(t), false));
+                        }
+                    }
+                }
+                17 => {
+                    // A call for its effect: a builtin (its results, if any, dropped: the
+                    // shape of the NATIVE clobber miscompile), or the helper.
+                    if in_main && self.chance(25) {
+                        let (a, b) = (self.expr(Ty::Fx, d), self.expr(Ty::Int, d));
+                        out.push_str(&format!("{indent}helper({a}, {b});\n"));
+                    } else if let Some(b) = self.builtin_returning(|_| true) {
+                        let call = self.builtin_call(b, Ty::Int, d);
+                        out.push_str(&format!("{indent}{call};\n"));
+                    } else {
+                        let call = self.expr(Ty::Fx, d.max(1));
+                        out.push_str(&format!("{indent}let {} = {call};\n", self.fresh()));
+                    }
+                }
+                18 => {
+                    // A local array, filled.
+                    let ty = [Ty::Fx, Ty::Int][self.below(2)];
+                    let name = self.fresh();
+                    let len = 1 + self.below(6) as u32;
+                    let mutable = self.chance(70);
+                    let fill = self.expr(ty, 1);
+                    out.push_str(&format!(
+                        "{indent}let {}{name} = [{fill}; {len}];\n",
+                        if mutable { "mut " } else { "" }
+                    ));
+                    self.arrays.push((name, ty, len, mutable));
+                }
+                19 => {
+                    // An array element assigned.
+                    let ty = [Ty::Fx, Ty::Int][self.below(2)];
+                    if let Some((a, len)) = self.array(ty, true) {
+                        let op = self.pick(&["=", "+=", "-="]);
+                        let (i, v) = (self.index(len), self.expr(ty, d));
+                        out.push_str(&format!("{indent}{a}[{i}] {op} {v};\n"));
+                    }
+                }
+                20 => {
+                    // Constants loaded after a call that wrote its window (the miscompile
+                    // of issue 20 forgot NATIVE's further result registers).
+                    if let Some(b) = self.builtin_returning(|b| b.returns.len() >= 2) {
+                        let call = self.builtin_call(b, Ty::Int, 0);
+                        let (x, y) = (self.fresh(), self.fresh());
+                        let (p, q) = (self.pick(INT_LITERALS), self.pick(INT_LITERALS));
+                        out.push_str(&format!(
+                            "{indent}{call};\n{indent}let {x} = {p};\n{indent}let {y} = {q};\n"
+                        ));
+                        self.locals.push((x, Ty::Int, false));
+                        self.locals.push((y, Ty::Int, false));
+                    }
+                }
                 _ => {
                     let ty = self.any_ty();
                     let name = self.fresh();
@@ -347,12 +518,15 @@ impl Gen {
                 }
             }
         }
-        self.locals.truncate(scope);
+        self.locals.truncate(scope.0);
+        self.arrays.truncate(scope.1);
     }
 
     /// A whole contract.
     pub fn contract(&mut self) -> String {
         self.depth_budget = 1 + self.below(3) as u32;
+        self.test_file = self.chance(25);
+        self.arrays.clear();
         let mut s = String::from(
             "storage sfx: fx;\nstorage sint: int;\nstorage m: map<int, fx>;\nevent Moved(amount: fx, count: int);\n\n",
         );
@@ -383,6 +557,9 @@ impl Gen {
             self.expr(Ty::Bool, 2),
         );
         s.push_str(&format!("    return {a}, {b}, {c};\n}}\n"));
+        if self.test_file {
+            s.push_str("\n#[test]\nfn runs() {\n    main(1.5, 0.5, 3, true);\n}\n");
+        }
         s
     }
 }
