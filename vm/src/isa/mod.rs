@@ -21,7 +21,10 @@ pub use limits::Limits;
 pub use module::{
     DebugEntry, Export, Function, Module, ModuleError, ModuleErrorKind, ValueType, MAGIC, VERSION,
 };
-pub use opcode::{binary, ternary, unary, ArrayOp, Effect, EnvValue, OpInfo, Opcode, StorageOp};
+#[cfg_attr(not(feature = "jit"), allow(unused_imports))]
+pub(crate) use opcode::for_each_opcode;
+pub(crate) use opcode::{binary, ternary, unary};
+pub use opcode::{ArrayOp, Effect, EnvValue, OpInfo, Opcode, StorageOp};
 pub use roles::{Operands, Role};
 pub use spec::opcodes_markdown;
 pub use verify::{

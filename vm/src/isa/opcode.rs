@@ -172,6 +172,22 @@ mod effect {
     }
 }
 
+/// Defines `for_each_opcode!`, which calls a macro with every opcode's name (`$d` is a `$`
+/// token, so that the inner macro can have metavariables of its own).
+macro_rules! for_each_opcode_macro {
+    (($d:tt) $($name:ident)*) => {
+        /// Calls macro `$m` with the name of every opcode, in table order: for code that
+        /// must be instantiated once per opcode, as the JIT's entries to pure functions.
+        #[cfg_attr(not(feature = "jit"), allow(unused_macros))]
+        macro_rules! for_each_opcode {
+            ($d m:ident) => {
+                $d m! { $($name)* }
+            };
+        }
+        pub(crate) use for_each_opcode;
+    };
+}
+
 macro_rules! opcodes {
     ($( $code:literal $name:ident $mnemonic:literal ($a:ident $b:ident $c:ident $imm:ident)
         $gas:literal $effect:ident($($arg:expr)?)
@@ -182,6 +198,8 @@ macro_rules! opcodes {
         pub enum Opcode {
             $( #[doc = $summary] $name = $code, )*
         }
+
+        for_each_opcode_macro!(($) $($name)*);
 
         impl Opcode {
             /// Every opcode, in table order.
@@ -372,7 +390,7 @@ impl Opcode {
     clippy::panic,
     reason = "called only in const blocks: the panic is a compile error, never a run-time one"
 )]
-pub const fn unary(op: Opcode) -> semantics::Unary {
+pub(crate) const fn unary(op: Opcode) -> semantics::Unary {
     match op.pure() {
         Some(Pure::Unary(f)) => f,
         _ => panic!("not a unary pure opcode"),
@@ -384,7 +402,7 @@ pub const fn unary(op: Opcode) -> semantics::Unary {
     clippy::panic,
     reason = "called only in const blocks: the panic is a compile error, never a run-time one"
 )]
-pub const fn binary(op: Opcode) -> semantics::Binary {
+pub(crate) const fn binary(op: Opcode) -> semantics::Binary {
     match op.pure() {
         Some(Pure::Binary(f)) => f,
         _ => panic!("not a binary pure opcode"),
@@ -396,7 +414,7 @@ pub const fn binary(op: Opcode) -> semantics::Binary {
     clippy::panic,
     reason = "called only in const blocks: the panic is a compile error, never a run-time one"
 )]
-pub const fn ternary(op: Opcode) -> semantics::Ternary {
+pub(crate) const fn ternary(op: Opcode) -> semantics::Ternary {
     match op.pure() {
         Some(Pure::Ternary(f)) => f,
         _ => panic!("not a ternary pure opcode"),

@@ -1,6 +1,8 @@
 //! The functions compiled code calls, declared once in the `helpers!` table below: each
 //! row is the helper itself, from which the table derives its symbol, its Cranelift
 //! signature, its declaration in the JIT module and its reference from every function.
+//! Pure opcodes the JIT does not inline have one entry each (`pure_entry`), generated from
+//! the opcode table: each calls its opcode's own function, resolved at compile time.
 //!
 //! Every helper is an `unsafe extern "C" fn` whose first argument is the context and whose
 //! result is 0 to go on or 1 after recording in `ctx.stop` why execution stops (a value it
@@ -37,13 +39,99 @@ unsafe fn context<'c>(ctx: *mut Ctx<'static>) -> &'c mut Ctx<'static> {
     unsafe { &mut *ctx }
 }
 
-/// The function of pure opcode `byte` (its byte, as compiled code passes it).
-fn pure(byte: u32) -> Option<Pure> {
-    u8::try_from(byte)
-        .ok()
-        .and_then(Opcode::from_byte)
-        .and_then(Opcode::pure)
+/// The function of the pure opcode with byte `op`, if it is one (for const evaluation).
+const fn pure(op: u8) -> Option<Pure> {
+    match Opcode::from_byte(op) {
+        Some(op) => op.pure(),
+        None => None,
+    }
 }
+
+/// Compiled code's entry to the pure opcode with byte `OP` and one input: the table's
+/// function, resolved at compile time (so called directly and inlined), its result to
+/// `ctx.tmp`. One instance per opcode (`pure_entry`).
+///
+/// # Safety
+/// The helpers' contract (module docs).
+unsafe extern "C" fn pure1<const OP: u8>(ctx: *mut Ctx<'static>, xl: u64, xh: u64) -> u32 {
+    // SAFETY: the helpers' contract.
+    let c = unsafe { context(ctx) };
+    let r = match const { pure(OP) } {
+        Some(Pure::Unary(f)) => f(join(xl, xh)),
+        _ => Err(MathError::Domain),
+    };
+    c.finish(r.map_err(Stop::from))
+}
+
+/// As [`pure1`], for two inputs.
+///
+/// # Safety
+/// The helpers' contract (module docs).
+unsafe extern "C" fn pure2<const OP: u8>(
+    ctx: *mut Ctx<'static>,
+    xl: u64,
+    xh: u64,
+    yl: u64,
+    yh: u64,
+) -> u32 {
+    // SAFETY: the helpers' contract.
+    let c = unsafe { context(ctx) };
+    let r = match const { pure(OP) } {
+        Some(Pure::Binary(f)) => f(join(xl, xh), join(yl, yh)),
+        _ => Err(MathError::Domain),
+    };
+    c.finish(r.map_err(Stop::from))
+}
+
+/// As [`pure1`], for three inputs (MULDIV and its roundings).
+///
+/// # Safety
+/// The helpers' contract (module docs).
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn pure3<const OP: u8>(
+    ctx: *mut Ctx<'static>,
+    xl: u64,
+    xh: u64,
+    yl: u64,
+    yh: u64,
+    zl: u64,
+    zh: u64,
+) -> u32 {
+    // SAFETY: the helpers' contract.
+    let c = unsafe { context(ctx) };
+    let r = match const { pure(OP) } {
+        Some(Pure::Ternary(f)) => f(join(xl, xh), join(yl, yh), join(zl, zh)),
+        _ => Err(MathError::Domain),
+    };
+    c.finish(r.map_err(Stop::from))
+}
+
+type Entry1 = unsafe extern "C" fn(*mut Ctx<'static>, u64, u64) -> u32;
+type Entry2 = unsafe extern "C" fn(*mut Ctx<'static>, u64, u64, u64, u64) -> u32;
+type Entry3 = unsafe extern "C" fn(*mut Ctx<'static>, u64, u64, u64, u64, u64, u64) -> u32;
+
+macro_rules! pure_entries {
+    ($($name:ident)*) => {
+        /// The address of compiled code's entry to pure opcode `op`'s function (its
+        /// parameters: the context, then each input as two 64-bit halves), or None when
+        /// `op` is not pure. Generated for every opcode of the table.
+        pub(super) fn pure_entry(op: Opcode) -> Option<*const u8> {
+            match op {
+                $( Opcode::$name => {
+                    const OP: u8 = Opcode::$name as u8;
+                    match Opcode::$name.pure() {
+                        Some(Pure::Unary(_)) => Some(pure1::<OP> as Entry1 as *const u8),
+                        Some(Pure::Binary(_)) => Some(pure2::<OP> as Entry2 as *const u8),
+                        Some(Pure::Ternary(_)) => Some(pure3::<OP> as Entry3 as *const u8),
+                        None => None,
+                    }
+                } )*
+            }
+        }
+    };
+}
+
+crate::isa::for_each_opcode!(pure_entries);
 
 /// A parameter's Cranelift type, from its Rust type.
 trait Abi {
@@ -125,39 +213,6 @@ macro_rules! helpers {
 }
 
 helpers! {
-    /// A pure opcode of one input (by its byte) on `x`: the table's function (`crate::isa::semantics`).
-    fn pure1(ctx, op: u32, xl: u64, xh: u64) {
-        // SAFETY: the helpers' contract.
-        let c = unsafe { context(ctx) };
-        let r = match pure(op) {
-            Some(Pure::Unary(f)) => f(join(xl, xh)),
-            _ => Err(MathError::Domain),
-        };
-        c.finish(r.map_err(Stop::from))
-    }
-
-    /// A pure opcode of two inputs on `x`, `y`.
-    fn pure2(ctx, op: u32, xl: u64, xh: u64, yl: u64, yh: u64) {
-        // SAFETY: the helpers' contract.
-        let c = unsafe { context(ctx) };
-        let r = match pure(op) {
-            Some(Pure::Binary(f)) => f(join(xl, xh), join(yl, yh)),
-            _ => Err(MathError::Domain),
-        };
-        c.finish(r.map_err(Stop::from))
-    }
-
-    /// A pure opcode of three inputs on `x`, `y`, `z` (MULDIV and its roundings).
-    fn pure3(ctx, op: u32, xl: u64, xh: u64, yl: u64, yh: u64, zl: u64, zh: u64) {
-        // SAFETY: the helpers' contract.
-        let c = unsafe { context(ctx) };
-        let r = match pure(op) {
-            Some(Pure::Ternary(f)) => f(join(xl, xh), join(yl, yh), join(zl, zh)),
-            _ => Err(MathError::Domain),
-        };
-        c.finish(r.map_err(Stop::from))
-    }
-
     /// SLOAD of `(self, space, key)`: the runtime's charge and read; the value to `tmp`.
     fn load(ctx, space: u32, kl: u64, kh: u64) {
         // SAFETY: the helpers' contract.

@@ -129,6 +129,9 @@ pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
         })
         .collect::<Result<_, _>>()?;
     let helper_ids = helpers::declare(&mut jit, ptr)?;
+    // The signatures of the entries to pure functions, by arity (inputs as 64-bit halves).
+    let pure_signatures =
+        [1, 2, 3].map(|n| helpers::signature(&jit, ptr, &vec![types::I64; 2 * n]));
 
     let frontend = jit.target_config();
     let mut ctx = jit.make_context();
@@ -146,7 +149,11 @@ pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
                 .map(|&f| jit.declare_func_in_func(f, b.func))
                 .collect();
             let helper_refs = helper_ids.refs(&mut jit, b.func);
-            translate::Translator::translate(&mut b, module, index, ptr, &callees, &helper_refs)?;
+            let helpers = translate::Helpers {
+                refs: &helper_refs,
+                pure_signatures: &pure_signatures,
+            };
+            translate::Translator::translate(&mut b, module, index, ptr, &callees, helpers)?;
             b.seal_all_blocks();
             b.finalize(frontend);
         }

@@ -238,6 +238,164 @@ impl FnChecker<'_> {
         ty
     }
 
+    /// A variable: a local (not an array) or a storage value (not a map).
+    fn var_type(&mut self, e: &Expr, id: &Ident) -> Option<Type> {
+        if let Some((l, def)) = self.local(&id.name) {
+            let (array, ty) = (def.array.is_some(), def.ty);
+            self.program.set_name(e.id, Name::Local(l));
+            if array {
+                self.array_use(&id.name, id.span);
+                return None;
+            }
+            return ty;
+        }
+        let stored = self.storage(e, &id.name);
+        match stored {
+            Some(SlotType::Value(t)) => Some(t),
+            Some(SlotType::Map(..)) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::MAP_USE,
+                        format!("`{}` is a map, not a value", id.name),
+                        id.span,
+                        "a whole map",
+                    )
+                    .help(format!("read one entry: {}[key]", id.name)),
+                );
+                None
+            }
+            None => {
+                let locals: Vec<&str> = self
+                    .scopes
+                    .iter()
+                    .flat_map(|s| s.keys().map(String::as_str))
+                    .collect();
+                let storage = self.program.storage.iter().map(|s| s.name.as_str());
+                let mut d = Diagnostic::new(
+                    codes::UNKNOWN_NAME,
+                    format!("no variable named `{}`", id.name),
+                    id.span,
+                    "not defined",
+                );
+                if let Some(near) = closest(&id.name, locals.into_iter().chain(storage)) {
+                    d = d.help(format!("a variable with a similar name exists: `{near}`"));
+                }
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// `base[index]`: an element of a local array, or an entry of a storage map.
+    fn index_type(&mut self, e: &Expr, base: &Ident, index: &Expr) -> Option<Type> {
+        if let Some((l, def)) = self.local(&base.name) {
+            if def.array.is_some() {
+                let ty = def.ty;
+                self.program.set_name(e.id, Name::Local(l));
+                self.expect(index, Type::Int);
+                return ty;
+            }
+        }
+        let stored = self.storage(e, &base.name);
+        match stored {
+            Some(SlotType::Map(k, v)) => {
+                self.expect(index, k);
+                Some(v)
+            }
+            Some(SlotType::Value(_)) | None
+                if self.lookup(&base.name).is_some()
+                    || self.program.storage_var(&base.name).is_some() =>
+            {
+                self.diags.push(Diagnostic::new(
+                    codes::MAP_USE,
+                    format!("`{}` is not a map", base.name),
+                    base.span,
+                    "cannot be indexed",
+                ));
+                self.expr(index);
+                None
+            }
+            _ => {
+                self.diags.push(Diagnostic::new(
+                    codes::UNKNOWN_NAME,
+                    format!("no storage map named `{}`", base.name),
+                    base.span,
+                    "not defined",
+                ));
+                self.expr(index);
+                None
+            }
+        }
+    }
+
+    /// `lhs op rhs`: logic on bools, comparisons of one type, arithmetic of one number type.
+    fn binary_type(&mut self, op: BinOp, lhs: &Expr, rhs: &Expr) -> Option<Type> {
+        let (a, b) = (self.expr(lhs), self.expr(rhs));
+        let (a, b) = (a?, b?);
+        use BinOp::*;
+        match op {
+            And | Or => {
+                for (t, side) in [(a, lhs), (b, rhs)] {
+                    if t != Type::Bool {
+                        self.diags.push(mismatch(Type::Bool, t, side.span));
+                    }
+                }
+                Some(Type::Bool)
+            }
+            Eq | Ne | Lt | Le | Gt | Ge => {
+                if a != b {
+                    self.diags.push(
+                        mismatch(a, b, rhs.span)
+                            .note("both sides of a comparison have the same type"),
+                    );
+                } else if !matches!(op, Eq | Ne) && !matches!(a, Type::Int | Type::Fx) {
+                    self.diags.push(Diagnostic::new(
+                        codes::TYPE_MISMATCH,
+                        format!("{} values cannot be ordered", a.name()),
+                        lhs.span,
+                        "only == and != apply",
+                    ));
+                }
+                Some(Type::Bool)
+            }
+            Add | Sub | Mul | Div | Rem => {
+                let symbol = match op {
+                    Add => "+",
+                    Sub => "-",
+                    Mul => "*",
+                    Div => "/",
+                    _ => "%",
+                };
+                if op == Rem && a != Type::Int {
+                    self.diags.push(Diagnostic::new(
+                        codes::TYPE_MISMATCH,
+                        format!("`%` needs int operands, found {}", a.name()),
+                        lhs.span,
+                        format!("this is {}", a.name()),
+                    ));
+                    return None;
+                }
+                if !matches!(a, Type::Int | Type::Fx) {
+                    self.diags.push(Diagnostic::new(
+                        codes::TYPE_MISMATCH,
+                        format!("`{symbol}` needs int or fx operands, found {}", a.name()),
+                        lhs.span,
+                        format!("this is {}", a.name()),
+                    ));
+                    return None;
+                }
+                if a != b {
+                    self.diags.push(
+                        mismatch(a, b, rhs.span)
+                            .note("arithmetic does not mix types: int with int, fx with fx"),
+                    );
+                    return None;
+                }
+                Some(a)
+            }
+        }
+    }
+
     fn expr_type(&mut self, e: &Expr) -> Option<Type> {
         match &e.kind {
             ExprKind::Int(text) => {
@@ -279,92 +437,8 @@ impl FnChecker<'_> {
                 );
                 None
             }
-            ExprKind::Var(id) => {
-                if let Some((l, def)) = self.local(&id.name) {
-                    let (array, ty) = (def.array.is_some(), def.ty);
-                    self.program.set_name(e.id, Name::Local(l));
-                    if array {
-                        self.array_use(&id.name, id.span);
-                        return None;
-                    }
-                    return ty;
-                }
-                let stored = self.storage(e, &id.name);
-                match stored {
-                    Some(SlotType::Value(t)) => Some(t),
-                    Some(SlotType::Map(..)) => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                codes::MAP_USE,
-                                format!("`{}` is a map, not a value", id.name),
-                                id.span,
-                                "a whole map",
-                            )
-                            .help(format!("read one entry: {}[key]", id.name)),
-                        );
-                        None
-                    }
-                    None => {
-                        let locals: Vec<&str> = self
-                            .scopes
-                            .iter()
-                            .flat_map(|s| s.keys().map(String::as_str))
-                            .collect();
-                        let storage = self.program.storage.iter().map(|s| s.name.as_str());
-                        let mut d = Diagnostic::new(
-                            codes::UNKNOWN_NAME,
-                            format!("no variable named `{}`", id.name),
-                            id.span,
-                            "not defined",
-                        );
-                        if let Some(near) = closest(&id.name, locals.into_iter().chain(storage)) {
-                            d = d.help(format!("a variable with a similar name exists: `{near}`"));
-                        }
-                        self.diags.push(d);
-                        None
-                    }
-                }
-            }
-            ExprKind::Index { base, index } => {
-                if let Some((l, def)) = self.local(&base.name) {
-                    if def.array.is_some() {
-                        let ty = def.ty;
-                        self.program.set_name(e.id, Name::Local(l));
-                        self.expect(index, Type::Int);
-                        return ty;
-                    }
-                }
-                let stored = self.storage(e, &base.name);
-                match stored {
-                    Some(SlotType::Map(k, v)) => {
-                        self.expect(index, k);
-                        Some(v)
-                    }
-                    Some(SlotType::Value(_)) | None
-                        if self.lookup(&base.name).is_some()
-                            || self.program.storage_var(&base.name).is_some() =>
-                    {
-                        self.diags.push(Diagnostic::new(
-                            codes::MAP_USE,
-                            format!("`{}` is not a map", base.name),
-                            base.span,
-                            "cannot be indexed",
-                        ));
-                        self.expr(index);
-                        None
-                    }
-                    _ => {
-                        self.diags.push(Diagnostic::new(
-                            codes::UNKNOWN_NAME,
-                            format!("no storage map named `{}`", base.name),
-                            base.span,
-                            "not defined",
-                        ));
-                        self.expr(index);
-                        None
-                    }
-                }
-            }
+            ExprKind::Var(id) => self.var_type(e, id),
+            ExprKind::Index { base, index } => self.index_type(e, base, index),
             ExprKind::Call { func, .. } => {
                 let returns = self.call(e)?;
                 match returns.as_slice() {
@@ -417,73 +491,7 @@ impl FnChecker<'_> {
                     }
                 }
             }
-            ExprKind::Binary { op, lhs, rhs } => {
-                let (a, b) = (self.expr(lhs), self.expr(rhs));
-                let (a, b) = (a?, b?);
-                use BinOp::*;
-                match op {
-                    And | Or => {
-                        for (t, side) in [(a, lhs), (b, rhs)] {
-                            if t != Type::Bool {
-                                self.diags.push(mismatch(Type::Bool, t, side.span));
-                            }
-                        }
-                        Some(Type::Bool)
-                    }
-                    Eq | Ne | Lt | Le | Gt | Ge => {
-                        if a != b {
-                            self.diags.push(
-                                mismatch(a, b, rhs.span)
-                                    .note("both sides of a comparison have the same type"),
-                            );
-                        } else if !matches!(op, Eq | Ne) && !matches!(a, Type::Int | Type::Fx) {
-                            self.diags.push(Diagnostic::new(
-                                codes::TYPE_MISMATCH,
-                                format!("{} values cannot be ordered", a.name()),
-                                lhs.span,
-                                "only == and != apply",
-                            ));
-                        }
-                        Some(Type::Bool)
-                    }
-                    Add | Sub | Mul | Div | Rem => {
-                        let symbol = match op {
-                            Add => "+",
-                            Sub => "-",
-                            Mul => "*",
-                            Div => "/",
-                            _ => "%",
-                        };
-                        if *op == Rem && a != Type::Int {
-                            self.diags.push(Diagnostic::new(
-                                codes::TYPE_MISMATCH,
-                                format!("`%` needs int operands, found {}", a.name()),
-                                lhs.span,
-                                format!("this is {}", a.name()),
-                            ));
-                            return None;
-                        }
-                        if !matches!(a, Type::Int | Type::Fx) {
-                            self.diags.push(Diagnostic::new(
-                                codes::TYPE_MISMATCH,
-                                format!("`{symbol}` needs int or fx operands, found {}", a.name()),
-                                lhs.span,
-                                format!("this is {}", a.name()),
-                            ));
-                            return None;
-                        }
-                        if a != b {
-                            self.diags.push(
-                                mismatch(a, b, rhs.span).note(
-                                    "arithmetic does not mix types: int with int, fx with fx",
-                                ),
-                            );
-                            return None;
-                        }
-                        Some(a)
-                    }
-                }
-            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary_type(*op, lhs, rhs),
             ExprKind::Error => None,
         }
     }

@@ -215,6 +215,223 @@ impl<'p> FnChecker<'p> {
         self.scopes.pop();
         returns
     }
+    /// `let`: one value (with its declared type, if written), an array, or several results.
+    fn let_(
+        &mut self,
+        mutable: bool,
+        names: &[Ident],
+        ty: &Option<TypeExpr>,
+        value: &Expr,
+        span: Span,
+    ) -> bool {
+        if names.len() == 1 && matches!(value.kind, ExprKind::Array { .. }) {
+            if let Some(t) = ty {
+                let span = match t {
+                    TypeExpr::Named(id) => id.span,
+                    TypeExpr::Map { span, .. } => *span,
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::BAD_TYPE,
+                        "an array's type comes from its initialiser",
+                        span,
+                        "no type here",
+                    )
+                    .help("write `let mut a = [0.0; 100];`"),
+                );
+            }
+            self.declare_array(&names[0], value, mutable);
+        } else if names.len() == 1 {
+            let declared = ty.as_ref().and_then(|t| resolve_value_type(t, self.diags));
+            let got = self.expr(value);
+            if let (Some(d), Some(g)) = (declared, got) {
+                if d != g {
+                    self.diags.push(mismatch(d, g, value.span));
+                }
+            }
+            self.declare(&names[0], declared.or(got), mutable, None);
+        } else {
+            let types = match &value.kind {
+                ExprKind::Call { .. } => self.call(value),
+                _ => {
+                    self.diags.push(Diagnostic::new(
+                        codes::RETURN_COUNT,
+                        "only a call can be bound to several names",
+                        value.span,
+                        "a single value",
+                    ));
+                    None
+                }
+            };
+            match types {
+                Some(types) if types.len() == names.len() => {
+                    for (n, t) in names.iter().zip(types) {
+                        self.declare(n, Some(t), mutable, None);
+                    }
+                }
+                other => {
+                    if let Some(types) = other {
+                        self.diags.push(Diagnostic::new(
+                            codes::RETURN_COUNT,
+                            format!("{} names bound to {} values", names.len(), types.len()),
+                            span,
+                            "counts differ",
+                        ));
+                    }
+                    for n in names {
+                        self.declare(n, None, mutable, None);
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// `target op value [capped cap];`: what may be assigned, and the value's type.
+    fn assign(&mut self, target: &Expr, op: AssignOp, value: &Expr, cap: &Option<Expr>) -> bool {
+        if let Some(cap) = cap {
+            self.check_cap(target, op, cap);
+        }
+        let target_ty = match &target.kind {
+            ExprKind::Var(id) if self.lookup(&id.name).is_some_and(|l| l.array.is_some()) => {
+                self.array_use(&id.name, id.span);
+                None
+            }
+            ExprKind::Index { base, .. }
+                if self
+                    .lookup(&base.name)
+                    .is_some_and(|l| l.array.is_some() && !l.mutable) =>
+            {
+                let name = base.name.clone();
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::NOT_ASSIGNABLE,
+                        format!("`{name}` is not mutable"),
+                        base.span,
+                        "its elements cannot change",
+                    )
+                    .help(format!("declare it with `let mut {name}`")),
+                );
+                self.target_expr(target)
+            }
+            ExprKind::Var(id) => match self.local(&id.name) {
+                Some((l, def)) => {
+                    let (mutable, ty) = (def.mutable, def.ty);
+                    self.program.set_name(target.id, Name::Local(l));
+                    self.program.set_type(target.id, ty);
+                    if !mutable {
+                        let name = id.name.clone();
+                        self.diags.push(
+                            Diagnostic::new(
+                                codes::NOT_ASSIGNABLE,
+                                format!("`{name}` is not mutable"),
+                                id.span,
+                                "cannot assign twice",
+                            )
+                            .help(format!("declare it with `let mut {name}`")),
+                        );
+                    }
+                    ty
+                }
+                None => self.target_expr(target),
+            },
+            ExprKind::Index { .. } => self.target_expr(target),
+            _ => {
+                self.diags.push(Diagnostic::new(
+                    codes::NOT_ASSIGNABLE,
+                    "cannot assign to this expression",
+                    target.span,
+                    "not a variable or map entry",
+                ));
+                None
+            }
+        };
+        match target_ty {
+            Some(t) => {
+                if op != AssignOp::Set && !matches!(t, Type::Int | Type::Fx) {
+                    self.diags.push(Diagnostic::new(
+                        codes::TYPE_MISMATCH,
+                        format!("`+=` and `-=` need int or fx, found {}", t.name()),
+                        target.span,
+                        "not a number",
+                    ));
+                }
+                self.expect(value, t);
+            }
+            None => {
+                self.expr(value);
+            }
+        }
+        false
+    }
+
+    /// `emit Name(values);`: a declared event, with its fields' types.
+    fn emit(&mut self, event: &Ident, args: &[Expr], span: Span) -> bool {
+        let fields = self
+            .program
+            .event(&event.name)
+            .and_then(|e| self.program.events.get(e.0 as usize))
+            .map(|e| e.fields.clone());
+        match fields {
+            Some(fields) => {
+                if fields.len() != args.len() {
+                    self.diags.push(Diagnostic::new(
+                        codes::ARITY,
+                        format!(
+                            "event `{}` has {} fields, {} given",
+                            event.name,
+                            fields.len(),
+                            args.len()
+                        ),
+                        span,
+                        "wrong number of values",
+                    ));
+                }
+                for (a, t) in args.iter().zip(fields) {
+                    self.expect(a, t);
+                }
+            }
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::UNKNOWN_NAME,
+                        format!("no event named `{}`", event.name),
+                        event.span,
+                        "not declared",
+                    )
+                    .help(format!("declare it: event {}(...);", event.name)),
+                );
+            }
+        }
+        false
+    }
+
+    /// `return values;`: the function's count and types.
+    fn return_(&mut self, values: &[Expr], span: Span) -> bool {
+        if values.len() != self.returns.len() {
+            self.diags.push(Diagnostic::new(
+                codes::RETURN_COUNT,
+                format!(
+                    "this function returns {} value{}, {} given",
+                    self.returns.len(),
+                    if self.returns.len() == 1 { "" } else { "s" },
+                    values.len()
+                ),
+                span,
+                "wrong number of values",
+            ));
+            for v in values {
+                self.expr(v);
+            }
+        } else {
+            let returns = self.returns.to_vec();
+            for (v, t) in values.iter().zip(returns) {
+                self.expect(v, t);
+            }
+        }
+        true
+    }
+
     fn stmt(&mut self, s: &Stmt) -> bool {
         match s {
             Stmt::Let {
@@ -223,157 +440,14 @@ impl<'p> FnChecker<'p> {
                 ty,
                 value,
                 span,
-            } => {
-                if names.len() == 1 && matches!(value.kind, ExprKind::Array { .. }) {
-                    if let Some(t) = ty {
-                        let span = match t {
-                            TypeExpr::Named(id) => id.span,
-                            TypeExpr::Map { span, .. } => *span,
-                        };
-                        self.diags.push(
-                            Diagnostic::new(
-                                codes::BAD_TYPE,
-                                "an array's type comes from its initialiser",
-                                span,
-                                "no type here",
-                            )
-                            .help("write `let mut a = [0.0; 100];`"),
-                        );
-                    }
-                    self.declare_array(&names[0], value, *mutable);
-                } else if names.len() == 1 {
-                    let declared = ty.as_ref().and_then(|t| resolve_value_type(t, self.diags));
-                    let got = self.expr(value);
-                    if let (Some(d), Some(g)) = (declared, got) {
-                        if d != g {
-                            self.diags.push(mismatch(d, g, value.span));
-                        }
-                    }
-                    self.declare(&names[0], declared.or(got), *mutable, None);
-                } else {
-                    let types = match &value.kind {
-                        ExprKind::Call { .. } => self.call(value),
-                        _ => {
-                            self.diags.push(Diagnostic::new(
-                                codes::RETURN_COUNT,
-                                "only a call can be bound to several names",
-                                value.span,
-                                "a single value",
-                            ));
-                            None
-                        }
-                    };
-                    match types {
-                        Some(types) if types.len() == names.len() => {
-                            for (n, t) in names.iter().zip(types) {
-                                self.declare(n, Some(t), *mutable, None);
-                            }
-                        }
-                        other => {
-                            if let Some(types) = other {
-                                self.diags.push(Diagnostic::new(
-                                    codes::RETURN_COUNT,
-                                    format!(
-                                        "{} names bound to {} values",
-                                        names.len(),
-                                        types.len()
-                                    ),
-                                    *span,
-                                    "counts differ",
-                                ));
-                            }
-                            for n in names {
-                                self.declare(n, None, *mutable, None);
-                            }
-                        }
-                    }
-                }
-                false
-            }
+            } => self.let_(*mutable, names, ty, value, *span),
             Stmt::Assign {
                 target,
                 op,
                 value,
                 cap,
                 ..
-            } => {
-                if let Some(cap) = cap {
-                    self.check_cap(target, *op, cap);
-                }
-                let target_ty = match &target.kind {
-                    ExprKind::Var(id)
-                        if self.lookup(&id.name).is_some_and(|l| l.array.is_some()) =>
-                    {
-                        self.array_use(&id.name, id.span);
-                        None
-                    }
-                    ExprKind::Index { base, .. }
-                        if self
-                            .lookup(&base.name)
-                            .is_some_and(|l| l.array.is_some() && !l.mutable) =>
-                    {
-                        let name = base.name.clone();
-                        self.diags.push(
-                            Diagnostic::new(
-                                codes::NOT_ASSIGNABLE,
-                                format!("`{name}` is not mutable"),
-                                base.span,
-                                "its elements cannot change",
-                            )
-                            .help(format!("declare it with `let mut {name}`")),
-                        );
-                        self.target_expr(target)
-                    }
-                    ExprKind::Var(id) => match self.local(&id.name) {
-                        Some((l, def)) => {
-                            let (mutable, ty) = (def.mutable, def.ty);
-                            self.program.set_name(target.id, Name::Local(l));
-                            self.program.set_type(target.id, ty);
-                            if !mutable {
-                                let name = id.name.clone();
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        codes::NOT_ASSIGNABLE,
-                                        format!("`{name}` is not mutable"),
-                                        id.span,
-                                        "cannot assign twice",
-                                    )
-                                    .help(format!("declare it with `let mut {name}`")),
-                                );
-                            }
-                            ty
-                        }
-                        None => self.target_expr(target),
-                    },
-                    ExprKind::Index { .. } => self.target_expr(target),
-                    _ => {
-                        self.diags.push(Diagnostic::new(
-                            codes::NOT_ASSIGNABLE,
-                            "cannot assign to this expression",
-                            target.span,
-                            "not a variable or map entry",
-                        ));
-                        None
-                    }
-                };
-                match target_ty {
-                    Some(t) => {
-                        if *op != AssignOp::Set && !matches!(t, Type::Int | Type::Fx) {
-                            self.diags.push(Diagnostic::new(
-                                codes::TYPE_MISMATCH,
-                                format!("`+=` and `-=` need int or fx, found {}", t.name()),
-                                target.span,
-                                "not a number",
-                            ));
-                        }
-                        self.expect(value, t);
-                    }
-                    None => {
-                        self.expr(value);
-                    }
-                }
-                false
-            }
+            } => self.assign(target, *op, value, cap),
             Stmt::If {
                 cond,
                 then,
@@ -405,30 +479,7 @@ impl<'p> FnChecker<'p> {
                 self.scopes.pop();
                 false
             }
-            Stmt::Return { values, span } => {
-                if values.len() != self.returns.len() {
-                    self.diags.push(Diagnostic::new(
-                        codes::RETURN_COUNT,
-                        format!(
-                            "this function returns {} value{}, {} given",
-                            self.returns.len(),
-                            if self.returns.len() == 1 { "" } else { "s" },
-                            values.len()
-                        ),
-                        *span,
-                        "wrong number of values",
-                    ));
-                    for v in values {
-                        self.expr(v);
-                    }
-                } else {
-                    let returns = self.returns.to_vec();
-                    for (v, t) in values.iter().zip(returns) {
-                        self.expect(v, t);
-                    }
-                }
-                true
-            }
+            Stmt::Return { values, span } => self.return_(values, *span),
             Stmt::Require { cond, code, .. } => {
                 self.expect(cond, Type::Bool);
                 self.expect(code, Type::Int);
@@ -438,45 +489,7 @@ impl<'p> FnChecker<'p> {
                 self.expect(code, Type::Int);
                 true
             }
-            Stmt::Emit { event, args, span } => {
-                let fields = self
-                    .program
-                    .event(&event.name)
-                    .and_then(|e| self.program.events.get(e.0 as usize))
-                    .map(|e| e.fields.clone());
-                match fields {
-                    Some(fields) => {
-                        if fields.len() != args.len() {
-                            self.diags.push(Diagnostic::new(
-                                codes::ARITY,
-                                format!(
-                                    "event `{}` has {} fields, {} given",
-                                    event.name,
-                                    fields.len(),
-                                    args.len()
-                                ),
-                                *span,
-                                "wrong number of values",
-                            ));
-                        }
-                        for (a, t) in args.iter().zip(fields) {
-                            self.expect(a, t);
-                        }
-                    }
-                    None => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                codes::UNKNOWN_NAME,
-                                format!("no event named `{}`", event.name),
-                                event.span,
-                                "not declared",
-                            )
-                            .help(format!("declare it: event {}(...);", event.name)),
-                        );
-                    }
-                }
-                false
-            }
+            Stmt::Emit { event, args, span } => self.emit(event, args, *span),
             Stmt::Expr(e) => {
                 match &e.kind {
                     // A call as a statement may return any number of values (discarded).

@@ -18,10 +18,17 @@ use super::helpers::Refs;
 use super::CompileError;
 use crate::isa::{Effect, Instr, VerifiedModule};
 use cranelift_codegen::ir::{
-    condcodes::IntCC, types, Block, FuncRef, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
-    StackSlotKind, Value,
+    condcodes::IntCC, types, Block, FuncRef, InstBuilder, MemFlagsData, SigRef, Signature,
+    StackSlot, StackSlotData, StackSlotKind, Value,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
+
+/// The functions compiled code calls: the helpers' references, and the signatures (by
+/// arity) of the entries to pure functions, which it calls by address.
+pub(in crate::jit) struct Helpers<'h> {
+    pub refs: &'h Refs,
+    pub pure_signatures: &'h [Signature; 3],
+}
 
 /// What translating one function needs and keeps: the module, the helpers, and the IR
 /// values and blocks every instruction's lowering uses.
@@ -32,6 +39,8 @@ pub(super) struct Translator<'m, 'b, 'f> {
     ptr: types::Type,
     callees: &'m [FuncRef],
     helpers: &'m Refs,
+    /// The signatures of the entries to pure functions, by arity 1, 2, 3.
+    pure_signatures: [SigRef; 3],
     /// One variable per register.
     regs: Vec<Variable>,
     /// Gas left (see the module docs).
@@ -70,8 +79,13 @@ impl<'m, 'b, 'f> Translator<'m, 'b, 'f> {
         function: usize,
         ptr: types::Type,
         callees: &'m [FuncRef],
-        helpers: &'m Refs,
+        helpers: Helpers<'m>,
     ) -> Result<(), CompileError> {
+        let pure_signatures = helpers
+            .pure_signatures
+            .clone()
+            .map(|sig| b.import_signature(sig));
+        let helpers = helpers.refs;
         let f = module
             .module()
             .functions
@@ -120,6 +134,7 @@ impl<'m, 'b, 'f> Translator<'m, 'b, 'f> {
             ptr,
             callees,
             helpers,
+            pure_signatures,
             regs,
             gas,
             ctx,
@@ -201,7 +216,7 @@ impl<'m, 'b, 'f> Translator<'m, 'b, 'f> {
     /// One instruction, by its family in the opcode table.
     fn instruction(&mut self, pc: usize, i: Instr) -> Result<(), CompileError> {
         match i.op.info().effect {
-            Effect::Pure(_) => self.pure(i),
+            Effect::Pure(_) => self.pure(i)?,
             Effect::Branch(_) | Effect::Goto => self.jump(pc, i)?,
             Effect::Call => self.call(i),
             Effect::Return => self.ret(i),

@@ -10,6 +10,8 @@
 
 use super::{const128, is_zero128, Translator};
 use crate::isa::{Instr, Opcode, Role};
+use crate::jit::helpers;
+use crate::jit::CompileError;
 use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder, Value};
 
 impl Translator<'_, '_, '_> {
@@ -41,7 +43,7 @@ impl Translator<'_, '_, '_> {
         out
     }
 
-    pub(super) fn pure(&mut self, i: Instr) {
+    pub(super) fn pure(&mut self, i: Instr) -> Result<(), CompileError> {
         let x = self.inputs(i);
         let r = match (i.op, x.as_slice()) {
             (Opcode::Mov | Opcode::LoadInt | Opcode::LoadConst, &[v]) => v,
@@ -50,7 +52,7 @@ impl Translator<'_, '_, '_> {
             (Opcode::Sub, &[x, y]) => self.sub(x, y),
             (Opcode::Neg | Opcode::Abs, &[x]) => self.neg_abs(i.op, x),
             (Opcode::Min | Opcode::Max, &[x, y]) => self.min_max(i.op, x, y),
-            (Opcode::IntMul, &[x, y]) => self.int_mul(i, x, y),
+            (Opcode::IntMul, &[x, y]) => self.int_mul(i, x, y)?,
             (Opcode::FxToInt, &[x]) => self.b.ins().sshr_imm_s(x, 64),
             (Opcode::Eq | Opcode::Ne | Opcode::Lt | Opcode::Le, &[x, y]) => {
                 let c = self.b.ins().icmp(condition(i.op), x, y);
@@ -63,27 +65,44 @@ impl Translator<'_, '_, '_> {
                 let c = is_zero128(self.b, x);
                 self.b.ins().uextend(types::I128, c)
             }
-            (op, inputs) => self.pure_helper(op, inputs),
+            (op, inputs) => self.pure_helper(op, inputs)?,
         };
         self.write(i.a, r);
+        Ok(())
     }
 
-    /// The table's function of `op` on `inputs`, through the helper of its arity.
-    pub(super) fn pure_helper(&mut self, op: Opcode, inputs: &[Value]) -> Value {
-        let helper = match inputs.len() {
-            1 => self.helpers.pure1,
-            2 => self.helpers.pure2,
-            _ => self.helpers.pure3,
+    /// The table's function of `op` on `inputs`, through the opcode's own entry
+    /// (`helpers::pure_entry`), called by its address.
+    pub(super) fn pure_helper(
+        &mut self,
+        op: Opcode,
+        inputs: &[Value],
+    ) -> Result<Value, CompileError> {
+        let (Some(entry), Some(&sig)) = (
+            helpers::pure_entry(op),
+            self.pure_signatures.get(inputs.len().wrapping_sub(1)),
+        ) else {
+            return Err(CompileError(format!(
+                "no entry for {op:?} of {} inputs",
+                inputs.len()
+            )));
         };
-        let mut args = vec![self.b.ins().iconst(types::I32, op as u8 as i64)];
+        let callee = self.b.ins().iconst(self.ptr, entry as usize as i64);
+        let mut args = vec![self.ctx];
         for &v in inputs {
             let (lo, hi) = self.b.ins().isplit(v);
             args.push(lo);
             args.push(hi);
         }
-        let status = self.call_helper(helper, &args);
+        let call = self.b.ins().call_indirect(sig, callee, &args);
+        let status = self
+            .b
+            .inst_results(call)
+            .first()
+            .copied()
+            .unwrap_or(self.ctx);
         self.guard(status, self.exits.stop);
-        self.load_tmp()
+        Ok(self.load_tmp())
     }
 
     fn add(&mut self, i: Instr, x: Value, y: Value) -> Value {
@@ -157,7 +176,7 @@ impl Translator<'_, '_, '_> {
         self.b.ins().bor(keep, other)
     }
 
-    fn int_mul(&mut self, i: Instr, x: Value, y: Value) -> Value {
+    fn int_mul(&mut self, i: Instr, x: Value, y: Value) -> Result<Value, CompileError> {
         // Inline when both operands fit in i64: the full 128-bit product then cannot
         // overflow. Otherwise the table's checked multiply, through the helper.
         let (xl, xh) = self.b.ins().isplit(x);
@@ -182,14 +201,15 @@ impl Translator<'_, '_, '_> {
         let product = self.b.ins().iconcat(lo, hi);
         self.b.ins().jump(join, &[product.into()]);
         self.b.switch_to_block(slow);
-        let r = self.pure_helper(i.op, &[x, y]);
+        let r = self.pure_helper(i.op, &[x, y])?;
         self.b.ins().jump(join, &[r.into()]);
         self.b.switch_to_block(join);
-        self.b
+        Ok(self
+            .b
             .block_params(join)
             .first()
             .copied()
-            .unwrap_or(product)
+            .unwrap_or(product))
     }
 }
 
