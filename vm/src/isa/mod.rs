@@ -5,6 +5,7 @@
 
 mod asm;
 mod disasm;
+pub mod footprint;
 mod instr;
 mod limits;
 mod module;
@@ -16,6 +17,7 @@ mod verify;
 
 pub use asm::{assemble, AsmError};
 pub use disasm::{disassemble, disassemble_with_source};
+pub use footprint::{Access, Binding, Footprint, Key};
 pub use instr::{DecodeError, Instr, Registers, WORD};
 pub use limits::Limits;
 pub use module::{

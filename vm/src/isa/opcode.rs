@@ -46,7 +46,7 @@ pub enum Effect {
 }
 
 /// The storage operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StorageOp {
     /// SLOAD: reads the slot.
     Load,

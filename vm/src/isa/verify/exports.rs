@@ -5,7 +5,7 @@
 
 use super::error::{VerifyError, VerifyErrorKind};
 use crate::isa::Module;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 /// Is `name` an identifier: `[A-Za-z_][A-Za-z0-9_]*`?
 pub fn is_identifier(name: &str) -> bool {

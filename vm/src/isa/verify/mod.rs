@@ -31,9 +31,10 @@ pub use error::{VerifyError, VerifyErrorKind};
 pub use exports::is_identifier;
 pub use gas::{static_gas, CALL_REGISTERS_PER_GAS};
 
+use super::footprint::{self, Footprint};
 use super::limits::Limits;
 use super::module::{Export, Module};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 /// What verification found out about one function, for the engines.
 #[derive(Clone, Debug)]
@@ -52,6 +53,8 @@ pub struct VerifiedModule {
     functions: Vec<Facts>,
     /// Export name -> index into `module.exports`.
     exports: HashMap<String, usize>,
+    /// Per function: what it may do to storage (see [`crate::isa::footprint`]).
+    footprints: Vec<Footprint>,
 }
 
 fn function_facts(module: &Module, index: usize, limits: &Limits) -> Result<Facts, VerifyError> {
@@ -75,20 +78,34 @@ impl VerifiedModule {
     /// Verifies `module` under `limits`: the passes above, in order.
     pub fn new(module: Module, limits: &Limits) -> Result<VerifiedModule, VerifyError> {
         sizes::check(&module, limits)?;
-        let functions = (0..module.functions.len())
+        let functions: Vec<Facts> = (0..module.functions.len())
             .map(|index| function_facts(&module, index, limits))
             .collect::<Result<_, _>>()?;
         let exports = exports::check(&module)?;
+        let footprints = footprint::analyze(&module, |f: usize| {
+            functions.get(f).map(|facts: &Facts| &facts.cfg)
+        });
         Ok(VerifiedModule {
             module,
             functions,
             exports,
+            footprints,
         })
     }
 
     /// The module.
     pub fn module(&self) -> &Module {
         &self.module
+    }
+
+    /// Every function's footprint, by index: computed once, when the module is verified.
+    pub fn footprints(&self) -> &[Footprint] {
+        &self.footprints
+    }
+
+    /// The footprint of the export named `name`.
+    pub fn export_footprint(&self, name: &str) -> Option<&Footprint> {
+        self.export(name).and_then(|f| self.footprints.get(f))
     }
 
     /// The control-flow graph of `function`, as the verifier built it.
@@ -132,6 +149,11 @@ impl VerifiedModule {
     /// The function an export name refers to.
     pub fn export(&self, name: &str) -> Option<usize> {
         self.export_entry(name).map(|e| e.function as usize)
+    }
+
+    /// The index in the module's exports of the export named `name`.
+    pub fn export_index(&self, name: &str) -> Option<usize> {
+        self.exports.get(name).copied()
     }
 
     /// The export named `name`, with its typed signature.
