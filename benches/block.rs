@@ -40,7 +40,9 @@ fn run(
     blocks: &[Block],
     config: Option<&ParallelConfig>,
 ) -> (Vec<Receipt>, StateCache<MemoryStorage>, BlockStats) {
-    strike::block::run(engine, blocks, config).expect("runs and commits in memory")
+    let (r, s, stats, _) =
+        strike::block::run(engine, blocks, config).expect("runs and commits in memory");
+    (r, s, stats)
 }
 
 fn digests(r: &[Receipt], s: &StateCache<MemoryStorage>) -> ([u8; 32], [u8; 32]) {

@@ -244,40 +244,52 @@ pub fn open(path: &Path, text: &str, mode: Mode) -> Result<(Engine, Vec<Block>),
     Ok((engine, file.blocks))
 }
 
+/// What [`run`] returns: every receipt, the state, the summed figures and each block's.
+pub type RunResult = (
+    Vec<Receipt>,
+    StateCache<MemoryStorage>,
+    BlockStats,
+    Vec<BlockStats>,
+);
+
 /// Runs `blocks` in order on fresh in-memory state, committing each: sequentially when
-/// `parallel` is `None`. Returns every receipt, the state and the summed figures, or why
-/// a block could not run (over the engine's limits) or commit.
+/// `parallel` is `None`. Returns every receipt, the state and the figures, or why a block
+/// could not run (over the engine's limits) or commit.
 pub fn run(
     engine: &Engine,
     blocks: &[Block],
     parallel: Option<&ParallelConfig>,
-) -> Result<(Vec<Receipt>, StateCache<MemoryStorage>, BlockStats), String> {
+) -> Result<RunResult, String> {
     let mut state = StateCache::new(MemoryStorage::new());
     let mut receipts = Vec::new();
     let mut stats = BlockStats::default();
+    let mut per_block = Vec::with_capacity(blocks.len());
     for (i, b) in blocks.iter().enumerate() {
         let txs = &b.transactions;
         let refused = |e: BlockError| format!("block {} (number {}): {e}", i + 1, b.env.number);
         match parallel {
             None => {
                 receipts.extend(execute_block(engine, txs, &b.env, &mut state).map_err(refused)?);
-                stats.add(&BlockStats {
+                let s = BlockStats {
                     transactions: txs.len(),
                     tasks: txs.len(),
                     executions: txs.len() as u64,
                     ..BlockStats::default()
-                });
+                };
+                stats.add(&s);
+                per_block.push(s);
             }
             Some(config) => {
                 let (r, s) = execute_block_parallel(engine, txs, &b.env, &mut state, config)
                     .map_err(refused)?;
                 receipts.extend(r);
                 stats.add(&s);
+                per_block.push(s);
             }
         }
         state.commit_block().map_err(|e| e.to_string())?;
     }
-    Ok((receipts, state, stats))
+    Ok((receipts, state, stats, per_block))
 }
 
 /// The parameter types of `function` in `module`, if it exports it.
@@ -289,7 +301,7 @@ pub fn export_types(module: &Module, function: &str) -> Option<Vec<ValueType>> {
         .map(|e| e.params.clone())
 }
 
-/// The standard workloads on stdlib/perps.stk.
+/// The standard workloads: four on stdlib/perps.stk, two on stdlib/options_margin.stk.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
     /// Each transaction a trade by a different account (alternating buys and sells).
@@ -301,6 +313,21 @@ pub enum Workload {
     Chain,
     /// Independent trades with an oracle price update half way through the block.
     OracleUpdate,
+    /// The options venue: every account holds 4 option positions; each transaction opens
+    /// or closes one more and re-checks the account's portfolio margin by valuing all its
+    /// positions (Black-Scholes prices and greeks at the oracle price).
+    OptionsMargin,
+    /// The options venue: thinly margined short puts, a price drop, then liquidations
+    /// (every account once, then attempts that find nothing), each paying the one
+    /// insurance fund.
+    Liquidations,
+}
+
+impl Workload {
+    /// Whether the workload runs on the options venue (else on perps).
+    pub fn on_options(self) -> bool {
+        matches!(self, Workload::OptionsMargin | Workload::Liquidations)
+    }
 }
 
 /// The market's address in generated files.
@@ -309,6 +336,9 @@ pub const MARKET: u128 = 0xe0;
 pub const ADMIN: u128 = 0xad;
 /// The first trader; trader i is `TRADER + i`.
 pub const TRADER: u128 = 0x1000;
+
+/// The first keeper (liquidator); keeper i is `KEEPER + i`.
+pub const KEEPER: u128 = 0x900;
 
 fn tx_line(from: u128, call: &str, args: &[&str]) -> String {
     serde_json::json!({
@@ -325,11 +355,16 @@ fn block_line(number: u64, timestamp: u64) -> String {
     serde_json::json!({ "block": { "number": number, "timestamp": timestamp } }).to_string()
 }
 
-/// The JSON lines of `workload`: deploy `perps` (a path as it should appear in the file),
-/// a setup block (init, a price, one deposit per account), then the workload's block of
-/// `txs` transactions over `accounts` accounts.
-pub fn generate(workload: Workload, perps: &str, txs: usize, accounts: usize) -> Vec<String> {
+/// The JSON lines of `workload`: deploy `contract` (perps or the options venue, as
+/// [`Workload::on_options`] says; a path as it should appear in the file), a setup block
+/// (init, a price, deposits and, for options, opening positions), then the workload's
+/// block of `txs` transactions over `accounts` accounts.
+pub fn generate(workload: Workload, contract: &str, txs: usize, accounts: usize) -> Vec<String> {
     let accounts = accounts.max(1);
+    if workload.on_options() {
+        return generate_options(workload, contract, txs, accounts);
+    }
+    let perps = contract;
     let deploy = serde_json::json!({ "deploy": perps, "address": format!("{MARKET:#x}") });
     let mut out = vec![deploy.to_string(), block_line(1, 1000)];
     let admin = format!("{ADMIN:#x}");
@@ -353,7 +388,10 @@ pub fn generate(workload: Workload, perps: &str, txs: usize, accounts: usize) ->
         let (who, delta) = match workload {
             Workload::Chain => (0, if i.is_multiple_of(2) { "1.5" } else { "-1" }),
             Workload::HotCounter => (i % accounts, "0.25"),
-            Workload::Independent | Workload::OracleUpdate => {
+            Workload::Independent
+            | Workload::OracleUpdate
+            | Workload::OptionsMargin
+            | Workload::Liquidations => {
                 let round = i / accounts;
                 (
                     i % accounts,
@@ -369,6 +407,88 @@ pub fn generate(workload: Workload, perps: &str, txs: usize, accounts: usize) ->
             out.push(tx_line(ADMIN, "set_price", &["2010.5", "1005"]));
         }
         out.push(tx_line(TRADER + who as u128, "trade", &[delta]));
+    }
+    out
+}
+
+/// Three months after the setup block.
+const EXPIRY: u64 = 1000 + 90 * 86_400;
+
+/// The option workloads on stdlib/options_margin.stk.
+fn generate_options(workload: Workload, venue: &str, txs: usize, accounts: usize) -> Vec<String> {
+    let deploy = serde_json::json!({ "deploy": venue, "address": format!("{MARKET:#x}") });
+    let mut out = vec![deploy.to_string(), block_line(1, 1000)];
+    let admin = format!("{ADMIN:#x}");
+    let expiry = EXPIRY.to_string();
+    out.push(tx_line(
+        ADMIN,
+        "init",
+        &[
+            &admin, "3600", "0.6", "0.05", &expiry, "0.15", "0.1", "0.05", "0.0005", "0.5",
+        ],
+    ));
+    out.push(tx_line(ADMIN, "set_price", &["2000", "1000"]));
+    let trade = |who: usize, slot: usize, strike: usize, call: bool, size: &str| {
+        tx_line(
+            TRADER + who as u128,
+            "trade",
+            &[
+                &slot.to_string(),
+                &strike.to_string(),
+                if call { "true" } else { "false" },
+                size,
+            ],
+        )
+    };
+    // Option k of an account's book (k >= 4: opened by the workload).
+    let option = |who: usize, k: usize| -> (usize, bool, &'static str) {
+        let strike = 1500 + 100 * ((who + k) % 10);
+        let call = (who + k).is_multiple_of(2);
+        let size = if k.is_multiple_of(3) { "-1" } else { "1" };
+        (strike, call, size)
+    };
+    if workload == Workload::OptionsMargin {
+        for who in 0..accounts {
+            out.push(tx_line(TRADER + who as u128, "deposit", &["1000000"]));
+            for k in 0..4 {
+                let (strike, call, size) = option(who, k);
+                out.push(trade(who, k, strike, call, size));
+            }
+        }
+        out.push(block_line(2, 1010));
+        for i in 0..txs {
+            let (who, round) = (i % accounts, i / accounts);
+            // Rounds open slots 4, 5, ...; every third round closes the slot the round
+            // before opened.
+            let (k, closing) = if round % 3 == 2 {
+                (4 + (round - 1) % 12, true)
+            } else {
+                (4 + round % 12, false)
+            };
+            let (strike, call, size) = option(who, k);
+            let size = match (closing, size) {
+                (false, s) => s,
+                (true, "1") => "-1",
+                (true, _) => "1",
+            };
+            out.push(trade(who, k, strike, call, size));
+        }
+    } else {
+        for who in 0..accounts {
+            let margin = 250 + 100 * (who % 5);
+            out.push(tx_line(
+                TRADER + who as u128,
+                "deposit",
+                &[&margin.to_string()],
+            ));
+            out.push(trade(who, 0, 1900, false, "-1"));
+        }
+        out.push(block_line(2, 1010));
+        out.push(tx_line(ADMIN, "set_price", &["1250", "1005"]));
+        for i in 0..txs {
+            let target = format!("{:#x}", TRADER + (i % accounts) as u128);
+            out.push(tx_line(KEEPER + (i % 16) as u128, "liquidate", &[&target]));
+        }
     }
     out
 }

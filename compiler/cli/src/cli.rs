@@ -75,6 +75,16 @@ enum Command {
         #[arg(long)]
         no_opt: bool,
     },
+    /// Print what each export of a contract may do to storage, as the VM derives it from
+    /// the verified bytecode (spec/footprints.md), and how its transactions run in a
+    /// parallel block: owned (by which key), global, or a barrier (and why).
+    Footprint {
+        /// The contract: .stk source (compiled in memory), .sasm or .sbc.
+        file: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the opcode specification (spec/OPCODES.md).
     Spec,
     /// Deploy a contract into a persistent state directory; prints its address.
@@ -127,9 +137,14 @@ struct BlockArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-    /// Run SADD as a read and a write instead of a delta (to measure what deltas save).
+    /// Run SADD as a read and a write instead of a delta (to measure what deltas save;
+    /// Block-STM only).
     #[arg(long)]
     no_deltas: bool,
+    /// Which parallel executor runs blocks with more than one thread (the results are the
+    /// same).
+    #[arg(long, value_enum, default_value_t = ExecutorArg::Sharded)]
+    executor: ExecutorArg,
     /// Which engine runs the code (the results are the same).
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     engine: EngineArg,
@@ -137,7 +152,8 @@ struct BlockArgs {
     /// fastest times.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     repeat: u32,
-    /// Write this workload on stdlib/perps.stk as a block file to stdout.
+    /// Write this standard workload (on stdlib/perps.stk or stdlib/options_margin.stk) as a
+    /// block file to stdout.
     #[arg(long, value_enum, value_name = "WORKLOAD")]
     gen: Option<crate::block::Workload>,
     /// With --gen: transactions in the workload block.
@@ -149,6 +165,20 @@ struct BlockArgs {
     /// With --gen: the perps contract the file deploys (written as an absolute path).
     #[arg(long, default_value = "stdlib/perps.stk")]
     perps: PathBuf,
+    /// With --gen options-margin or liquidations: the options venue the file deploys
+    /// (written as an absolute path).
+    #[arg(long, default_value = "stdlib/options_margin.stk")]
+    options: PathBuf,
+}
+
+/// `--executor`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ExecutorArg {
+    /// Owner-sharded by footprints derived from the bytecode; barriers and what
+    /// footprints cannot prove run in block order.
+    Sharded,
+    /// Block-STM: speculation over multi-version memory, for the whole block.
+    Stm,
 }
 
 /// `--engine`.
@@ -338,6 +368,7 @@ pub fn main(cli: Cli) -> Exit {
                 output.unwrap_or_else(|| file.with_extension("sbc")),
             )
         }
+        Command::Footprint { file, json } => footprint(&file, json),
         Command::Disasm {
             file,
             source,
@@ -650,17 +681,113 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn footprint(file: &Path, json: bool) -> Exit {
+    use strike_vm::exec::sharded::plan::{BarrierReason, Plan, Template};
+    use strike_vm::isa::{Key, StorageOp};
+    let module = match crate::load::load_contract(file) {
+        Ok(m) => m,
+        Err(e) => return fail(&e, Exit::Failure),
+    };
+    let verified = match Engine::new().verify(module) {
+        Ok(v) => v,
+        Err(e) => return fail(&format!("{}: {e}", file.display()), Exit::Failure),
+    };
+    let plan = Plan::new(&verified);
+    let key = |k: Key| match k {
+        Key::Caller => "caller".to_string(),
+        Key::Contract => "self".to_string(),
+        Key::Arg(i) => format!("arg{i}"),
+        Key::Const(c) => c.to_string(),
+        Key::Any => "?".to_string(),
+    };
+    let op = |o: StorageOp| match o {
+        StorageOp::Load => "load",
+        StorageOp::Store => "store",
+        StorageOp::Add => "add",
+        StorageOp::AddCapped => "add-capped",
+    };
+    let class = |t: Option<&Template>| match t {
+        Some(Template::Owned { owners }) if owners.is_empty() => "owned (no owner key)".to_string(),
+        Some(Template::Owned { owners }) => format!(
+            "owned by {}",
+            owners
+                .iter()
+                .map(|&k| key(k))
+                .collect::<Vec<_>>()
+                .join(" = ")
+        ),
+        Some(Template::Global) => "global".to_string(),
+        Some(Template::Barrier(why)) => format!(
+            "barrier ({})",
+            match why {
+                BarrierReason::Unknown => "an unknown key or a call cycle",
+                BarrierReason::Mixed => "a space keyed both by owners and by constants",
+                BarrierReason::ReadsTotal => "it reads or stores a total",
+                BarrierReason::KeyedAndFixed => "it stores keyed and fixed slots",
+            }
+        ),
+        None => "barrier".to_string(),
+    };
+    let mut exports = Vec::new();
+    for (index, e) in verified.module().exports.iter().enumerate() {
+        let fp = verified.footprints().get(e.function as usize);
+        let template = plan.export(index).map(|p| &p.template);
+        exports.push((
+            e.name.clone(),
+            class(template),
+            fp.cloned().unwrap_or_default(),
+        ));
+    }
+    if json {
+        let v: Vec<serde_json::Value> = exports
+            .iter()
+            .map(|(name, class, fp)| {
+                serde_json::json!({
+                    "export": name,
+                    "class": class,
+                    "opaque": fp.opaque,
+                    "accesses": fp.accesses.iter().map(|a| serde_json::json!({
+                        "op": op(a.op), "space": a.space, "key": key(a.key),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        out(&serde_json::json!({ "exports": v }).to_string());
+        return Exit::Success;
+    }
+    for (name, class, fp) in &exports {
+        out(&format!("{name}: {class}"));
+        if fp.opaque {
+            out("  any access (on a call cycle)");
+        }
+        for a in &fp.accesses {
+            out(&format!(
+                "  {:<10} space {:<4} key {}",
+                op(a.op),
+                a.space,
+                key(a.key)
+            ));
+        }
+    }
+    Exit::Success
+}
+
 fn block(args: BlockArgs) -> Exit {
     use crate::block;
     use strike_vm::exec::{receipts_digest, state_digest, ParallelConfig};
     if let Some(workload) = args.gen {
-        let perps = match std::fs::canonicalize(&args.perps) {
+        let path = if workload.on_options() {
+            &args.options
+        } else {
+            &args.perps
+        };
+        let contract = match std::fs::canonicalize(path) {
             Ok(p) => p,
-            Err(e) => return fail(&format!("{}: {e}", args.perps.display()), Exit::Failure),
+            Err(e) => return fail(&format!("{}: {e}", path.display()), Exit::Failure),
         };
         let lines = block::generate(
             workload,
-            &perps.display().to_string(),
+            &contract.display().to_string(),
             args.txs as usize,
             args.accounts as usize,
         );
@@ -685,12 +812,18 @@ fn block(args: BlockArgs) -> Exit {
     let config = ParallelConfig {
         threads,
         deltas: !args.no_deltas,
+        executor: match args.executor {
+            ExecutorArg::Sharded => strike_vm::exec::Executor::Sharded,
+            ExecutorArg::Stm => strike_vm::exec::Executor::Stm,
+        },
         ..ParallelConfig::default()
     };
     let parallel = (threads > 1).then_some(&config);
     let mut times = Vec::new();
     let mut result = None;
     for _ in 0..args.repeat {
+        // The previous run's state and receipts are dropped before the clock starts.
+        drop(result.take());
         let start = Instant::now();
         match block::run(&engine, &blocks, parallel) {
             Ok(r) => result = Some(r),
@@ -698,7 +831,7 @@ fn block(args: BlockArgs) -> Exit {
         }
         times.push(start.elapsed());
     }
-    let Some((receipts, state, stats)) = result else {
+    let Some((receipts, state, stats, per_block)) = result else {
         return fail("nothing ran", Exit::Failure);
     };
     times.sort();
@@ -713,17 +846,28 @@ fn block(args: BlockArgs) -> Exit {
     let receipts_hex = hex(&receipts_digest(&receipts));
     let state_hex = hex(&state_digest(&state.storage().entries()));
     let tps = receipts.len() as f64 / median.as_secs_f64().max(1e-9);
-    let executor = if threads == 1 {
-        "sequential"
-    } else {
-        "parallel"
+    let executor = match (threads, args.executor) {
+        (1, _) => "sequential",
+        (_, ExecutorArg::Sharded) => "sharded",
+        (_, ExecutorArg::Stm) => "stm",
     };
-    let fallback = match stats.fallback {
+    let fallback_name = |f: Option<strike_vm::exec::Fallback>| match f {
         None => "none",
         Some(strike_vm::exec::Fallback::OneThread) => "one-thread",
         Some(strike_vm::exec::Fallback::SmallBlock) => "small-block",
         Some(strike_vm::exec::Fallback::Aborts) => "aborts",
         Some(strike_vm::exec::Fallback::Stalled) => "stalled",
+        Some(strike_vm::exec::Fallback::Escape) => "escape",
+        Some(strike_vm::exec::Fallback::Totals) => "totals",
+    };
+    let fallback = fallback_name(stats.fallback);
+    let paths = |s: &strike_vm::exec::BlockStats| {
+        serde_json::json!({
+            "owned": s.paths.owned,
+            "global": s.paths.global,
+            "barrier": s.paths.barrier,
+            "fallback": s.paths.fallback,
+        })
     };
     if args.json {
         let line = serde_json::json!({
@@ -744,6 +888,15 @@ fn block(args: BlockArgs) -> Exit {
             "executions": stats.executions,
             "validations": stats.validations,
             "fallback": fallback,
+            "paths": paths(&stats),
+            "escapes": stats.escapes,
+            "per_block": per_block.iter().zip(&blocks).map(|(s, b)| serde_json::json!({
+                "number": b.env.number,
+                "transactions": s.transactions,
+                "paths": paths(s),
+                "escapes": s.escapes,
+                "fallback": fallback_name(s.fallback),
+            })).collect::<Vec<_>>(),
         });
         out(&line.to_string());
     } else {
@@ -769,10 +922,21 @@ fn block(args: BlockArgs) -> Exit {
             },
             if threads == 1 { "" } else { "s" }
         ));
-        out(&format!(
-            "tasks: {}, executions: {}, validations: {}, fallback: {fallback}",
-            stats.tasks, stats.executions, stats.validations
-        ));
+        if executor == "stm" {
+            out(&format!(
+                "tasks: {}, executions: {}, validations: {}, fallback: {fallback}",
+                stats.tasks, stats.executions, stats.validations
+            ));
+        } else {
+            out(&format!(
+                "paths: owned {}, global {}, barrier {}, fallback {}; escapes: {}; fallback: {fallback}",
+                stats.paths.owned,
+                stats.paths.global,
+                stats.paths.barrier,
+                stats.paths.fallback,
+                stats.escapes
+            ));
+        }
     }
     Exit::Success
 }

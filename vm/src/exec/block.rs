@@ -85,6 +85,25 @@ pub enum Fallback {
     /// the scheduler should never stall, and if it does the block still gets its exact
     /// sequential result, only later.
     Stalled,
+    /// The owner-sharded executor ran a segment again in block order: an access outside
+    /// a transaction's footprint.
+    Escape,
+    /// The owner-sharded executor ran a segment again in block order: adds to a total
+    /// whose outcomes in block order it could not prove (near a cap or the i128 range).
+    Totals,
+}
+
+/// How many transactions took each path of the owner-sharded executor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Paths {
+    /// Run with their owner's other transactions, beside other owners.
+    pub owned: u64,
+    /// Global writers, run first in block order (their writes versioned).
+    pub global: u64,
+    /// Barriers, run alone in block order.
+    pub barrier: u64,
+    /// Run again in block order after their segment could not be committed.
+    pub fallback: u64,
 }
 
 /// How a block's execution went, for reports and benches (never part of its outcome).
@@ -98,8 +117,12 @@ pub struct BlockStats {
     pub executions: u64,
     /// Validations run.
     pub validations: u64,
-    /// Set when the block ran sequentially instead.
+    /// Set when the block ran sequentially instead (or, owner-sharded, a segment of it).
     pub fallback: Option<Fallback>,
+    /// Owner-sharded: transactions per path.
+    pub paths: Paths,
+    /// Owner-sharded: accesses outside a footprint that sent a segment back.
+    pub escapes: u64,
 }
 
 impl BlockStats {
@@ -110,6 +133,11 @@ impl BlockStats {
         self.executions += other.executions;
         self.validations += other.validations;
         self.fallback = self.fallback.or(other.fallback);
+        self.paths.owned += other.paths.owned;
+        self.paths.global += other.paths.global;
+        self.paths.barrier += other.paths.barrier;
+        self.paths.fallback += other.paths.fallback;
+        self.escapes += other.escapes;
     }
 }
 

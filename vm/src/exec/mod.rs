@@ -31,20 +31,37 @@
 mod block;
 mod code;
 pub mod parallel;
+pub mod sharded;
 
-pub use block::{execute_block, receipts_digest, state_digest, BlockError, BlockStats, Fallback};
+pub use block::{
+    execute_block, receipts_digest, state_digest, BlockError, BlockStats, Fallback, Paths,
+};
 use code::{CodeCache, CodeSlot};
 pub use code::{JitStats, Tiering};
-pub use parallel::{execute_block_parallel, ParallelConfig};
+pub use parallel::{execute_block_parallel, execute_block_stm, Executor, ParallelConfig};
 
 use crate::interp;
 use crate::interp::trace::{NoTrace, Tracer};
-use crate::isa::{Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
+use crate::isa::{Export, Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
 use crate::runtime::{gas, BlockEnv, Call, Event, Halt, VmError};
 use crate::state::{Address, StateCache, Storage, TxState};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::fmt;
 use std::sync::Arc;
+
+/// The receipt of a transaction that failed with `error` after `gas_used`.
+fn fail(gas_used: u64, error: VmError) -> Receipt {
+    Receipt {
+        status: Status::Error,
+        returns: Vec::new(),
+        gas_used,
+        events: Vec::new(),
+        error: Some(ReceiptError {
+            code: error.code() as u32,
+            message: error.to_string(),
+        }),
+    }
+}
 
 /// A call to one exported function of a deployed contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,12 +147,14 @@ pub enum Mode {
 }
 
 #[derive(Clone, Debug)]
-struct Deployed {
+pub(crate) struct Deployed {
     module: Arc<VerifiedModule>,
     code: Arc<CodeSlot>,
     /// Instructions in all its functions, each function's weighted by `ceil(registers /
     /// 32)` (see [`Tiering`]): what the Auto threshold multiplies.
     instructions: u64,
+    /// How its exports take part in sharded blocks (from the module's footprints).
+    plan: Arc<sharded::plan::Plan>,
     /// Instructions in its largest function.
     #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     largest_function: usize,
@@ -199,6 +218,30 @@ impl Engine {
 
     /// Makes `module` callable at `address` (replacing any contract there).
     pub fn deploy(&mut self, address: Address, module: VerifiedModule) {
+        let plan = sharded::plan::Plan::new(&module);
+        self.deploy_with_plan(address, module, plan);
+    }
+
+    /// Deploys `module` with footprints other than the ones the VM derives, one per
+    /// function: only for tests of the run-time guard, which must catch every access
+    /// outside a wrong footprint and fall back with the exact sequential results.
+    #[doc(hidden)]
+    pub fn deploy_with_footprints(
+        &mut self,
+        address: Address,
+        module: VerifiedModule,
+        footprints: &[crate::isa::Footprint],
+    ) {
+        let plan = sharded::plan::Plan::from_footprints(&module, footprints);
+        self.deploy_with_plan(address, module, plan);
+    }
+
+    fn deploy_with_plan(
+        &mut self,
+        address: Address,
+        module: VerifiedModule,
+        plan: sharded::plan::Plan,
+    ) {
         let bytes = module.module().encode();
         let code = self
             .cache
@@ -224,6 +267,7 @@ impl Engine {
                     .unwrap_or(0),
                 module: Arc::new(module),
                 code,
+                plan: Arc::new(plan),
             },
         );
     }
@@ -265,26 +309,41 @@ impl Engine {
         state: &mut T,
         tracer: &mut R,
     ) -> Receipt {
-        let fail = |gas_used, error: VmError| Receipt {
-            status: Status::Error,
-            returns: Vec::new(),
-            gas_used,
-            events: Vec::new(),
-            error: Some(ReceiptError {
-                code: error.code() as u32,
-                message: error.to_string(),
-            }),
-        };
         if tx.gas_limit < gas::TX_BASE {
             return fail(tx.gas_limit, VmError::OutOfGas);
         }
         let Some(deployed) = self.contracts.get(&tx.contract) else {
             return fail(gas::TX_BASE, VmError::UnknownContract(tx.contract));
         };
-        let module = &deployed.module;
-        let Some(export) = module.export_entry(&tx.function) else {
+        let Some(export) = deployed.module.export_entry(&tx.function) else {
             return fail(gas::TX_BASE, VmError::UnknownFunction(tx.function.clone()));
         };
+        self.execute_export(deployed, export, tx, block, state, tracer)
+    }
+
+    /// The deployed contract and export `tx` calls, if both exist, with the export's
+    /// index in the module.
+    pub(crate) fn resolve(&self, tx: &Transaction) -> Option<(&Deployed, &Export, usize)> {
+        let deployed = self.contracts.get(&tx.contract)?;
+        let index = deployed.module.export_index(&tx.function)?;
+        let export = deployed.module.module().exports.get(index)?;
+        Some((deployed, export, index))
+    }
+
+    /// [`Engine::execute_traced`] once `tx`'s contract and export are found.
+    pub(crate) fn execute_export<T: TxState, R: Tracer>(
+        &self,
+        deployed: &Deployed,
+        export: &Export,
+        tx: &Transaction,
+        block: &BlockEnv,
+        state: &mut T,
+        tracer: &mut R,
+    ) -> Receipt {
+        if tx.gas_limit < gas::TX_BASE {
+            return fail(tx.gas_limit, VmError::OutOfGas);
+        }
+        let module = &deployed.module;
         let function = export.function as usize;
         // Arguments are untrusted: a declared bool must be 0 or 1 (every other type accepts
         // all 128-bit values). The count is checked by the interpreter.

@@ -12,6 +12,18 @@ pub enum Access {
     Warm,
 }
 
+impl Access {
+    /// Records `slot` in a transaction's set of touched slots: cold if it is new there.
+    #[inline]
+    pub fn record(warm: &mut HashSet<Slot>, slot: Slot) -> Access {
+        if warm.insert(slot) {
+            Access::Cold
+        } else {
+            Access::Warm
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     /// The value in storage when the block began.
@@ -52,11 +64,7 @@ impl<S: Storage> StateCache<S> {
 
     /// Records an access to `slot` by the current transaction: cold the first time.
     pub fn touch(&mut self, slot: Slot) -> Access {
-        if self.warm.insert(slot) {
-            Access::Cold
-        } else {
-            Access::Warm
-        }
+        Access::record(&mut self.warm, slot)
     }
 
     fn entry(&mut self, slot: Slot) -> Result<&mut Entry, StorageError> {

@@ -56,6 +56,19 @@ pub struct ParallelConfig {
     /// Most transactions per task (a sender's adjacent transactions are never split);
     /// 0 picks a size from the block and the thread count (see [`task_size`]).
     pub task_txs: usize,
+    /// Which parallel executor runs the block.
+    pub executor: Executor,
+}
+
+/// The parallel executors. Both give exactly the sequential executor's results.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Executor {
+    /// Owner-sharded by footprints (see `crate::exec::sharded`); barriers and what
+    /// footprints cannot prove run in block order.
+    #[default]
+    Sharded,
+    /// Block-STM over the whole block (speculation with multi-version memory).
+    Stm,
 }
 
 /// The task size for `txs` transactions on `threads` threads: about 16 tasks per thread,
@@ -76,6 +89,7 @@ impl Default for ParallelConfig {
             abort_factor: 3,
             task_txs: 0,
             speculate_alone: false,
+            executor: Executor::default(),
         }
     }
 }
@@ -219,8 +233,39 @@ impl<S: Storage + Sync> Shared<'_, S> {
 }
 
 /// Runs `txs` in parallel with the result of [`execute_block`]: the same receipts, and
-/// the same writes left in `state` (the caller commits the block).
+/// the same writes left in `state` (the caller commits the block). `config.executor`
+/// picks the executor; with one thread the block runs sequentially unless
+/// `config.speculate_alone`.
 pub fn execute_block_parallel<S: Storage + Sync>(
+    engine: &Engine,
+    txs: &[Transaction],
+    block: &BlockEnv,
+    state: &mut StateCache<S>,
+    config: &ParallelConfig,
+) -> Result<(Vec<Receipt>, BlockStats), BlockError> {
+    match config.executor {
+        Executor::Stm => execute_block_stm(engine, txs, block, state, config),
+        Executor::Sharded => {
+            check_block(engine, txs)?;
+            let mut stats = BlockStats {
+                transactions: txs.len(),
+                tasks: txs.len(),
+                executions: txs.len() as u64,
+                ..BlockStats::default()
+            };
+            if config.threads <= 1 && !config.speculate_alone {
+                stats.fallback = Some(Fallback::OneThread);
+                return Ok((run_in_order(engine, txs, block, state), stats));
+            }
+            let receipts =
+                super::sharded::run(engine, txs, block, state, config.threads, &mut stats);
+            Ok((receipts, stats))
+        }
+    }
+}
+
+/// Runs `txs` with Block-STM, with the result of [`execute_block`].
+pub fn execute_block_stm<S: Storage + Sync>(
     engine: &Engine,
     txs: &[Transaction],
     block: &BlockEnv,

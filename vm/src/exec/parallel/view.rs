@@ -131,11 +131,7 @@ impl<S: Storage> TxState for SpecView<'_, S> {
     }
 
     fn touch(&mut self, slot: Slot) -> Access {
-        if self.warm.insert(slot) {
-            Access::Cold
-        } else {
-            Access::Warm
-        }
+        Access::record(&mut self.warm, slot)
     }
 
     fn read(&mut self, slot: Slot) -> Result<i128, StorageError> {

@@ -1,0 +1,269 @@
+//! How each export of a deployed contract takes part in a sharded block, decided once at
+//! deployment from the module's footprints (`crate::isa::footprint`).
+//!
+//! Storage spaces fall in two kinds, by how the module's exports key them:
+//! - *keyed* spaces, keyed only by the caller or an argument: slot `(space, k)` belongs to
+//!   owner `k`;
+//! - *fixed* spaces, keyed only by constants: market parameters, prices, totals.
+//!
+//! A space keyed both ways (or by the contract's own address, or by an unknown key) is
+//! *mixed*: an owner's key could name a fixed slot. A fixed slot that some export adds to
+//! (SADD, SADDCAP) is a *total*.
+//!
+//! An export is:
+//! - **owned** when every keyed access uses the same owner once bound (the caller, or an
+//!   argument: checked per transaction), it stores no fixed slot, and it reads fixed slots
+//!   that are not totals; it may add to totals;
+//! - **global** when it touches only fixed slots that are not totals, and adds nothing
+//!   (an oracle update, a parameter change);
+//! - a **barrier** otherwise: an unknown key, a mixed space, a call cycle, a read or a
+//!   store of a total, keyed and fixed stores together.
+
+use crate::isa::{Access, Binding, Footprint, Key, StorageOp, VerifiedModule};
+use crate::state::Slot;
+use hashbrown::HashMap;
+
+/// Why an export cannot run on the owned or global path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarrierReason {
+    /// Its footprint has an unknown key, or it lies on a call cycle.
+    Unknown,
+    /// It touches a space keyed both by owners and by constants.
+    Mixed,
+    /// It reads or stores a total (a slot other transactions add to).
+    ReadsTotal,
+    /// It stores both keyed and fixed slots.
+    KeyedAndFixed,
+}
+
+/// An export's class, before binding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Template {
+    /// Owned by the value its keyed accesses' symbols bind to (all must agree).
+    Owned {
+        /// The distinct symbols keying its keyed accesses (none: it touches only fixed
+        /// slots, reading parameters and adding to totals).
+        owners: Vec<Key>,
+    },
+    /// Touches only non-total fixed slots, and stores some.
+    Global,
+    /// Runs in block order with nothing beside it.
+    Barrier(BarrierReason),
+}
+
+/// What an export may touch in one space, for the run-time guard: the operations it may
+/// apply to its owner's slot there, and per constant key the operations on that slot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SpaceRule {
+    /// Bit `op as u8` set: the operation is allowed on `(space, owner)`.
+    pub owner_ops: u8,
+    /// Constant keys with the operations allowed on them.
+    pub fixed: Vec<(u128, u8)>,
+}
+
+/// One export's plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportPlan {
+    /// Its class.
+    pub template: Template,
+    /// Per space (index = space): what it may touch, for the guard of owned and global
+    /// transactions.
+    pub rules: Vec<SpaceRule>,
+}
+
+/// A contract's plan: one per export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// By export index in the module.
+    exports: Vec<ExportPlan>,
+}
+
+fn bit(op: StorageOp) -> u8 {
+    1 << (op as u8)
+}
+
+impl Plan {
+    /// The plan of `module`'s exports, from the footprints the VM derived.
+    pub fn new(module: &VerifiedModule) -> Plan {
+        Plan::from_footprints(module, module.footprints())
+    }
+
+    /// The plan of `module`'s exports from `footprints` (one per function). Only tests
+    /// pass anything but the derived ones: a wrong footprint must be caught by the guard
+    /// at run time, never trusted.
+    pub fn from_footprints(module: &VerifiedModule, footprints: &[Footprint]) -> Plan {
+        let opaque = Footprint {
+            accesses: Vec::new(),
+            opaque: true,
+        };
+        let footprints: Vec<&Footprint> = module
+            .module()
+            .exports
+            .iter()
+            .map(|e| footprints.get(e.function as usize).unwrap_or(&opaque))
+            .collect();
+        let mut keyed: HashMap<u32, ()> = HashMap::new();
+        let mut fixed: HashMap<u32, ()> = HashMap::new();
+        let mut wild: HashMap<u32, ()> = HashMap::new();
+        let mut totals: Vec<(u32, i128)> = Vec::new();
+        for fp in &footprints {
+            for a in &fp.accesses {
+                match a.key {
+                    Key::Caller | Key::Arg(_) => keyed.insert(a.space, ()),
+                    Key::Const(c) => {
+                        if matches!(a.op, StorageOp::Add | StorageOp::AddCapped) {
+                            totals.push((a.space, c));
+                        }
+                        fixed.insert(a.space, ())
+                    }
+                    Key::Contract | Key::Any => wild.insert(a.space, ()),
+                };
+            }
+        }
+        totals.sort_unstable();
+        totals.dedup();
+        let mixed =
+            |s: u32| wild.contains_key(&s) || (keyed.contains_key(&s) && fixed.contains_key(&s));
+        let exports = footprints
+            .iter()
+            .map(|fp| {
+                let template = classify(fp, &mixed, &totals);
+                let mut rules: Vec<SpaceRule> = Vec::new();
+                for a in &fp.accesses {
+                    let Some(rule) = rule_at(&mut rules, a.space) else {
+                        continue;
+                    };
+                    match a.key {
+                        Key::Caller | Key::Arg(_) => rule.owner_ops |= bit(a.op),
+                        Key::Const(c) => {
+                            let key = c as u128;
+                            match rule.fixed.iter_mut().find(|(k, _)| *k == key) {
+                                Some((_, ops)) => *ops |= bit(a.op),
+                                None => rule.fixed.push((key, bit(a.op))),
+                            }
+                        }
+                        Key::Contract | Key::Any => {}
+                    }
+                }
+                ExportPlan {
+                    template,
+                    rules: if fp.opaque { Vec::new() } else { rules },
+                }
+            })
+            .collect();
+        Plan { exports }
+    }
+
+    /// The plan of the module's export with this index.
+    pub fn export(&self, index: usize) -> Option<&ExportPlan> {
+        self.exports.get(index)
+    }
+}
+
+/// Spaces are indices the compiler hands out from 0; a rule table is grown to cover them,
+/// but not past this (a module with huge space numbers just gets no fast path for them:
+/// their accesses fail the guard, and the block falls back).
+const MAX_SPACES: u32 = 4096;
+
+fn rule_at(rules: &mut Vec<SpaceRule>, space: u32) -> Option<&mut SpaceRule> {
+    if space >= MAX_SPACES {
+        return None;
+    }
+    let i = space as usize;
+    if rules.len() <= i {
+        rules.resize(i + 1, SpaceRule::default());
+    }
+    rules.get_mut(i)
+}
+
+fn classify(fp: &Footprint, mixed: &impl Fn(u32) -> bool, totals: &[(u32, i128)]) -> Template {
+    if !fp.is_known() || fp.accesses.iter().any(|a| a.space >= MAX_SPACES) {
+        return Template::Barrier(BarrierReason::Unknown);
+    }
+    if fp.accesses.iter().any(|a| mixed(a.space)) {
+        return Template::Barrier(BarrierReason::Mixed);
+    }
+    let is_total = |a: &Access| match a.key {
+        Key::Const(c) => totals.binary_search(&(a.space, c)).is_ok(),
+        _ => false,
+    };
+    let is_add = |a: &Access| matches!(a.op, StorageOp::Add | StorageOp::AddCapped);
+    if fp.accesses.iter().any(|a| is_total(a) && !is_add(a)) {
+        return Template::Barrier(BarrierReason::ReadsTotal);
+    }
+    let keyed = |a: &&Access| matches!(a.key, Key::Caller | Key::Arg(_));
+    let fixed_store = fp
+        .accesses
+        .iter()
+        .any(|a| !keyed(&a) && a.op == StorageOp::Store);
+    let any_keyed = fp.accesses.iter().any(|a| keyed(&a));
+    let any_add = fp.accesses.iter().any(is_add);
+    if fixed_store {
+        if any_keyed {
+            return Template::Barrier(BarrierReason::KeyedAndFixed);
+        }
+        if any_add {
+            // A global writer that also adds: its adds would need ordering against the
+            // owned transactions' (rare: keep it simple and exact).
+            return Template::Barrier(BarrierReason::ReadsTotal);
+        }
+        return Template::Global;
+    }
+    let mut owners: Vec<Key> = fp.accesses.iter().filter(keyed).map(|a| a.key).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    Template::Owned { owners }
+}
+
+/// How one transaction runs in a sharded block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// With its owner's other transactions, in block order, beside other owners.
+    Owned(u128),
+    /// Before the owned transactions, in block order among the global ones; owned
+    /// transactions read its writes at their block position.
+    Global,
+    /// Alone, in block order.
+    Barrier,
+}
+
+impl ExportPlan {
+    /// The class of a call bound to `binding`: O(number of owner symbols).
+    pub fn class(&self, binding: &Binding<'_>) -> Class {
+        match &self.template {
+            Template::Global => Class::Global,
+            Template::Barrier(_) => Class::Barrier,
+            Template::Owned { owners } => {
+                let mut owner = None;
+                for &k in owners {
+                    match (binding.key(k), owner) {
+                        (None, _) => return Class::Barrier,
+                        (Some(v), None) => owner = Some(v),
+                        (Some(v), Some(o)) if v != o => return Class::Barrier,
+                        _ => {}
+                    }
+                }
+                Class::Owned(owner.unwrap_or(binding.caller))
+            }
+        }
+    }
+
+    /// The guard: whether `op` on `slot` is inside this export's footprint for a
+    /// transaction of `owner` (None for a global one) on `contract`.
+    #[inline]
+    pub fn allows(&self, op: StorageOp, slot: Slot, contract: u128, owner: Option<u128>) -> bool {
+        if slot.contract != contract {
+            return false;
+        }
+        let Some(rule) = self.rules.get(slot.space as usize) else {
+            return false;
+        };
+        let b = bit(op);
+        if owner == Some(slot.key) && rule.owner_ops & b != 0 {
+            return true;
+        }
+        rule.fixed
+            .iter()
+            .any(|&(k, ops)| k == slot.key && ops & b != 0)
+    }
+}
