@@ -1,4 +1,5 @@
-//! Parallel block execution equals sequential, byte for byte: every receipt (status,
+//! Parallel block execution (Block-STM and the owner-sharded executor) equals
+//! sequential, byte for byte: every receipt (status,
 //! returns, gas, events in order, error) and the final state, at 1, 2, 3, 4, 8 and 16
 //! threads (more threads than the machine's cores force interleavings), repeated, with
 //! tasks of one transaction and of several, over property-generated blocks on 2, 10, 100
@@ -8,7 +9,7 @@
 use proptest::prelude::*;
 use strike_tests::cells::{self, genesis, outcome, CELLS, OTHER};
 use strike_vm::exec::{
-    execute_block, execute_block_parallel, Engine, Mode, ParallelConfig, Transaction,
+    execute_block, execute_block_parallel, Engine, Executor, Mode, ParallelConfig, Transaction,
 };
 use strike_vm::runtime::BlockEnv;
 
@@ -95,10 +96,19 @@ fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
     let expected_receipts =
         execute_block(engine, txs, &env, &mut sequential).expect("within the block limits");
     let expected = outcome(&expected_receipts, sequential);
+    // Block-STM with the automatic task size twice (timing differs between runs), then
+    // tasks of one transaction (the most interleavings) and of six (several senders per
+    // task); then the owner-sharded executor, twice.
+    let runs = [
+        (Executor::Stm, 0),
+        (Executor::Stm, 0),
+        (Executor::Stm, 1),
+        (Executor::Stm, 6),
+        (Executor::Sharded, 0),
+        (Executor::Sharded, 0),
+    ];
     for threads in [1, 2, 3, 4, 8, 16] {
-        // The automatic task size twice (timing differs between runs), then tasks of one
-        // transaction (the most interleavings) and of six (several senders per task).
-        for task_txs in [0, 0, 1, 6] {
+        for (executor, task_txs) in runs {
             let mut state = genesis(engine, keys);
             let config = ParallelConfig {
                 threads,
@@ -106,13 +116,14 @@ fn check_block(engine: &Engine, keys: i128, txs: &[Transaction], deltas: bool) {
                 min_tasks: 2,
                 task_txs,
                 speculate_alone: true,
+                executor,
                 ..ParallelConfig::default()
             };
             let (receipts, _) = execute_block_parallel(engine, txs, &env, &mut state, &config)
                 .expect("within the block limits");
             assert_eq!(
                 receipts, expected_receipts,
-                "receipts at {threads} threads, tasks of {task_txs}"
+                "{executor:?}: receipts at {threads} threads, tasks of {task_txs}"
             );
             assert_eq!(
                 outcome(&receipts, state),

@@ -131,7 +131,7 @@ impl<S: Storage> TxState for SpecView<'_, S> {
     }
 
     fn touch(&mut self, slot: Slot) -> Access {
-        Access::record(&mut self.warm, slot)
+        Access::record(self.warm, slot)
     }
 
     fn read(&mut self, slot: Slot) -> Result<i128, StorageError> {

@@ -6,9 +6,10 @@
 //!   owner `k`;
 //! - *fixed* spaces, keyed only by constants: market parameters, prices, totals.
 //!
-//! A space keyed both ways (or by the contract's own address, or by an unknown key) is
-//! *mixed*: an owner's key could name a fixed slot. A fixed slot that some export adds to
-//! (SADD, SADDCAP) is a *total*.
+//! A space keyed both ways is *mixed*: an owner's key could name a fixed slot. A fixed
+//! slot that some export adds to (SADD, SADDCAP) is a *total*. Exports with an unknown
+//! key (or one keyed by the contract's own address) are barriers, which always run alone,
+//! so their accesses do not shape the spaces.
 //!
 //! An export is:
 //! - **owned** when every keyed access uses the same owner once bound (the caller, or an
@@ -102,11 +103,12 @@ impl Plan {
             .iter()
             .map(|e| footprints.get(e.function as usize).unwrap_or(&opaque))
             .collect();
+        // Only exports that can run beside others shape the spaces: one with an unknown
+        // key is a barrier, always alone, so its accesses never meet a concurrent one.
         let mut keyed: HashMap<u32, ()> = HashMap::new();
         let mut fixed: HashMap<u32, ()> = HashMap::new();
-        let mut wild: HashMap<u32, ()> = HashMap::new();
         let mut totals: Vec<(u32, i128)> = Vec::new();
-        for fp in &footprints {
+        for fp in footprints.iter().filter(|fp| fp.is_known()) {
             for a in &fp.accesses {
                 match a.key {
                     Key::Caller | Key::Arg(_) => keyed.insert(a.space, ()),
@@ -116,14 +118,13 @@ impl Plan {
                         }
                         fixed.insert(a.space, ())
                     }
-                    Key::Contract | Key::Any => wild.insert(a.space, ()),
+                    Key::Contract | Key::Any => None,
                 };
             }
         }
         totals.sort_unstable();
         totals.dedup();
-        let mixed =
-            |s: u32| wild.contains_key(&s) || (keyed.contains_key(&s) && fixed.contains_key(&s));
+        let mixed = |s: u32| keyed.contains_key(&s) && fixed.contains_key(&s);
         let exports = footprints
             .iter()
             .map(|fp| {
@@ -177,7 +178,8 @@ fn rule_at(rules: &mut Vec<SpaceRule>, space: u32) -> Option<&mut SpaceRule> {
 }
 
 fn classify(fp: &Footprint, mixed: &impl Fn(u32) -> bool, totals: &[(u32, i128)]) -> Template {
-    if !fp.is_known() || fp.accesses.iter().any(|a| a.space >= MAX_SPACES) {
+    let contract_key = fp.accesses.iter().any(|a| a.key == Key::Contract);
+    if !fp.is_known() || contract_key || fp.accesses.iter().any(|a| a.space >= MAX_SPACES) {
         return Template::Barrier(BarrierReason::Unknown);
     }
     if fp.accesses.iter().any(|a| mixed(a.space)) {
