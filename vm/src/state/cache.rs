@@ -100,6 +100,19 @@ impl<S: Storage> StateCache<S> {
         self.put_with(slot, |_| value)
     }
 
+    /// Sets the slot like [`StateCache::put`], given the value storage holds for it
+    /// (`original`, which the caller read through [`StateCache::peek`]): a slot the cache
+    /// does not hold yet is not read from storage again.
+    pub fn put_known(&mut self, slot: Slot, original: i128, value: i128) {
+        self.slots
+            .entry(slot)
+            .or_insert(Entry {
+                original,
+                current: original,
+            })
+            .current = value;
+    }
+
     /// Adds `delta` to the slot (wrapping: the caller has validated the add), like
     /// [`StateCache::put`].
     pub fn put_add(&mut self, slot: Slot, delta: i128) -> Result<(), StorageError> {

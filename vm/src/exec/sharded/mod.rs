@@ -59,60 +59,101 @@ struct Target<'e> {
     plan: &'e ExportPlan,
 }
 
-/// What the executor knows of a transaction before it runs.
+/// How a transaction runs, without its owner (recomputed, in O(1), by the worker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Owned,
+    Global,
+    Barrier,
+}
+
+/// What the executor knows of a transaction before it runs: 16 bytes, because every
+/// pass over a block of them is a pass over memory.
 #[derive(Clone, Copy)]
 struct Info<'e> {
-    class: Class,
-    /// The owner's shard (owned transactions).
-    shard: u32,
     /// None: no such contract or export (it fails in its receipt, touching nothing).
-    target: Option<Target<'e>>,
+    deployed: Option<&'e Deployed>,
+    /// The export's index in the module.
+    export: u32,
+    /// The owner's shard (owned transactions).
+    shard: u16,
+    kind: Kind,
+}
+
+impl<'e> Info<'e> {
+    fn target(&self) -> Option<Target<'e>> {
+        let deployed = self.deployed?;
+        let index = self.export as usize;
+        Some(Target {
+            deployed,
+            export: deployed.module.module().exports.get(index)?,
+            plan: deployed.plan.export(index)?,
+        })
+    }
 }
 
 /// A cheap, fixed mix of an owner and its contract to a shard (any function would do:
 /// it only spreads work, never decides a result).
-fn shard_of(contract: u128, owner: u128, shards: usize) -> u32 {
+fn shard_of(contract: u128, owner: u128, shards: usize) -> u16 {
     let x = (owner ^ contract.rotate_left(64)) as u64 ^ ((owner >> 64) as u64);
     let h = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    ((u128::from(h) * shards as u128) >> 64) as u32
+    ((u128::from(h) * shards as u128) >> 64) as u16
 }
 
-fn info<'e>(engine: &'e Engine, tx: &Transaction, shards: usize) -> Info<'e> {
-    let Some((deployed, export, index)) = engine.resolve(tx) else {
+/// The contract and export a transaction calls, found once for a run of transactions
+/// calling the same one (blocks are mostly calls of a few exports).
+type Found<'e> = Option<(&'e Deployed, &'e Export, usize)>;
+
+/// [`Info`] of each of `txs`.
+fn infos<'e>(engine: &'e Engine, txs: &[Transaction], shards: usize) -> Vec<Info<'e>> {
+    let mut last: Option<(u128, &str, Found<'e>)> = None;
+    txs.iter()
+        .map(|tx| {
+            let found = match last {
+                Some((c, f, found)) if c == tx.contract && f == tx.function => found,
+                _ => {
+                    let found = engine.resolve(tx);
+                    last = Some((tx.contract, tx.function.as_str(), found));
+                    found
+                }
+            };
+            info(found, tx, shards)
+        })
+        .collect()
+}
+
+fn info<'e>(found: Found<'e>, tx: &Transaction, shards: usize) -> Info<'e> {
+    let mut info = Info {
+        deployed: None,
+        export: 0,
+        shard: 0,
         // A call to nothing callable touches no storage: it fails in its receipt on any
         // path, so it runs with the global ones.
-        return Info {
-            class: Class::Global,
-            shard: 0,
-            target: None,
-        };
+        kind: Kind::Global,
+    };
+    let Some((deployed, _, index)) = found else {
+        return info;
     };
     let Some(plan) = deployed.plan.export(index) else {
-        return Info {
-            class: Class::Barrier,
-            shard: 0,
-            target: None,
-        };
+        info.kind = Kind::Barrier;
+        return info;
     };
+    info.deployed = Some(deployed);
+    info.export = index as u32;
     let binding = Binding {
         caller: tx.caller,
         contract: tx.contract,
         args: &tx.args,
     };
-    let class = plan.class(&binding);
-    let shard = match class {
-        Class::Owned(owner) => shard_of(tx.contract, owner, shards),
-        _ => 0,
+    info.kind = match plan.class(&binding) {
+        Class::Owned(owner) => {
+            info.shard = shard_of(tx.contract, owner, shards);
+            Kind::Owned
+        }
+        Class::Global => Kind::Global,
+        Class::Barrier => Kind::Barrier,
     };
-    Info {
-        class,
-        shard,
-        target: Some(Target {
-            deployed,
-            export,
-            plan,
-        }),
-    }
+    info
 }
 
 /// Every transaction's [`Info`], the block cut in chunks over the threads.
@@ -124,37 +165,22 @@ fn classify<'e>(
 ) -> Vec<Info<'e>> {
     let chunk = txs.len().div_ceil(threads.max(1)).max(1024);
     if txs.len() <= chunk {
-        return txs.iter().map(|tx| info(engine, tx, shards)).collect();
+        return infos(engine, txs, shards);
     }
     let parts: Vec<Vec<Info<'e>>> = std::thread::scope(|s| {
         let handles: Vec<_> = txs
             .chunks(chunk)
             .skip(1)
             .map(|part| {
-                std::thread::Builder::new().spawn_scoped(s, move || {
-                    part.iter()
-                        .map(|tx| info(engine, tx, shards))
-                        .collect::<Vec<_>>()
-                })
+                std::thread::Builder::new().spawn_scoped(s, move || infos(engine, part, shards))
             })
             .collect();
-        let first = txs
-            .chunks(chunk)
-            .next()
-            .unwrap_or(&[])
-            .iter()
-            .map(|tx| info(engine, tx, shards))
-            .collect();
+        let first = infos(engine, txs.chunks(chunk).next().unwrap_or(&[]), shards);
         let mut parts = vec![first];
         for (k, h) in handles.into_iter().enumerate() {
             // A thread the OS refused, or one that failed, is done here instead.
             let part = h.ok().and_then(|h| h.join().ok()).unwrap_or_else(|| {
-                txs.chunks(chunk)
-                    .nth(k + 1)
-                    .unwrap_or(&[])
-                    .iter()
-                    .map(|tx| info(engine, tx, shards))
-                    .collect()
+                infos(engine, txs.chunks(chunk).nth(k + 1).unwrap_or(&[]), shards)
             });
             parts.push(part);
         }
@@ -180,7 +206,7 @@ pub(crate) fn run<S: Storage + Sync>(
     let mut receipts = Vec::with_capacity(txs.len());
     let mut i = 0;
     while i < txs.len() {
-        let barrier = |k: usize| infos.get(k).is_some_and(|c| c.class == Class::Barrier);
+        let barrier = |k: usize| infos.get(k).is_some_and(|c| c.kind == Kind::Barrier);
         let start = i;
         if barrier(i) {
             while barrier(i) {
@@ -203,11 +229,10 @@ pub(crate) fn run<S: Storage + Sync>(
             threads,
             shards,
         };
-        match seg.run(state) {
-            Ok((r, owned, global)) => {
+        match seg.run(state, &mut receipts) {
+            Ok((owned, global)) => {
                 stats.paths.owned += owned;
                 stats.paths.global += global;
-                receipts.extend(r);
             }
             Err(why) => {
                 if matches!(why, Abandon::Escape) {
@@ -236,10 +261,11 @@ struct Segment<'a, 'e> {
     shards: usize,
 }
 
-type SegmentResult = Result<(Vec<Receipt>, u64, u64), Abandon>;
+/// Owned and global transactions run, or why the segment must run again in block order.
+type SegmentResult = Result<(u64, u64), Abandon>;
 
-/// A worker's state and its receipts, by position in the segment.
-type Finished = (Worker, Vec<(u32, Receipt)>);
+/// A worker's state and, per shard it ran, the shard and its receipts in block order.
+type Finished = (Worker, Vec<(usize, Vec<Receipt>)>);
 
 impl Segment<'_, '_> {
     fn execute<T: crate::state::TxState>(
@@ -261,68 +287,70 @@ impl Segment<'_, '_> {
         }
     }
 
-    fn run<S: Storage + Sync>(&self, state: &mut StateCache<S>) -> SegmentResult {
+    /// Runs the segment and appends its receipts to `out`; on an error nothing was
+    /// committed or appended.
+    fn run<S: Storage + Sync>(
+        &self,
+        state: &mut StateCache<S>,
+        out: &mut Vec<Receipt>,
+    ) -> SegmentResult {
         let (txs, infos) = (self.txs, self.infos);
         // 1. Owners, by shard, in block order.
-        let mut shards: Vec<Vec<u32>> = vec![Vec::new(); self.shards];
-        let mut owners_seen: Option<(u128, u128)> = None;
-        let mut several = false;
-        for (k, (tx, info)) in txs.iter().zip(infos).enumerate() {
-            if let Class::Owned(owner) = info.class {
-                if let Some(list) = shards.get_mut(info.shard as usize) {
+        let mut shards: Vec<(usize, Vec<u32>)> =
+            (0..self.shards).map(|s| (s, Vec::new())).collect();
+        for (k, info) in infos.iter().enumerate() {
+            if info.kind == Kind::Owned {
+                if let Some((_, list)) = shards.get_mut(usize::from(info.shard)) {
                     list.push(k as u32);
-                }
-                match owners_seen {
-                    None => owners_seen = Some((tx.contract, owner)),
-                    Some(o) => several |= o != (tx.contract, owner),
                 }
             }
         }
-        let owned: u64 = shards.iter().map(|g| g.len() as u64).sum();
+        let owned: u64 = shards.iter().map(|(_, g)| g.len() as u64).sum();
         let globals = txs.len() as u64 - owned;
-        if !several {
-            // One owner (or none): nothing to share out; block order, sequentially.
-            let r = run_in_order(self.engine, txs, self.block, state);
-            return Ok((r, owned, globals));
+        if shards.iter().filter(|(_, g)| !g.is_empty()).count() < 2 {
+            // All owners in one shard (one owner, or none): nothing to share out; block
+            // order, sequentially.
+            out.extend(run_in_order(self.engine, txs, self.block, state));
+            return Ok((owned, globals));
         }
-        let mut slots: Vec<Option<Receipt>> = Vec::new();
-        slots.resize_with(txs.len(), || None);
         // 2. Global transactions, in block order.
         let mut versions = Versions::default();
+        let mut global_receipts = Vec::with_capacity(globals as usize);
         {
             let mut view = GlobalView::new(state, &mut versions);
             for (k, (tx, info)) in txs.iter().zip(infos).enumerate() {
-                if info.class != Class::Global {
+                if info.kind != Kind::Global {
                     continue;
                 }
+                let target = info.target();
                 view.next(
                     (self.offset + k) as u32,
                     tx.contract,
-                    info.target.map(|t| t.plan),
+                    target.map(|t| t.plan),
                 );
-                let receipt = self.execute(tx, info.target, &mut view);
+                global_receipts.push(self.execute(tx, target, &mut view));
                 if view.escaped.is_some() {
                     return Err(Abandon::Escape);
-                }
-                if let Some(s) = slots.get_mut(k) {
-                    *s = Some(receipt);
                 }
             }
         }
         // 3. Shards, largest first.
-        shards.retain(|g| !g.is_empty());
-        shards.sort_by_key(|g| std::cmp::Reverse(g.len()));
+        shards.retain(|(_, g)| !g.is_empty());
+        shards.sort_by_key(|(_, g)| std::cmp::Reverse(g.len()));
         let next = AtomicUsize::new(0);
         let escaped = AtomicBool::new(false);
         let done: Mutex<Vec<Finished>> = Mutex::new(Vec::new());
         let base: &StateCache<S> = state;
-        let per_thread = (owned as usize / self.threads.max(1)).saturating_add(16);
+        let per_worker = (owned as usize / self.threads.max(1)).saturating_add(64);
         let work = || {
-            let mut worker = Worker::default();
-            let mut out: Vec<(u32, Receipt)> = Vec::with_capacity(per_thread);
+            let mut worker = Worker::with_capacity(per_worker);
+            let mut ran: Vec<(usize, Vec<Receipt>)> = Vec::new();
             'shards: loop {
                 let g = next.fetch_add(1, Ordering::Relaxed);
-                let Some(list) = shards.get(g) else { break };
+                let Some((shard, list)) = shards.get(g) else {
+                    break;
+                };
+                let mut receipts = Vec::with_capacity(list.len());
                 for &k in list {
                     if escaped.load(Ordering::Relaxed) {
                         break 'shards;
@@ -331,7 +359,15 @@ impl Segment<'_, '_> {
                     let (Some(tx), Some(info)) = (txs.get(k), infos.get(k)) else {
                         continue;
                     };
-                    let (Class::Owned(owner), Some(target)) = (info.class, info.target) else {
+                    let Some(target) = info.target() else {
+                        continue;
+                    };
+                    let binding = Binding {
+                        caller: tx.caller,
+                        contract: tx.contract,
+                        args: &tx.args,
+                    };
+                    let Class::Owned(owner) = target.plan.class(&binding) else {
                         continue;
                     };
                     let mut view = OwnedView {
@@ -349,11 +385,12 @@ impl Segment<'_, '_> {
                         escaped.store(true, Ordering::Relaxed);
                         break 'shards;
                     }
-                    out.push((k as u32, receipt));
+                    receipts.push(receipt);
                 }
+                ran.push((*shard, receipts));
             }
             if let Ok(mut d) = done.lock() {
-                d.push((worker, out));
+                d.push((worker, ran));
             }
         };
         let helpers = self.threads.clamp(1, shards.len().max(1)) - 1;
@@ -384,29 +421,55 @@ impl Segment<'_, '_> {
         if totals.values().any(|(start, t)| !t.proven(*start)) {
             return Err(Abandon::Totals);
         }
-        // Commit: owners' slots, the globals' last values, the totals' sums. The three
-        // sets are disjoint (see the plan), so the order does not matter.
+        // The receipts in block order: each shard's are in block order already.
+        let mut by_shard: Vec<std::vec::IntoIter<Receipt>> =
+            (0..self.shards).map(|_| Vec::new().into_iter()).collect();
         let mut overlays = Vec::with_capacity(done.len());
-        for (w, out) in done {
-            for (k, r) in out {
-                if let Some(s) = slots.get_mut(k as usize) {
-                    *s = Some(r);
+        for (w, ran) in done {
+            for (shard, receipts) in ran {
+                if let Some(slot) = by_shard.get_mut(shard) {
+                    *slot = receipts.into_iter();
                 }
             }
-            overlays.push(w.overlay);
+            overlays.push((w.overlay, w.dirty));
         }
-        let receipts: Vec<Receipt> = slots
-            .into_iter()
-            .collect::<Option<_>>()
-            .ok_or(Abandon::Escape)?;
-        state.reserve(overlays.iter().map(|o| o.len()).sum());
-        for overlay in overlays {
-            for (slot, cell) in overlay {
-                // Storage already answered these slots (read by the view), so a failure
-                // is impossible; it would leave the slot as it was.
-                if cell.dirty {
-                    let _ = state.put(slot, cell.value);
+        let mut global_receipts = global_receipts.into_iter();
+        let start = out.len();
+        out.reserve(txs.len());
+        for info in infos {
+            let next = match info.kind {
+                Kind::Owned => by_shard
+                    .get_mut(usize::from(info.shard))
+                    .and_then(Iterator::next),
+                _ => global_receipts.next(),
+            };
+            match next {
+                Some(r) => out.push(r),
+                None => {
+                    // Impossible (every transaction ran exactly once); never commit half.
+                    out.truncate(start);
+                    return Err(Abandon::Escape);
                 }
+            }
+        }
+        // Commit: owners' slots, the globals' last values, the totals' sums. The three
+        // sets are disjoint (see the plan), so the order does not matter.
+        state.reserve(overlays.iter().map(|(_, d)| d.len()).sum());
+        for (overlay, dirty) in overlays {
+            for slot in dirty {
+                let Some(cell) = overlay.get(&slot).filter(|c| c.dirty) else {
+                    continue;
+                };
+                // The view read the slot from the starting state, so storage need not be
+                // asked again; a slot only written asks storage (which answers: a failure
+                // would leave the slot as it was).
+                let _ = match cell.original {
+                    Some(original) => {
+                        state.put_known(slot, original, cell.value);
+                        Ok(())
+                    }
+                    None => state.put(slot, cell.value),
+                };
             }
         }
         for (slot, value) in versions.finals() {
@@ -417,6 +480,6 @@ impl Segment<'_, '_> {
                 let _ = state.put_add(slot, t.committed);
             }
         }
-        Ok((receipts, owned, globals))
+        Ok((owned, globals))
     }
 }

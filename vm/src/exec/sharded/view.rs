@@ -208,6 +208,9 @@ impl Total {
 pub struct Cell {
     /// Its value now.
     pub value: i128,
+    /// Its value in the starting state, when the worker read it (so the commit need not
+    /// ask storage again).
+    pub original: Option<i128>,
     /// Written by a transaction (else only read from the starting state, and cached).
     pub dirty: bool,
 }
@@ -217,6 +220,8 @@ pub struct Cell {
 pub struct Worker {
     /// Its owners' slots as their transactions left them (or as read: clean).
     pub overlay: HashMap<Slot, Cell>,
+    /// Every slot that became dirty, once (it may be clean again after a revert).
+    pub dirty: Vec<Slot>,
     /// Its totals, with their starting values (few: searched in order).
     pub totals: Vec<(Slot, i128, Total)>,
     /// Fixed slots' starting values, cached.
@@ -224,6 +229,17 @@ pub struct Worker {
     journal: Vec<(Slot, Option<Cell>)>,
     pending: Vec<(usize, i128)>,
     warm: HashSet<Slot>,
+}
+
+impl Worker {
+    /// A worker expecting about `txs` transactions (sizes its overlay once).
+    pub fn with_capacity(txs: usize) -> Self {
+        Worker {
+            overlay: HashMap::with_capacity(txs.min(1 << 20)),
+            dirty: Vec::with_capacity(txs.min(1 << 20)),
+            ..Worker::default()
+        }
+    }
 }
 
 /// The view of one owned transaction.
@@ -281,6 +297,7 @@ impl<S: Storage> OwnedView<'_, S> {
             slot,
             Cell {
                 value,
+                original: Some(value),
                 dirty: false,
             },
         );
@@ -288,10 +305,16 @@ impl<S: Storage> OwnedView<'_, S> {
     }
 
     fn set(&mut self, slot: Slot, value: i128) {
-        let previous = self
-            .worker
-            .overlay
-            .insert(slot, Cell { value, dirty: true });
+        let original = self.worker.overlay.get(&slot).and_then(|c| c.original);
+        let cell = Cell {
+            value,
+            original,
+            dirty: true,
+        };
+        let previous = self.worker.overlay.insert(slot, cell);
+        if !previous.is_some_and(|c| c.dirty) {
+            self.worker.dirty.push(slot);
+        }
         self.worker.journal.push((slot, previous));
     }
 
