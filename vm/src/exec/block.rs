@@ -67,8 +67,9 @@ pub(crate) fn run_in_order<S: Storage>(
     block: &BlockEnv,
     state: &mut StateCache<S>,
 ) -> Vec<Receipt> {
+    let mut resolver = super::Resolver::default();
     txs.iter()
-        .map(|tx| engine.execute(tx, block, state))
+        .map(|tx| engine.execute_resolved(&mut resolver, tx, block, state))
         .collect()
 }
 

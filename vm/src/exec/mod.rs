@@ -63,6 +63,29 @@ fn fail(gas_used: u64, error: VmError) -> Receipt {
     }
 }
 
+/// A transaction's contract, export and the export's index, if both exist.
+pub(crate) type Found<'e> = Option<(&'e Deployed, &'e Export, usize)>;
+
+/// Finds transactions' contracts and exports, remembering the last one found.
+#[derive(Default)]
+pub(crate) struct Resolver<'e> {
+    last: Option<(Address, String, Found<'e>)>,
+}
+
+impl<'e> Resolver<'e> {
+    /// What `tx` calls on `engine`.
+    pub(crate) fn find(&mut self, engine: &'e Engine, tx: &Transaction) -> Found<'e> {
+        if let Some((contract, function, found)) = &self.last {
+            if *contract == tx.contract && *function == tx.function {
+                return *found;
+            }
+        }
+        let found = engine.resolve(tx);
+        self.last = Some((tx.contract, tx.function.clone(), found));
+        found
+    }
+}
+
 /// A call to one exported function of a deployed contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transaction {
@@ -328,6 +351,23 @@ impl Engine {
         let index = deployed.module.export_index(&tx.function)?;
         let export = deployed.module.module().exports.get(index)?;
         Some((deployed, export, index))
+    }
+
+    /// [`Engine::execute_in`] through `resolver`, which remembers the last contract and
+    /// export it found (blocks are mostly runs of calls to a few exports).
+    pub(crate) fn execute_resolved<'e, T: TxState>(
+        &'e self,
+        resolver: &mut Resolver<'e>,
+        tx: &Transaction,
+        block: &BlockEnv,
+        state: &mut T,
+    ) -> Receipt {
+        match resolver.find(self, tx) {
+            Some((deployed, export, _)) => {
+                self.execute_export(deployed, export, tx, block, state, &mut NoTrace)
+            }
+            None => self.execute_in(tx, block, state),
+        }
     }
 
     /// [`Engine::execute_traced`] once `tx`'s contract and export are found.

@@ -28,7 +28,7 @@ pub mod plan;
 mod view;
 
 use super::block::{run_in_order, BlockStats, Fallback};
-use super::{Deployed, Engine, Receipt, Transaction};
+use super::{Deployed, Engine, Found, Receipt, Resolver, Transaction};
 use crate::interp::trace::NoTrace;
 use crate::isa::{Binding, Export};
 use crate::runtime::BlockEnv;
@@ -100,25 +100,11 @@ fn shard_of(contract: u128, owner: u128, shards: usize) -> u16 {
     ((u128::from(h) * shards as u128) >> 64) as u16
 }
 
-/// The contract and export a transaction calls, found once for a run of transactions
-/// calling the same one (blocks are mostly calls of a few exports).
-type Found<'e> = Option<(&'e Deployed, &'e Export, usize)>;
-
 /// [`Info`] of each of `txs`.
 fn infos<'e>(engine: &'e Engine, txs: &[Transaction], shards: usize) -> Vec<Info<'e>> {
-    let mut last: Option<(u128, &str, Found<'e>)> = None;
+    let mut resolver = Resolver::default();
     txs.iter()
-        .map(|tx| {
-            let found = match last {
-                Some((c, f, found)) if c == tx.contract && f == tx.function => found,
-                _ => {
-                    let found = engine.resolve(tx);
-                    last = Some((tx.contract, tx.function.as_str(), found));
-                    found
-                }
-            };
-            info(found, tx, shards)
-        })
+        .map(|tx| info(resolver.find(engine, tx), tx, shards))
         .collect()
 }
 
@@ -202,8 +188,26 @@ pub(crate) fn run<S: Storage + Sync>(
 ) -> Vec<Receipt> {
     let threads = threads.max(1);
     let shards = threads.saturating_mul(SHARDS_PER_THREAD).clamp(1, 4096);
-    let infos = classify(engine, txs, threads, shards);
     let mut receipts = Vec::with_capacity(txs.len());
+    // Leading barriers run as they are classified, each while its transaction is still in
+    // the cache: a block of barriers pays no pass ahead of its execution.
+    let mut first = 0;
+    let mut resolver = Resolver::default();
+    for tx in txs {
+        let info = info(resolver.find(engine, tx), tx, shards);
+        if info.kind != Kind::Barrier {
+            break;
+        }
+        let target = info.target();
+        receipts.push(match target {
+            Some(t) => engine.execute_export(t.deployed, t.export, tx, block, state, &mut NoTrace),
+            None => engine.execute(tx, block, state),
+        });
+        first += 1;
+    }
+    stats.paths.barrier += first as u64;
+    let txs = txs.get(first..).unwrap_or(&[]);
+    let infos = classify(engine, txs, threads, shards);
     let mut i = 0;
     while i < txs.len() {
         let barrier = |k: usize| infos.get(k).is_some_and(|c| c.kind == Kind::Barrier);
