@@ -1,25 +1,25 @@
 //! `cargo bench -p strike-benches --bench block`: the sequential block executor against
-//! the parallel one, side by side in one run, on the four standard perps workloads that
-//! `strike block --gen` writes (2,000 trades over 1,000 accounts, the JIT engine, fresh
-//! state each iteration, the setup block included in every timing).
+//! the parallel ones, side by side in one run, on the six standard workloads that
+//! `strike block --gen` writes (2,000 transactions over 1,000 accounts, the JIT engine,
+//! fresh state each iteration, the setup block included in every timing): four on perps,
+//! two on the options venue.
 //!
-//! Per workload: `sequential`, `parallel_1` (the parallel executor's one-thread default:
-//! the sequential path), `parallel_1_speculative` (the speculative machinery alone on one
-//! thread: its overhead), `parallel_N` for N = 2 and 4, and for the hot counter
-//! `parallel_2_no_deltas`
-//! (SADD as a read and a write: what deltas save), and for the independent and hot-counter
-//! blocks `ceiling_2_split`: not an executor but a ceiling, each half of the accounts run
-//! by its own thread over its own state with no coordination. Before timing, every configuration is
-//! checked to give the sequential receipts and state, and its incarnations per task are
-//! printed.
+//! Per workload: `sequential`; `sharded_N` (owner-sharded by footprints, the default) and
+//! `stm_N` (Block-STM) for N = 2 and 4; `sharded_1_machinery` and `stm_1_machinery` (each
+//! executor's machinery alone on one thread: its overhead); and for the independent and
+//! hot-counter blocks `ceiling_2_split`: not an executor but a ceiling, each half of the
+//! accounts run by its own thread over its own state with no coordination. Before timing,
+//! every configuration is checked to give the sequential receipts and state, and its paths
+//! (owned, global, barrier, fallback) are printed. The figures at 20,000 transactions are
+//! the CLI's (`strike block FILE --threads N --json --repeat R`, README).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::Path;
 use std::time::Duration;
 use strike::block::{generate, open, Block, Workload};
 use strike_vm::exec::{
-    execute_block, receipts_digest, state_digest, BlockStats, Engine, Mode, ParallelConfig,
-    Receipt, Transaction,
+    execute_block, receipts_digest, state_digest, BlockStats, Engine, Executor, Mode,
+    ParallelConfig, Receipt, Transaction,
 };
 use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
@@ -28,9 +28,14 @@ const TXS: usize = 2000;
 const ACCOUNTS: usize = 1000;
 
 fn load(workload: Workload) -> (Engine, Vec<Block>) {
-    let perps = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib/perps.stk");
-    let perps = std::fs::canonicalize(perps).expect("stdlib/perps.stk");
-    let text = generate(workload, &perps.display().to_string(), TXS, ACCOUNTS).join("\n");
+    let file = if workload.on_options() {
+        "../stdlib/options_margin.stk"
+    } else {
+        "../stdlib/perps.stk"
+    };
+    let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let contract = std::fs::canonicalize(contract).expect("stdlib contract");
+    let text = generate(workload, &contract.display().to_string(), TXS, ACCOUNTS).join("\n");
     open(Path::new("workload.jsonl"), &text, Mode::Jit).expect("workload loads")
 }
 
@@ -88,50 +93,46 @@ fn bench(c: &mut Criterion) {
         ("hot_counter", Workload::HotCounter),
         ("chain", Workload::Chain),
         ("oracle_update", Workload::OracleUpdate),
+        ("options_margin", Workload::OptionsMargin),
+        ("liquidations", Workload::Liquidations),
     ];
     for (name, workload) in workloads {
         let (engine, blocks) = load(workload);
         let (r, s, _) = run(&engine, &blocks, None);
         let expected = digests(&r, &s);
-        let mut configs: Vec<(String, ParallelConfig)> = [1, 2, 4]
-            .iter()
-            .map(|&threads| {
-                (
-                    format!("parallel_{threads}"),
-                    ParallelConfig {
-                        threads,
-                        ..ParallelConfig::default()
-                    },
-                )
-            })
-            .collect();
-        // What the speculative machinery itself costs, run on one thread (by default one
-        // thread takes the sequential path, which `parallel_1` shows).
-        configs.push((
-            "parallel_1_speculative".into(),
-            ParallelConfig {
-                threads: 1,
-                speculate_alone: true,
-                ..ParallelConfig::default()
-            },
-        ));
-        if workload == Workload::HotCounter {
+        let config = |threads, executor, speculate_alone| ParallelConfig {
+            threads,
+            executor,
+            speculate_alone,
+            ..ParallelConfig::default()
+        };
+        let mut configs: Vec<(String, ParallelConfig)> = Vec::new();
+        for threads in [2, 4] {
             configs.push((
-                "parallel_2_no_deltas".into(),
-                ParallelConfig {
-                    threads: 2,
-                    deltas: false,
-                    ..ParallelConfig::default()
-                },
+                format!("sharded_{threads}"),
+                config(threads, Executor::Sharded, false),
+            ));
+            configs.push((
+                format!("stm_{threads}"),
+                config(threads, Executor::Stm, false),
             ));
         }
+        // What each executor's machinery itself costs, run on one thread (by default one
+        // thread takes the sequential path).
+        configs.push((
+            "sharded_1_machinery".into(),
+            config(1, Executor::Sharded, true),
+        ));
+        configs.push(("stm_1_machinery".into(), config(1, Executor::Stm, true)));
         for (label, config) in &configs {
             let (r, s, stats) = run(&engine, &blocks, Some(config));
             assert_eq!(digests(&r, &s), expected, "{name} {label} differs");
             eprintln!(
-                "{name} {label}: {} tasks, {:.3} executions per task, {} validations, fallback {:?}",
+                "{name} {label}: paths {:?}, escapes {}, {} tasks, {} executions, {} validations, fallback {:?}",
+                stats.paths,
+                stats.escapes,
                 stats.tasks,
-                stats.executions as f64 / stats.tasks.max(1) as f64,
+                stats.executions,
                 stats.validations,
                 stats.fallback
             );

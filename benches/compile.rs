@@ -6,6 +6,9 @@
 //! 2. `compile/fused` and `compile/unfused`: source lines per second through the whole
 //!    pipeline (lex, parse, check, lower, verify) over every `.stk` in the repository
 //!    (stdlib, examples, tests, comparisons). Criterion reports lines/s as elements/s.
+//! 3. `footprint/<contract>`: the footprint analysis alone (what `VerifiedModule::new`
+//!    adds to verification, once per module) on the largest stdlib contracts, with their
+//!    instruction counts printed.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::collections::HashMap;
@@ -200,6 +203,38 @@ fn bench(c: &mut Criterion) {
                         optimize,
                     ));
                 }
+            })
+        });
+    }
+    g.finish();
+    footprints(c);
+}
+
+/// The footprint analysis' cost per module.
+fn footprints(c: &mut Criterion) {
+    let mut g = c.benchmark_group("footprint");
+    for name in ["perps.stk", "options_margin.stk", "vault.stk"] {
+        let path = root().join("stdlib").join(name);
+        let text = std::fs::read_to_string(&path).expect("stdlib contract");
+        let shown = path.display().to_string();
+        let (_, module) = compile_files(&shown, &text, &mut files::file_system, Options::default());
+        let verified = module.expect("compiles");
+        let instructions: usize = verified
+            .module()
+            .functions
+            .iter()
+            .map(|f| f.code.len())
+            .sum();
+        println!(
+            "{name}: {} functions, {instructions} instructions",
+            verified.module().functions.len()
+        );
+        g.bench_function(name.trim_end_matches(".stk"), |b| {
+            b.iter(|| {
+                black_box(strike_vm::isa::footprint::analyze(
+                    black_box(verified.module()),
+                    |f| verified.cfg(f),
+                ))
             })
         });
     }

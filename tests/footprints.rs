@@ -160,6 +160,19 @@ fn generated_contracts_stay_inside_their_footprints() {
     assert!(checked > 1_000, "only {checked} accesses checked");
 }
 
+/// Every .stk file in stdlib/, sorted.
+fn stdlib_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("stdlib/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".stk"))
+        .collect();
+    names.sort();
+    names
+}
+
 fn compile_stdlib(name: &str) -> VerifiedModule {
     let path = stdlib_path(name);
     let text = std::fs::read_to_string(&path).expect("stdlib file");
@@ -171,13 +184,7 @@ fn compile_stdlib(name: &str) -> VerifiedModule {
 #[test]
 fn every_stdlib_contract_stays_inside_its_footprints() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("stdlib/")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".stk"))
-        .collect();
-    names.sort();
+    let names = stdlib_files();
     assert!(names.len() >= 8, "{names:?}");
     for (k, name) in names.iter().enumerate() {
         let module = compile_stdlib(name);
@@ -227,6 +234,44 @@ fn perps_footprints_name_their_owner() {
                     "{export}: {a:?}"
                 ),
             }
+        }
+    }
+}
+
+const BEGIN: &str = "<!-- footprints:begin -->";
+const END: &str = "<!-- footprints:end -->";
+
+/// spec/footprints.md's table of every stdlib export's class is the code's.
+#[test]
+fn the_documented_classes_are_the_derived_ones() {
+    use strike_vm::exec::sharded::plan::Plan;
+    let names = stdlib_files();
+    let mut table = String::from("| contract | export | class |\n|---|---|---|\n");
+    for name in &names {
+        let module = compile_stdlib(name);
+        let plan = Plan::new(&module);
+        for (index, e) in module.module().exports.iter().enumerate() {
+            let class = plan
+                .export(index)
+                .expect("a plan per export")
+                .template
+                .to_string();
+            table.push_str(&format!("| {name} | {} | {class} |\n", e.name));
+        }
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/footprints.md");
+    let text = std::fs::read_to_string(&path).expect("spec/footprints.md");
+    let start = text.find(BEGIN).expect("begin marker") + BEGIN.len();
+    let end = text.find(END).expect("end marker");
+    let fresh = format!("{}\n{table}{}", &text[..start], &text[end..]);
+    if fresh != text {
+        if std::env::var_os("STRIKE_BLESS").is_some() {
+            std::fs::write(&path, fresh).expect("write spec/footprints.md");
+        } else {
+            panic!(
+                "spec/footprints.md: the classes table differs from the code:\n{table}\n\
+                 run STRIKE_BLESS=1 cargo test -p strike-tests --test footprints"
+            );
         }
     }
 }

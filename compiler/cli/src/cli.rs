@@ -682,8 +682,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn footprint(file: &Path, json: bool) -> Exit {
-    use strike_vm::exec::sharded::plan::{BarrierReason, Plan, Template};
-    use strike_vm::isa::{Key, StorageOp};
+    use strike_vm::exec::sharded::plan::Plan;
     let module = match crate::load::load_contract(file) {
         Ok(m) => m,
         Err(e) => return fail(&e, Exit::Failure),
@@ -693,50 +692,13 @@ fn footprint(file: &Path, json: bool) -> Exit {
         Err(e) => return fail(&format!("{}: {e}", file.display()), Exit::Failure),
     };
     let plan = Plan::new(&verified);
-    let key = |k: Key| match k {
-        Key::Caller => "caller".to_string(),
-        Key::Contract => "self".to_string(),
-        Key::Arg(i) => format!("arg{i}"),
-        Key::Const(c) => c.to_string(),
-        Key::Any => "?".to_string(),
-    };
-    let op = |o: StorageOp| match o {
-        StorageOp::Load => "load",
-        StorageOp::Store => "store",
-        StorageOp::Add => "add",
-        StorageOp::AddCapped => "add-capped",
-    };
-    let class = |t: Option<&Template>| match t {
-        Some(Template::Owned { owners }) if owners.is_empty() => "owned (no owner key)".to_string(),
-        Some(Template::Owned { owners }) => format!(
-            "owned by {}",
-            owners
-                .iter()
-                .map(|&k| key(k))
-                .collect::<Vec<_>>()
-                .join(" = ")
-        ),
-        Some(Template::Global) => "global".to_string(),
-        Some(Template::Barrier(why)) => format!(
-            "barrier ({})",
-            match why {
-                BarrierReason::Unknown => "an unknown key or a call cycle",
-                BarrierReason::Mixed => "a space keyed both by owners and by constants",
-                BarrierReason::ReadsTotal => "it reads or stores a total",
-                BarrierReason::KeyedAndFixed => "it stores keyed and fixed slots",
-            }
-        ),
-        None => "barrier".to_string(),
-    };
     let mut exports = Vec::new();
     for (index, e) in verified.module().exports.iter().enumerate() {
         let fp = verified.footprints().get(e.function as usize);
-        let template = plan.export(index).map(|p| &p.template);
-        exports.push((
-            e.name.clone(),
-            class(template),
-            fp.cloned().unwrap_or_default(),
-        ));
+        let class = plan
+            .export(index)
+            .map_or_else(|| "barrier".to_string(), |p| p.template.to_string());
+        exports.push((e.name.clone(), class, fp.cloned().unwrap_or_default()));
     }
     if json {
         let v: Vec<serde_json::Value> = exports
@@ -746,9 +708,7 @@ fn footprint(file: &Path, json: bool) -> Exit {
                     "export": name,
                     "class": class,
                     "opaque": fp.opaque,
-                    "accesses": fp.accesses.iter().map(|a| serde_json::json!({
-                        "op": op(a.op), "space": a.space, "key": key(a.key),
-                    })).collect::<Vec<_>>(),
+                    "accesses": fp.accesses.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -761,12 +721,7 @@ fn footprint(file: &Path, json: bool) -> Exit {
             out("  any access (on a call cycle)");
         }
         for a in &fp.accesses {
-            out(&format!(
-                "  {:<10} space {:<4} key {}",
-                op(a.op),
-                a.space,
-                key(a.key)
-            ));
+            out(&format!("  {a}"));
         }
     }
     Exit::Success

@@ -40,6 +40,33 @@ pub enum Key {
     Any,
 }
 
+impl std::fmt::Display for Key {
+    /// How footprints name keys (spec/footprints.md): `caller`, `self`, `arg0`..,
+    /// the constant in decimal, `?` for unknown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Caller => write!(f, "caller"),
+            Key::Contract => write!(f, "self"),
+            Key::Arg(i) => write!(f, "arg{i}"),
+            Key::Const(c) => write!(f, "{c}"),
+            Key::Any => write!(f, "?"),
+        }
+    }
+}
+
+impl std::fmt::Display for Access {
+    /// `load space 3 key caller`, and so on.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = match self.op {
+            StorageOp::Load => "load",
+            StorageOp::Store => "store",
+            StorageOp::Add => "add",
+            StorageOp::AddCapped => "add-capped",
+        };
+        write!(f, "{op} space {} key {}", self.space, self.key)
+    }
+}
+
 /// One storage access a function may make: `op` on key `key` of space `space`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Access {

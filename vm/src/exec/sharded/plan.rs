@@ -52,6 +52,30 @@ pub enum Template {
     Barrier(BarrierReason),
 }
 
+impl std::fmt::Display for Template {
+    /// The class as `strike footprint` and spec/footprints.md show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Template::Owned { owners } if owners.is_empty() => write!(f, "owned (no owner key)"),
+            Template::Owned { owners } => {
+                let names: Vec<String> = owners.iter().map(|k| k.to_string()).collect();
+                write!(f, "owned by {}", names.join(" = "))
+            }
+            Template::Global => write!(f, "global"),
+            Template::Barrier(why) => write!(
+                f,
+                "barrier ({})",
+                match why {
+                    BarrierReason::Unknown => "an unknown key or a call cycle",
+                    BarrierReason::Mixed => "a space keyed both by owners and by constants",
+                    BarrierReason::ReadsTotal => "it reads or stores a total",
+                    BarrierReason::KeyedAndFixed => "it stores keyed and fixed slots",
+                }
+            ),
+        }
+    }
+}
+
 /// What an export may touch in one space, for the run-time guard: the operations it may
 /// apply to its owner's slot there, and per constant key the operations on that slot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
