@@ -25,6 +25,7 @@
 //! sequential executor. Results are always the sequential executor's.
 
 pub mod plan;
+mod slots;
 mod view;
 
 use super::block::{run_in_order, BlockStats, Fallback};
@@ -35,6 +36,7 @@ use crate::runtime::BlockEnv;
 use crate::state::{Slot, StateCache, Storage};
 use hashbrown::HashMap;
 use plan::{Class, ExportPlan};
+use slots::Slots;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use view::{GlobalView, OwnedView, Total, Versions, Worker};
@@ -268,8 +270,8 @@ struct Segment<'a, 'e> {
 /// Owned and global transactions run, or why the segment must run again in block order.
 type SegmentResult = Result<(u64, u64), Abandon>;
 
-/// A worker's state and, per shard it ran, the shard and its receipts in block order.
-type Finished = (Worker, Vec<(usize, Vec<Receipt>)>);
+/// A worker's state once its shards ran.
+type Finished = Worker;
 
 impl Segment<'_, '_> {
     fn execute<T: crate::state::TxState>(
@@ -317,9 +319,35 @@ impl Segment<'_, '_> {
             out.extend(run_in_order(self.engine, txs, self.block, state));
             return Ok((owned, globals));
         }
+        // Every receipt goes straight to its block position, from the thread that ran it;
+        // on an error the placeholders are cut off again.
+        let start = out.len();
+        out.resize_with(start + txs.len(), placeholder);
+        let result = self.run_shared(
+            state,
+            &mut shards,
+            out.get_mut(start..).unwrap_or(&mut []),
+            owned,
+        );
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result.map(|()| (owned, globals))
+    }
+
+    /// [`Segment::run`] once owned transactions are in `shards` and `out` holds one
+    /// placeholder per transaction.
+    fn run_shared<S: Storage + Sync>(
+        &self,
+        state: &mut StateCache<S>,
+        shards: &mut Vec<(usize, Vec<u32>)>,
+        out: &mut [Receipt],
+        owned: u64,
+    ) -> Result<(), Abandon> {
+        let (txs, infos) = (self.txs, self.infos);
+        let slots = Slots::new(out);
         // 2. Global transactions, in block order.
         let mut versions = Versions::default();
-        let mut global_receipts = Vec::with_capacity(globals as usize);
         {
             let mut view = GlobalView::new(state, &mut versions);
             for (k, (tx, info)) in txs.iter().zip(infos).enumerate() {
@@ -332,8 +360,8 @@ impl Segment<'_, '_> {
                     tx.contract,
                     target.map(|t| t.plan),
                 );
-                global_receipts.push(self.execute(tx, target, &mut view));
-                if view.escaped.is_some() {
+                let receipt = self.execute(tx, target, &mut view);
+                if view.escaped.is_some() || slots.put(k, receipt).is_err() {
                     return Err(Abandon::Escape);
                 }
             }
@@ -348,13 +376,11 @@ impl Segment<'_, '_> {
         let per_worker = (owned as usize / self.threads.max(1)).saturating_add(64);
         let work = || {
             let mut worker = Worker::with_capacity(per_worker);
-            let mut ran: Vec<(usize, Vec<Receipt>)> = Vec::new();
             'shards: loop {
                 let g = next.fetch_add(1, Ordering::Relaxed);
-                let Some((shard, list)) = shards.get(g) else {
+                let Some((_, list)) = shards.get(g) else {
                     break;
                 };
-                let mut receipts = Vec::with_capacity(list.len());
                 for &k in list {
                     if escaped.load(Ordering::Relaxed) {
                         break 'shards;
@@ -385,16 +411,14 @@ impl Segment<'_, '_> {
                         escaped: None,
                     };
                     let receipt = self.execute(tx, Some(target), &mut view);
-                    if view.escaped.is_some() {
+                    if view.escaped.is_some() || slots.put(k, receipt).is_err() {
                         escaped.store(true, Ordering::Relaxed);
                         break 'shards;
                     }
-                    receipts.push(receipt);
                 }
-                ran.push((*shard, receipts));
             }
             if let Ok(mut d) = done.lock() {
-                d.push((worker, ran));
+                d.push(worker);
             }
         };
         let helpers = self.threads.clamp(1, shards.len().max(1)) - 1;
@@ -413,7 +437,7 @@ impl Segment<'_, '_> {
         let done = done.into_inner().unwrap_or_else(|p| p.into_inner());
         // 4. The fold: every total's adds proven for block order.
         let mut totals: HashMap<Slot, (i128, Total)> = HashMap::new();
-        for (w, _) in &done {
+        for w in &done {
             for (slot, start, t) in &w.totals {
                 totals
                     .entry(*slot)
@@ -425,37 +449,11 @@ impl Segment<'_, '_> {
         if totals.values().any(|(start, t)| !t.proven(*start)) {
             return Err(Abandon::Totals);
         }
-        // The receipts in block order: each shard's are in block order already.
-        let mut by_shard: Vec<std::vec::IntoIter<Receipt>> =
-            (0..self.shards).map(|_| Vec::new().into_iter()).collect();
-        let mut overlays = Vec::with_capacity(done.len());
-        for (w, ran) in done {
-            for (shard, receipts) in ran {
-                if let Some(slot) = by_shard.get_mut(shard) {
-                    *slot = receipts.into_iter();
-                }
-            }
-            overlays.push((w.overlay, w.dirty));
+        if !slots.all_written() {
+            // Impossible (every transaction ran exactly once); never commit half.
+            return Err(Abandon::Escape);
         }
-        let mut global_receipts = global_receipts.into_iter();
-        let start = out.len();
-        out.reserve(txs.len());
-        for info in infos {
-            let next = match info.kind {
-                Kind::Owned => by_shard
-                    .get_mut(usize::from(info.shard))
-                    .and_then(Iterator::next),
-                _ => global_receipts.next(),
-            };
-            match next {
-                Some(r) => out.push(r),
-                None => {
-                    // Impossible (every transaction ran exactly once); never commit half.
-                    out.truncate(start);
-                    return Err(Abandon::Escape);
-                }
-            }
-        }
+        let overlays: Vec<_> = done.into_iter().map(|w| (w.overlay, w.dirty)).collect();
         // Commit: owners' slots, the globals' last values, the totals' sums. The three
         // sets are disjoint (see the plan), so the order does not matter.
         state.reserve(overlays.iter().map(|(_, d)| d.len()).sum());
@@ -484,6 +482,17 @@ impl Segment<'_, '_> {
                 let _ = state.put_add(slot, t.committed);
             }
         }
-        Ok((owned, globals))
+        Ok(())
+    }
+}
+
+/// What a receipt slot holds until its transaction's receipt replaces it (no heap).
+fn placeholder() -> Receipt {
+    Receipt {
+        status: super::Status::Ok,
+        returns: Vec::new(),
+        gas_used: 0,
+        events: Vec::new(),
+        error: None,
     }
 }
