@@ -151,7 +151,8 @@ fn classify<'e>(
     threads: usize,
     shards: usize,
 ) -> Vec<Info<'e>> {
-    let chunk = txs.len().div_ceil(threads.max(1)).max(1024);
+    // A thread costs tens of microseconds to start: worth it only for a long block.
+    let chunk = txs.len().div_ceil(threads.max(1)).max(8192);
     if txs.len() <= chunk {
         return infos(engine, txs, shards);
     }
