@@ -275,7 +275,8 @@ fn an_escape_is_counted_and_falls_back() {
         .collect();
     let (_, stats) = check(&engine, &txs);
     assert!(stats.escapes > 0, "{stats:?}");
-    assert_eq!(stats.paths.fallback, txs.len() as u64, "{stats:?}");
+    // All but the first (run in order before a second owner appeared) fell back.
+    assert_eq!(stats.paths.fallback, txs.len() as u64 - 1, "{stats:?}");
 }
 
 /// Capped adds that flip part way, and a sum near overflow: the pre-sum cannot prove

@@ -141,6 +141,13 @@ struct BlockArgs {
     /// Block-STM only).
     #[arg(long)]
     no_deltas: bool,
+    /// Compare thread counts side by side: run the file once per count in turn, REPEAT
+    /// rounds, and report each count's fastest and median time and its speed-up over the
+    /// first count (on a noisy machine, alternating runs keeps the comparison fair).
+    /// Example: --compare 1,2,4.
+    #[arg(long, value_name = "THREADS", value_delimiter = ',', conflicts_with = "threads",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    compare: Vec<u16>,
     /// Which parallel executor runs blocks with more than one thread (the results are the
     /// same).
     #[arg(long, value_enum, default_value_t = ExecutorArg::Sharded)]
@@ -727,6 +734,110 @@ fn footprint(file: &Path, json: bool) -> Exit {
     Exit::Success
 }
 
+/// `strike block FILE --compare 1,2,...`: the thread counts run in turn, every round.
+fn compare(args: &BlockArgs, engine: &Engine, blocks: &[crate::block::Block]) -> Exit {
+    use crate::block;
+    use strike_vm::exec::{receipts_digest, state_digest, ParallelConfig};
+    let configs: Vec<(usize, ParallelConfig)> = args
+        .compare
+        .iter()
+        .map(|&t| {
+            let threads = usize::from(t);
+            (
+                threads,
+                ParallelConfig {
+                    threads,
+                    deltas: !args.no_deltas,
+                    executor: match args.executor {
+                        ExecutorArg::Sharded => strike_vm::exec::Executor::Sharded,
+                        ExecutorArg::Stm => strike_vm::exec::Executor::Stm,
+                    },
+                    ..ParallelConfig::default()
+                },
+            )
+        })
+        .collect();
+    let mut times: Vec<Vec<std::time::Duration>> = vec![Vec::new(); configs.len()];
+    let mut digests: Vec<Option<(String, String)>> = vec![None; configs.len()];
+    for _ in 0..args.repeat {
+        for (k, (threads, config)) in configs.iter().enumerate() {
+            let parallel = (*threads > 1).then_some(config);
+            let start = Instant::now();
+            let run = block::run(engine, blocks, parallel);
+            let elapsed = start.elapsed();
+            match run {
+                Ok((receipts, state, _, _)) => {
+                    if digests[k].is_none() {
+                        digests[k] = Some((
+                            hex(&receipts_digest(&receipts)),
+                            hex(&state_digest(&state.storage().entries())),
+                        ));
+                    }
+                }
+                Err(e) => return fail(&e, Exit::Failure),
+            }
+            times[k].push(elapsed);
+        }
+    }
+    for t in &mut times {
+        t.sort();
+    }
+    let fastest = |k: usize| times[k].first().copied().unwrap_or_default();
+    let median = |k: usize| {
+        times[k]
+            .get(times[k].len() / 2)
+            .copied()
+            .unwrap_or_default()
+    };
+    let base = fastest(0).as_secs_f64().max(1e-12);
+    let same = digests.iter().all(|d| *d == digests[0]);
+    if args.json {
+        let runs: Vec<serde_json::Value> = configs
+            .iter()
+            .enumerate()
+            .map(|(k, (threads, _))| {
+                let (r, s) = digests[k].clone().unwrap_or_default();
+                serde_json::json!({
+                    "threads": threads,
+                    "fastest_ns": fastest(k).as_nanos(),
+                    "elapsed_ns": median(k).as_nanos(),
+                    // A display figure, never a result.
+                    "speedup": (base / fastest(k).as_secs_f64().max(1e-12) * 1000.0).round() / 1000.0,
+                    "receipts_digest": r,
+                    "state_digest": s,
+                })
+            })
+            .collect();
+        out(
+            &serde_json::json!({ "same_digests": same, "rounds": args.repeat, "runs": runs })
+                .to_string(),
+        );
+    } else {
+        for (k, (threads, _)) in configs.iter().enumerate() {
+            out(&format!(
+                "{threads} thread{}: fastest {:.3} ms, median {:.3} ms, speed-up {:.2}x",
+                if *threads == 1 { "" } else { "s" },
+                fastest(k).as_secs_f64() * 1e3,
+                median(k).as_secs_f64() * 1e3,
+                base / fastest(k).as_secs_f64().max(1e-12)
+            ));
+        }
+        out(&format!(
+            "digests: {}",
+            if same {
+                "the same at every thread count"
+            } else {
+                "DIFFER"
+            }
+        ));
+    }
+    if same {
+        Exit::Success
+    } else {
+        Exit::Failure
+    }
+}
+
 fn block(args: BlockArgs) -> Exit {
     use crate::block;
     use strike_vm::exec::{receipts_digest, state_digest, ParallelConfig};
@@ -749,7 +860,7 @@ fn block(args: BlockArgs) -> Exit {
         out(&lines.join("\n"));
         return Exit::Success;
     }
-    let Some(path) = args.file else {
+    let Some(path) = args.file.clone() else {
         return fail("a block file is needed (or --gen)", Exit::Usage);
     };
     let text = match std::fs::read_to_string(&path) {
@@ -760,6 +871,9 @@ fn block(args: BlockArgs) -> Exit {
         Ok(x) => x,
         Err(e) => return fail(&e, Exit::Failure),
     };
+    if !args.compare.is_empty() {
+        return compare(&args, &engine, &blocks);
+    }
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,

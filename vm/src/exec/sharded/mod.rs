@@ -110,6 +110,15 @@ fn infos<'e>(engine: &'e Engine, txs: &[Transaction], shards: usize) -> Vec<Info
         .collect()
 }
 
+/// The symbols' values in `tx`.
+fn binding(tx: &Transaction) -> Binding<'_> {
+    Binding {
+        caller: tx.caller,
+        contract: tx.contract,
+        args: &tx.args,
+    }
+}
+
 fn info<'e>(found: Found<'e>, tx: &Transaction, shards: usize) -> Info<'e> {
     let mut info = Info {
         deployed: None,
@@ -128,12 +137,7 @@ fn info<'e>(found: Found<'e>, tx: &Transaction, shards: usize) -> Info<'e> {
     };
     info.deployed = Some(deployed);
     info.export = index as u32;
-    let binding = Binding {
-        caller: tx.caller,
-        contract: tx.contract,
-        args: &tx.args,
-    };
-    info.kind = match plan.class(&binding) {
+    info.kind = match plan.class(&binding(tx)) {
         Class::Owned(owner) => {
             info.shard = shard_of(tx.contract, owner, shards);
             Kind::Owned
@@ -192,23 +196,36 @@ pub(crate) fn run<S: Storage + Sync>(
     let threads = threads.max(1);
     let shards = threads.saturating_mul(SHARDS_PER_THREAD).clamp(1, 4096);
     let mut receipts = Vec::with_capacity(txs.len());
-    // Leading barriers run as they are classified, each while its transaction is still in
-    // the cache: a block of barriers pays no pass ahead of its execution.
+    // The block runs in order as it is classified, each transaction while it is still in
+    // the cache, until a second owner appears: until then there is nothing to share out
+    // (a block of barriers, or one account's chain of trades, pays no pass ahead).
     let mut first = 0;
     let mut resolver = Resolver::default();
+    let mut only_owner: Option<(u128, u128)> = None;
     for tx in txs {
         let info = info(resolver.find(engine, tx), tx, shards);
-        if info.kind != Kind::Barrier {
-            break;
-        }
         let target = info.target();
+        match info.kind {
+            Kind::Barrier => stats.paths.barrier += 1,
+            Kind::Global => stats.paths.global += 1,
+            Kind::Owned => {
+                let owner = target.and_then(|t| match t.plan.class(&binding(tx)) {
+                    Class::Owned(o) => Some((tx.contract, o)),
+                    _ => None,
+                });
+                if only_owner.is_some_and(|o| Some(o) != owner) {
+                    break;
+                }
+                only_owner = owner;
+                stats.paths.owned += 1;
+            }
+        }
         receipts.push(match target {
             Some(t) => engine.execute_export(t.deployed, t.export, tx, block, state, &mut NoTrace),
             None => engine.execute(tx, block, state),
         });
         first += 1;
     }
-    stats.paths.barrier += first as u64;
     let txs = txs.get(first..).unwrap_or(&[]);
     let infos = classify(engine, txs, threads, shards);
     let mut i = 0;
@@ -393,12 +410,7 @@ impl Segment<'_, '_> {
                     let Some(target) = info.target() else {
                         continue;
                     };
-                    let binding = Binding {
-                        caller: tx.caller,
-                        contract: tx.contract,
-                        args: &tx.args,
-                    };
-                    let Class::Owned(owner) = target.plan.class(&binding) else {
+                    let Class::Owned(owner) = target.plan.class(&binding(tx)) else {
                         continue;
                     };
                     let mut view = OwnedView {
