@@ -18,6 +18,7 @@ use crate::isa::StorageOp;
 use crate::state::{
     add_outcome, Access, AddOutcome, AddResult, Slot, StateCache, Storage, StorageError, TxState,
 };
+use hashbrown::hash_map::Entry;
 use hashbrown::{HashMap, HashSet};
 
 /// The global transactions' writes, per slot, in block order: `(transaction index, value)`.
@@ -288,30 +289,41 @@ impl<S: Storage> OwnedView<'_, S> {
 
     #[inline]
     fn owner_value(&mut self, slot: Slot) -> Result<i128, StorageError> {
-        if let Some(c) = self.worker.overlay.get(&slot) {
-            return Ok(c.value);
+        match self.worker.overlay.entry(slot) {
+            Entry::Occupied(e) => Ok(e.get().value),
+            Entry::Vacant(e) => {
+                let value = self.base.peek(slot)?;
+                // Cached clean; no journal entry needed (a revert keeps a correct cache).
+                e.insert(Cell {
+                    value,
+                    original: Some(value),
+                    dirty: false,
+                });
+                Ok(value)
+            }
         }
-        let value = self.base.peek(slot)?;
-        // Cached clean; no journal entry needed (a revert keeps a correct cache).
-        self.worker.overlay.insert(
-            slot,
-            Cell {
-                value,
-                original: Some(value),
-                dirty: false,
-            },
-        );
-        Ok(value)
     }
 
     fn set(&mut self, slot: Slot, value: i128) {
-        let original = self.worker.overlay.get(&slot).and_then(|c| c.original);
-        let cell = Cell {
-            value,
-            original,
-            dirty: true,
+        let previous = match self.worker.overlay.entry(slot) {
+            Entry::Occupied(mut e) => {
+                let previous = *e.get();
+                e.insert(Cell {
+                    value,
+                    original: previous.original,
+                    dirty: true,
+                });
+                Some(previous)
+            }
+            Entry::Vacant(e) => {
+                e.insert(Cell {
+                    value,
+                    original: None,
+                    dirty: true,
+                });
+                None
+            }
         };
-        let previous = self.worker.overlay.insert(slot, cell);
         if !previous.is_some_and(|c| c.dirty) {
             self.worker.dirty.push(slot);
         }
