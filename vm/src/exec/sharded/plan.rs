@@ -91,9 +91,11 @@ pub struct SpaceRule {
 pub struct ExportPlan {
     /// Its class.
     pub template: Template,
-    /// Per space (index = space): what it may touch, for the guard of owned and global
-    /// transactions.
-    pub rules: Vec<SpaceRule>,
+    /// What it may touch per space, for the guard of owned and global transactions:
+    /// indexed by space below [`DENSE_SPACES`] (the compiler numbers spaces from 0), then
+    /// sorted by space, so the table is never larger than the export's accesses allow.
+    dense: Vec<SpaceRule>,
+    sparse: Vec<(u32, SpaceRule)>,
 }
 
 /// A contract's plan: one per export.
@@ -153,9 +155,16 @@ impl Plan {
             .iter()
             .map(|fp| {
                 let template = classify(fp, &mixed, &totals);
-                let mut rules: Vec<SpaceRule> = Vec::new();
+                let mut rules = ExportPlan {
+                    template,
+                    dense: Vec::new(),
+                    sparse: Vec::new(),
+                };
+                if fp.opaque {
+                    return rules;
+                }
                 for a in &fp.accesses {
-                    let Some(rule) = rule_at(&mut rules, a.space) else {
+                    let Some(rule) = rules.rule_mut(a.space) else {
                         continue;
                     };
                     match a.key {
@@ -170,10 +179,7 @@ impl Plan {
                         Key::Contract | Key::Any => {}
                     }
                 }
-                ExportPlan {
-                    template,
-                    rules: if fp.opaque { Vec::new() } else { rules },
-                }
+                rules
             })
             .collect();
         Plan { exports }
@@ -185,25 +191,14 @@ impl Plan {
     }
 }
 
-/// Spaces are indices the compiler hands out from 0; a rule table is grown to cover them,
-/// but not past this (a module with huge space numbers just gets no fast path for them:
-/// their accesses fail the guard, and the block falls back).
-const MAX_SPACES: u32 = 4096;
-
-fn rule_at(rules: &mut Vec<SpaceRule>, space: u32) -> Option<&mut SpaceRule> {
-    if space >= MAX_SPACES {
-        return None;
-    }
-    let i = space as usize;
-    if rules.len() <= i {
-        rules.resize(i + 1, SpaceRule::default());
-    }
-    rules.get_mut(i)
-}
+/// Spaces below this have their rule found by index; others by binary search. The
+/// compiler numbers a contract's spaces from 0, so real contracts stay below it, and a
+/// hostile module with large space numbers costs memory only in proportion to its code.
+pub const DENSE_SPACES: u32 = 64;
 
 fn classify(fp: &Footprint, mixed: &impl Fn(u32) -> bool, totals: &[(u32, i128)]) -> Template {
     let contract_key = fp.accesses.iter().any(|a| a.key == Key::Contract);
-    if !fp.is_known() || contract_key || fp.accesses.iter().any(|a| a.space >= MAX_SPACES) {
+    if !fp.is_known() || contract_key {
         return Template::Barrier(BarrierReason::Unknown);
     }
     if fp.accesses.iter().any(|a| mixed(a.space)) {
@@ -254,6 +249,37 @@ pub enum Class {
 }
 
 impl ExportPlan {
+    /// The rule for `space`, if the export touches it.
+    #[inline]
+    pub fn rule(&self, space: u32) -> Option<&SpaceRule> {
+        if space < DENSE_SPACES {
+            return self.dense.get(space as usize);
+        }
+        self.sparse
+            .binary_search_by_key(&space, |(s, _)| *s)
+            .ok()
+            .and_then(|i| self.sparse.get(i))
+            .map(|(_, r)| r)
+    }
+
+    fn rule_mut(&mut self, space: u32) -> Option<&mut SpaceRule> {
+        if space < DENSE_SPACES {
+            let i = space as usize;
+            if self.dense.len() <= i {
+                self.dense.resize(i + 1, SpaceRule::default());
+            }
+            return self.dense.get_mut(i);
+        }
+        let i = match self.sparse.binary_search_by_key(&space, |(s, _)| *s) {
+            Ok(i) => i,
+            Err(i) => {
+                self.sparse.insert(i, (space, SpaceRule::default()));
+                i
+            }
+        };
+        self.sparse.get_mut(i).map(|(_, r)| r)
+    }
+
     /// The class of a call bound to `binding`: O(number of owner symbols).
     pub fn class(&self, binding: &Binding<'_>) -> Class {
         match &self.template {
@@ -281,7 +307,7 @@ impl ExportPlan {
         if slot.contract != contract {
             return false;
         }
-        let Some(rule) = self.rules.get(slot.space as usize) else {
+        let Some(rule) = self.rule(slot.space) else {
             return false;
         };
         let b = bit(op);
@@ -291,5 +317,47 @@ impl ExportPlan {
         rule.fixed
             .iter()
             .any(|&(k, ops)| k == slot.key && ops & b != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::{assemble, Limits};
+
+    /// A space number far past the compiler's costs no table that large, and the guard
+    /// still finds its rule.
+    #[test]
+    fn large_space_numbers_use_the_sparse_rules() {
+        let m = assemble(
+            ".func f() -> () regs 2 export\n\
+             CALLER r0\n\
+             SLOAD r1, r0, 2000000000\n\
+             SSTORE r0, r1, 2000000000\n\
+             SSTORE r0, r1, 3\n\
+             RET r0, 0\n",
+        )
+        .expect("assembles");
+        let v = VerifiedModule::new(m, &Limits::default()).expect("verifies");
+        let plan = Plan::new(&v);
+        let p = plan.export(0).expect("one export");
+        assert_eq!(
+            p.template,
+            Template::Owned {
+                owners: vec![Key::Caller]
+            }
+        );
+        assert!(p.dense.len() <= DENSE_SPACES as usize && p.sparse.len() == 1);
+        let slot = |space, key| Slot {
+            contract: 9,
+            space,
+            key,
+        };
+        assert!(p.allows(StorageOp::Store, slot(2_000_000_000, 5), 9, Some(5)));
+        assert!(p.allows(StorageOp::Load, slot(2_000_000_000, 5), 9, Some(5)));
+        assert!(!p.allows(StorageOp::Add, slot(2_000_000_000, 5), 9, Some(5)));
+        assert!(!p.allows(StorageOp::Store, slot(2_000_000_000, 6), 9, Some(5)));
+        assert!(!p.allows(StorageOp::Store, slot(1_999_999_999, 5), 9, Some(5)));
+        assert!(p.allows(StorageOp::Store, slot(3, 5), 9, Some(5)));
     }
 }

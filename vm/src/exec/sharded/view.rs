@@ -273,7 +273,7 @@ impl<S: Storage> OwnedView<'_, S> {
     #[inline]
     fn scope(&mut self, op: StorageOp, slot: Slot) -> Result<Scope, StorageError> {
         if slot.contract == self.contract && slot.key == self.owner {
-            if let Some(rule) = self.plan.rules.get(slot.space as usize) {
+            if let Some(rule) = self.plan.rule(slot.space) {
                 if rule.owner_ops & (1 << op as u8) != 0 {
                     return Ok(Scope::Owner);
                 }
