@@ -170,14 +170,74 @@ impl Val {
     }
 }
 
+/// Work (instruction and register visits) the analysis may do for one module; past it,
+/// the functions not yet summarized are opaque. A hostile module cannot make verification
+/// slow: the cost is bounded whatever its code (real contracts use a few thousand).
+pub const MODULE_WORK: u64 = 1 << 24;
+/// Register-by-block cells one function's table may hold (8 MiB); a larger function is
+/// opaque.
+pub const FUNCTION_CELLS: usize = 1 << 18;
+/// Distinct accesses one footprint may list; a function with more is opaque.
+pub const MAX_ACCESSES: usize = 4096;
+
 /// The footprint of every function of `module`, by index. `cfg(f)` is function `f`'s CFG
-/// (the verifier's), so this runs only on verified modules.
+/// (the verifier's), so this runs only on verified modules. Callees are summarized before
+/// their callers, with an explicit stack (no recursion, whatever the call depth).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`f`, `root` and every CALL target are function indices the verifier checked; `state` and `out` have one entry per function; `pc` is checked against the code length"
+)]
 pub fn analyze<'c>(module: &Module, cfg: impl Fn(usize) -> Option<&'c Cfg>) -> Vec<Footprint> {
     let n = module.functions.len();
     let mut state = vec![State::Todo; n];
     let mut out = vec![Footprint::default(); n];
-    for f in 0..n {
-        summarize(module, &cfg, f, &mut state, &mut out);
+    let mut budget = MODULE_WORK;
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for root in 0..n {
+        if state[root] != State::Todo {
+            continue;
+        }
+        state[root] = State::Running;
+        stack.push((root, 0));
+        while let Some(&(f, pc)) = stack.last() {
+            let code = &module.functions[f].code;
+            let mut next = pc;
+            let mut callee = None;
+            while next < code.len() {
+                let instr = code[next];
+                next += 1;
+                if instr.op == Opcode::Call {
+                    let c = instr.imm as usize;
+                    if c < n && state[c] == State::Todo {
+                        callee = Some(c);
+                        break;
+                    }
+                }
+            }
+            if let Some(top) = stack.last_mut() {
+                top.1 = next;
+            }
+            if let Some(c) = callee {
+                state[c] = State::Running;
+                stack.push((c, 0));
+                continue;
+            }
+            stack.pop();
+            let mut fp = Footprint::default();
+            match cfg(f) {
+                Some(cfg) if budget > 0 => {
+                    flow(module, f, cfg, &state, &out, &mut fp, &mut budget);
+                }
+                _ => fp.opaque = true,
+            }
+            fp.finish();
+            if fp.opaque || fp.accesses.len() > MAX_ACCESSES {
+                fp.accesses.clear();
+                fp.opaque = true;
+            }
+            out[f] = fp;
+            state[f] = State::Done;
+        }
     }
     out
 }
@@ -189,41 +249,8 @@ enum State {
     Done,
 }
 
-/// Computes `f`'s footprint (after its callees'), depth first; a call back into a function
-/// still running marks the caller opaque. The depth is bounded by the function count
-/// (each function runs once), which the verifier bounds.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "`f` and every CALL target are function indices the verifier checked; `state` and `out` have one entry per function"
-)]
-fn summarize<'c>(
-    module: &Module,
-    cfg: &impl Fn(usize) -> Option<&'c Cfg>,
-    f: usize,
-    state: &mut [State],
-    out: &mut [Footprint],
-) {
-    if state[f] != State::Todo {
-        return;
-    }
-    state[f] = State::Running;
-    let function = &module.functions[f];
-    for instr in &function.code {
-        if instr.op == Opcode::Call {
-            summarize(module, cfg, instr.imm as usize, state, out);
-        }
-    }
-    let mut fp = Footprint::default();
-    match cfg(f) {
-        Some(cfg) => flow(module, f, cfg, state, out, &mut fp),
-        None => fp.opaque = true,
-    }
-    fp.finish();
-    out[f] = fp;
-    state[f] = State::Done;
-}
-
-/// The data-flow over `f`'s CFG to a fixed point, then one pass collecting accesses.
+/// The data-flow over `f`'s CFG to a fixed point, then one pass collecting accesses,
+/// charging `budget`; a function too large or out of budget is opaque.
 #[allow(
     clippy::indexing_slicing,
     reason = "registers and windows are below the frame size, blocks and successors index the CFG's own blocks, CALL targets are verified function indices: all checked by the verifier"
@@ -235,14 +262,23 @@ fn flow(
     state: &[State],
     out: &[Footprint],
     fp: &mut Footprint,
+    budget: &mut u64,
 ) {
     let function = &module.functions[f];
     let regs = usize::from(function.registers);
     let blocks = cfg.blocks();
-    let mut entry = vec![vec![Val::Unset; regs]; blocks.len()];
     if blocks.is_empty() {
         return;
     }
+    if blocks.len().saturating_mul(regs.max(1)) > FUNCTION_CELLS {
+        fp.opaque = true;
+        return;
+    }
+    let mut spend = |cost: usize| -> bool {
+        *budget = budget.saturating_sub(cost as u64);
+        *budget > 0
+    };
+    let mut entry = vec![vec![Val::Unset; regs]; blocks.len()];
     entry[0] = (0..regs)
         .map(|r| {
             if r < usize::from(function.params) {
@@ -258,9 +294,13 @@ fn flow(
     let mut regs_now = Vec::with_capacity(regs);
     while let Some(b) = work.pop() {
         queued[b] = false;
+        let block = &blocks[b];
+        if !spend(regs + (block.end - block.start) + block.successors.len() * regs) {
+            fp.opaque = true;
+            return;
+        }
         regs_now.clear();
         regs_now.extend_from_slice(&entry[b]);
-        let block = &blocks[b];
         for pc in block.start..block.end {
             step(module, function.code[pc], &mut regs_now, state, out, None);
         }
@@ -286,14 +326,16 @@ fn flow(
         regs_now.clear();
         regs_now.extend_from_slice(&entry[b]);
         for pc in block.start..block.end {
-            step(
-                module,
-                function.code[pc],
-                &mut regs_now,
-                state,
-                out,
-                Some(fp),
-            );
+            let instr = function.code[pc];
+            let callee_accesses = match instr.op {
+                Opcode::Call => out.get(instr.imm as usize).map_or(0, |c| c.accesses.len()),
+                _ => 0,
+            };
+            if !spend(regs + 1 + callee_accesses) {
+                fp.opaque = true;
+                return;
+            }
+            step(module, instr, &mut regs_now, state, out, Some(fp));
         }
     }
 }
@@ -410,6 +452,50 @@ mod tests {
             ]
         );
         assert!(!fp[0].opaque && !fp[0].is_known());
+    }
+
+    /// A function too large to analyse cheaply (20,001 blocks of 256 registers) is opaque,
+    /// not slow; a small one beside it is still analysed.
+    #[test]
+    fn a_huge_function_is_opaque() {
+        use crate::isa::{Export, Function, Instr, Module, ValueType};
+        let branches = (0..20_000).map(|_| Instr::new(Opcode::JumpIfZero, 0, 0, 0, 0));
+        let huge = Function {
+            params: 1,
+            returns: 0,
+            registers: 256,
+            arrays: vec![],
+            code: branches
+                .chain([Instr::new(Opcode::Return, 0, 0, 0, 0)])
+                .collect(),
+        };
+        let small = Function {
+            params: 1,
+            returns: 0,
+            registers: 2,
+            arrays: vec![],
+            code: vec![
+                Instr::new(Opcode::StorageLoad, 1, 0, 0, 4),
+                Instr::new(Opcode::Return, 0, 0, 0, 0),
+            ],
+        };
+        let export = |name: &str, function| Export {
+            name: name.into(),
+            function,
+            params: vec![ValueType::Int],
+            returns: vec![],
+        };
+        let m = Module {
+            functions: vec![huge, small],
+            exports: vec![export("huge", 0), export("small", 1)],
+            ..Module::default()
+        };
+        let v = VerifiedModule::new(m, &Limits::default()).expect("verifies");
+        assert!(v.footprints()[0].opaque);
+        assert_eq!(
+            v.footprints()[1].accesses,
+            vec![acc(StorageOp::Load, 4, Key::Arg(0))]
+        );
     }
 
     #[test]
