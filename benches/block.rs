@@ -28,12 +28,9 @@ const TXS: usize = 2000;
 const ACCOUNTS: usize = 1000;
 
 fn load(workload: Workload) -> (Engine, Vec<Block>) {
-    let file = if workload.on_options() {
-        "../stdlib/options_margin.stk"
-    } else {
-        "../stdlib/perps.stk"
-    };
-    let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let contract = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../stdlib")
+        .join(workload.contract_file());
     let contract = std::fs::canonicalize(contract).expect("stdlib contract");
     let text = generate(workload, &contract.display().to_string(), TXS, ACCOUNTS).join("\n");
     open(Path::new("workload.jsonl"), &text, Mode::Jit).expect("workload loads")

@@ -43,12 +43,8 @@ fn every_standard_workload_equals_sequential() {
         Workload::OptionsMargin,
         Workload::Liquidations,
     ] {
-        let file = if workload.on_options() {
-            "options_margin.stk"
-        } else {
-            "perps.stk"
-        };
-        let path = std::fs::canonicalize(root.join(file)).expect("stdlib contract");
+        let path =
+            std::fs::canonicalize(root.join(workload.contract_file())).expect("stdlib contract");
         let text = generate(workload, &path.display().to_string(), 240, 24).join("\n");
         let (engine, blocks) = open(Path::new("w.jsonl"), &text, Mode::Jit).expect("loads");
         let (r, s, _, _) = run(&engine, &blocks, None).expect("runs");

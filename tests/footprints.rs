@@ -199,12 +199,8 @@ fn every_stdlib_contract_stays_inside_its_footprints() {
         Workload::OptionsMargin,
         Workload::Liquidations,
     ] {
-        let file = if workload.on_options() {
-            "options_margin.stk"
-        } else {
-            "perps.stk"
-        };
-        let path = std::fs::canonicalize(dir.join(file)).expect("stdlib contract");
+        let path =
+            std::fs::canonicalize(dir.join(workload.contract_file())).expect("stdlib contract");
         let text = generate(workload, &path.display().to_string(), 200, 20).join("\n");
         let (engine, blocks) = open(Path::new("w.jsonl"), &text, Mode::Interp).expect("loads");
         let mut state = recorder();

@@ -328,6 +328,15 @@ impl Workload {
     pub fn on_options(self) -> bool {
         matches!(self, Workload::OptionsMargin | Workload::Liquidations)
     }
+
+    /// The stdlib file of the contract it runs on.
+    pub fn contract_file(self) -> &'static str {
+        if self.on_options() {
+            "options_margin.stk"
+        } else {
+            "perps.stk"
+        }
+    }
 }
 
 /// The market's address in generated files.

@@ -734,6 +734,19 @@ fn footprint(file: &Path, json: bool) -> Exit {
     Exit::Success
 }
 
+/// The parallel executor's configuration that `args` ask for, at `threads` threads.
+fn parallel_config(args: &BlockArgs, threads: usize) -> strike_vm::exec::ParallelConfig {
+    strike_vm::exec::ParallelConfig {
+        threads,
+        deltas: !args.no_deltas,
+        executor: match args.executor {
+            ExecutorArg::Sharded => strike_vm::exec::Executor::Sharded,
+            ExecutorArg::Stm => strike_vm::exec::Executor::Stm,
+        },
+        ..strike_vm::exec::ParallelConfig::default()
+    }
+}
+
 /// `strike block FILE --compare 1,2,...`: the thread counts run in turn, every round.
 fn compare(args: &BlockArgs, engine: &Engine, blocks: &[crate::block::Block]) -> Exit {
     use crate::block;
@@ -743,18 +756,7 @@ fn compare(args: &BlockArgs, engine: &Engine, blocks: &[crate::block::Block]) ->
         .iter()
         .map(|&t| {
             let threads = usize::from(t);
-            (
-                threads,
-                ParallelConfig {
-                    threads,
-                    deltas: !args.no_deltas,
-                    executor: match args.executor {
-                        ExecutorArg::Sharded => strike_vm::exec::Executor::Sharded,
-                        ExecutorArg::Stm => strike_vm::exec::Executor::Stm,
-                    },
-                    ..ParallelConfig::default()
-                },
-            )
+            (threads, parallel_config(args, threads))
         })
         .collect();
     let mut times: Vec<Vec<std::time::Duration>> = vec![Vec::new(); configs.len()];
@@ -840,7 +842,7 @@ fn compare(args: &BlockArgs, engine: &Engine, blocks: &[crate::block::Block]) ->
 
 fn block(args: BlockArgs) -> Exit {
     use crate::block;
-    use strike_vm::exec::{receipts_digest, state_digest, ParallelConfig};
+    use strike_vm::exec::{receipts_digest, state_digest};
     if let Some(workload) = args.gen {
         let path = if workload.on_options() {
             &args.options
@@ -878,15 +880,7 @@ fn block(args: BlockArgs) -> Exit {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let config = ParallelConfig {
-        threads,
-        deltas: !args.no_deltas,
-        executor: match args.executor {
-            ExecutorArg::Sharded => strike_vm::exec::Executor::Sharded,
-            ExecutorArg::Stm => strike_vm::exec::Executor::Stm,
-        },
-        ..ParallelConfig::default()
-    };
+    let config = parallel_config(&args, threads);
     let parallel = (threads > 1).then_some(&config);
     let mut times = Vec::new();
     let mut result = None;
