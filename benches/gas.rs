@@ -15,6 +15,9 @@ use strike_vm::isa::{assemble, Opcode};
 use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, StateCache};
 
+/// Where XCALL's callee is deployed.
+const PEER: u128 = 3;
+
 /// Copies of the measured instruction per transaction.
 pub const COPIES: usize = 64;
 
@@ -43,7 +46,9 @@ fn body(op: Opcode) -> Option<String> {
         BranchEq | BranchLt | BranchLe => format!("{m} r1, r0, @end"), // 5 vs 3: not taken
         BranchNe => format!("{m} r0, r0, @end"),
         Call => "CALL r9, 0, 0, nop".to_string(), // a CALL and the callee's RET
-        StorageLoad => format!("{m} r4, r0, 0"),  // warm after the first
+        // An XCALL to the peer's `nop` (address 3), its RET, and a LOADI of the address.
+        CallContract => format!("LOADI r9, {PEER}\n    {m} r9, 1, 0, i0"),
+        StorageLoad => format!("{m} r4, r0, 0"), // warm after the first
         StorageStore | StorageAdd => format!("{m} r0, r1, 0"),
         StorageAddCapped => format!("{m} r0, r1, r2, 0"), // cap r2 = fx 1.5 raw: never hit
         Emit => format!("{m} r0, 1, Tick"),
@@ -90,8 +95,9 @@ fn ed25519_program() -> String {
 }
 
 fn program(op: Option<Opcode>) -> String {
-    let mut s =
-        String::from(".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n");
+    let mut s = String::from(
+        ".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n.import Peer.nop () -> ()\n",
+    );
     s.push_str(".func run() -> () regs 10 arrays 8 export\n");
     s.push_str(PRELUDE);
     match op {
@@ -422,8 +428,9 @@ fn worst_cases() -> Vec<Worst> {
 
 /// The program of a worst case: `PRELUDE`'s shape, 64 copies of its body.
 fn worst_program(w: &Worst) -> String {
-    let mut s =
-        String::from(".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n");
+    let mut s = String::from(
+        ".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n.import Peer.nop () -> ()\n",
+    );
     let _ = writeln!(s, ".event {}", long_event());
     let _ = writeln!(s, ".func run() -> () regs {} arrays 8 export", w.registers);
     s.push_str(w.prelude);
@@ -483,6 +490,12 @@ fn gas(c: &mut Criterion) {
             .verify(assemble(&text).expect("assembles"))
             .expect("verifies");
         engine.deploy(1, module);
+        let peer = engine
+            .verify(
+                assemble(".func nop() -> () regs 1 export\n    RET r0, 0\n").expect("assembles"),
+            )
+            .expect("verifies");
+        engine.deploy(PEER, peer);
         let tx = Transaction {
             caller: 2,
             contract: 1,

@@ -23,6 +23,10 @@ struct Recorder {
 }
 
 impl TxState for Recorder {
+    fn as_dyn(&mut self) -> &mut dyn TxState {
+        self
+    }
+
     fn begin_tx(&mut self) {
         self.inner.begin_tx();
     }

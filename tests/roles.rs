@@ -16,6 +16,7 @@
 //! role that does not match the engines (NATIVE's results once) shows up here.
 
 use std::collections::{BTreeMap, HashSet};
+use strike_tests::modules::{peer_module, IMPORTS};
 use strike_tests::rng::Rng;
 use strike_vm::exec::{Engine, Mode, Receipt, Transaction};
 use strike_vm::isa::{Effect, Export, Function, Instr, Limits, Module, Opcode, Role, ValueType};
@@ -28,6 +29,8 @@ const OPERANDS: u8 = 8;
 /// r8: 1 when a jump was taken; r9..r13: the array's elements after the instruction.
 const REGISTERS: u16 = 13;
 const ARRAY: u32 = 4;
+/// Where the contract XCALLs reach is deployed.
+const PEER: u128 = 0x9ee7;
 
 /// Storage whose unwritten slots hold a hash of the slot, so a load's key shows.
 #[derive(Default)]
@@ -44,6 +47,10 @@ fn seed(slot: Slot) -> i128 {
 }
 
 impl TxState for Seeded {
+    fn as_dyn(&mut self) -> &mut dyn TxState {
+        self
+    }
+
     fn begin_tx(&mut self) {
         self.warm.clear();
     }
@@ -123,6 +130,13 @@ fn case(op: Opcode, rng: &mut Rng) -> Case {
         Role::Code => rng.bits() as i32,
         Role::Space => rng.below(3) as i32,
         Role::Array | Role::Event => 0,
+        Role::Import => {
+            let k = rng.below(IMPORTS.len() as u64) as usize;
+            let (_, params, results, _) = IMPORTS[k];
+            fields[1] = params.len() as u8 + 1;
+            fields[2] = results.len() as u8;
+            k as i32
+        }
         Role::Function => {
             let (p, q) = (rng.below(4) as u8, 1 + rng.below(3) as u8);
             fields[1] = p;
@@ -214,6 +228,8 @@ fn case(op: Opcode, rng: &mut Rng) -> Case {
         }],
         events: vec!["E".into()],
         debug: vec![],
+        imports: strike_tests::modules::imports(),
+        abi: Default::default(),
     };
     Case { module, instr }
 }
@@ -268,6 +284,10 @@ fn engines(module: &Module) -> [Engine; 2] {
             .verify(module.clone())
             .unwrap_or_else(|e| panic!("{e}\n{}", strike_vm::isa::disassemble(module)));
         engine.deploy(0xc0, verified);
+        let peer = engine
+            .verify(peer_module())
+            .unwrap_or_else(|e| panic!("the peer verifies: {e}"));
+        engine.deploy(PEER, peer);
         engine
     })
 }
@@ -305,7 +325,12 @@ fn declared_roles_match_what_the_engines_read_and_write() {
         for trial in 0..40 {
             let Case { module, instr } = case(op, &mut rng);
             let [interp, jit] = engines(&module);
-            let args: Vec<i128> = (0..OPERANDS).map(|_| rng.value()).collect();
+            let mut args: Vec<i128> = (0..OPERANDS).map(|_| rng.value()).collect();
+            if op == Opcode::CallContract && rng.below(2) == 0 {
+                // Half the calls reach the deployed peer (the others fail on a contract
+                // that is not there, alike on both engines).
+                args[usize::from(instr.a)] = PEER as i128;
+            }
             let base = run(&interp, &args);
             let context = format!("{op:?} trial {trial}: {instr:?} on {args:?}");
             assert_eq!(

@@ -53,6 +53,7 @@ fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
             Role::Event => events > 0,
             Role::Array => arrays > 0,
             Role::Native => regs >= 2,
+            Role::Import => regs >= 2,
             // RET is placed only where it fits (see below).
             _ => !matches!(op.info().effect, Effect::Return),
         })
@@ -109,6 +110,16 @@ fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
             let span = p.max(q).max(1) as u16;
             a = (a as u16).min(regs - span) as u8;
             callee as i32
+        }
+        Role::Import => {
+            // One of `IMPORTS`: the address then its parameters in, its returns out.
+            let k = r[3] as usize % IMPORTS.len();
+            let (_, params, returns, _) = IMPORTS[k];
+            b = params.len() as u8 + 1;
+            c = returns.len() as u8;
+            let span = (b as u16).max(c as u16);
+            a = (a as u16).min(regs - span) as u8;
+            k as i32
         }
         // Not immediate roles (the opcode table's test checks none is used there).
         Role::Write | Role::Key | Role::Window | Role::Args | Role::Results => 0,
@@ -191,5 +202,52 @@ pub fn build(
         exports,
         events: (0..events).map(|i| format!("Event{i}")).collect(),
         debug: Vec::new(),
+        imports: imports(),
+        abi: Default::default(),
     }
+}
+
+/// The functions of other contracts every random module imports, XCALL's targets: name,
+/// parameters, returns, view. A harness that deploys a contract with these exports (see
+/// `peer_module`) makes the calls succeed; elsewhere they fail alike on every engine.
+pub const IMPORTS: [(&str, &[ValueType], &[ValueType], bool); 3] = [
+    ("get", &[ValueType::Int], &[ValueType::Int], true),
+    ("bump", &[ValueType::Int, ValueType::Fx], &[], false),
+    ("pair", &[], &[ValueType::Fx, ValueType::Bool], true),
+];
+
+/// [`IMPORTS`] as a module's import table.
+pub fn imports() -> Vec<strike_vm::isa::Import> {
+    IMPORTS
+        .iter()
+        .map(|&(name, params, returns, view)| strike_vm::isa::Import {
+            interface: "Peer".into(),
+            name: name.into(),
+            params: params.to_vec(),
+            returns: returns.to_vec(),
+            view,
+        })
+        .collect()
+}
+
+/// A contract exporting every one of [`IMPORTS`]: `get(k)` loads slot k of space 0,
+/// `bump(k, d)` adds d to it (and emits), `pair()` returns (1.5, true). Random modules'
+/// XCALLs reach it when it is deployed at the address they hold.
+pub fn peer_module() -> Module {
+    strike_vm::isa::assemble(
+        ".event Bumped
+.func get(int) -> (int) regs 2 export
+    SLOAD r1, r0, 0
+    RET r1, 1
+.func bump(int, fx) -> () regs 2 export
+    SADD r0, r1, 0
+    EMIT r0, 2, e0
+    RET r0, 0
+.func pair() -> (fx, bool) regs 2 export
+    LOADK r0, 1.5
+    LOADI r1, 1
+    RET r0, 2
+",
+    )
+    .expect("the peer module assembles")
 }

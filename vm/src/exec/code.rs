@@ -5,15 +5,52 @@
 
 use super::{Deployed, Engine, Mode};
 use crate::interp;
+use crate::interp::trace::NoTrace;
+use crate::isa::VerifiedModule;
 #[cfg(feature = "jit")]
 use crate::jit;
-use crate::runtime::{BlockEnv, Call, Execution};
-use crate::state::TxState;
+use crate::runtime::{self, BlockEnv, Call, Execution, Host, Runtime, Shared, Stop, VmError};
+use crate::state::{Address, TxState};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 #[cfg(feature = "jit")]
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
+
+/// The engine is the host of every run: an XCALL finds its contract among the engine's and
+/// runs it on the engine its mode picks for that contract.
+impl Host for Engine {
+    fn module(&self, address: Address) -> Option<&VerifiedModule> {
+        self.contracts.get(&address).map(|d| &*d.module)
+    }
+
+    fn run<'r>(
+        &self,
+        address: Address,
+        function: usize,
+        rt: Runtime<'r, dyn TxState + 'r>,
+        args: &[i128],
+    ) -> (Result<Vec<i128>, Stop>, u64) {
+        let gas_left = rt.gas_left;
+        let Some(deployed) = self.contracts.get(&address) else {
+            return (Err(VmError::UnknownContract(address).into()), gas_left);
+        };
+        let call = Call {
+            caller: rt.env.caller,
+            contract: address,
+            function,
+            args,
+            gas_limit: gas_left,
+        };
+        #[cfg(feature = "jit")]
+        if let Some(c) = self.pick(deployed) {
+            return jit::execute(c, rt, &call);
+        }
+        let (result, left) = interp::execute(rt, &call, &mut NoTrace);
+        self.count(deployed, gas_left - left);
+        (result, left)
+    }
+}
 
 /// When `Mode::Auto` compiles a module, and how much compiled code an engine keeps.
 ///
@@ -112,33 +149,64 @@ impl Engine {
         call: Call<'_>,
         block: &BlockEnv,
         state: &mut T,
+        shared: &mut Shared,
+        export: u32,
     ) -> Execution {
         let module = &deployed.module;
         #[cfg(feature = "jit")]
-        {
-            let compiled = match self.mode {
-                Mode::Interp => None,
-                Mode::Jit => self.compiled(deployed, true),
-                Mode::Auto => self.compiled(deployed, false),
-            };
-            if let Some(c) = compiled {
-                return jit::run(c, module, call, block, state, &self.limits);
-            }
+        if let Some(c) = self.pick(deployed) {
+            let rt = Runtime::new(
+                module,
+                &call,
+                block,
+                state.as_dyn(),
+                &self.limits,
+                shared,
+                Some(self),
+                export,
+            );
+            let (result, gas_left) = jit::execute(c, rt, &call);
+            return runtime::finish(result, gas_left, call.gas_limit, shared);
         }
-        let run = interp::run(module, call, block, state, &self.limits);
+        let rt = Runtime::new(
+            module,
+            &call,
+            block,
+            state,
+            &self.limits,
+            shared,
+            Some(self),
+            export,
+        );
+        let (result, gas_left) = interp::execute(rt, &call, &mut NoTrace);
+        self.count(deployed, call.gas_limit - gas_left);
+        runtime::finish(result, gas_left, call.gas_limit, shared)
+    }
+
+    /// The compiled code to run `deployed` with, if its mode and heat say so.
+    #[cfg(feature = "jit")]
+    fn pick<'d>(&self, deployed: &'d Deployed) -> Option<&'d jit::Compiled> {
+        match self.mode {
+            Mode::Interp => None,
+            Mode::Jit => self.compiled(deployed, true),
+            Mode::Auto => self.compiled(deployed, false),
+        }
+    }
+
+    /// Counts `gas` of interpreted work on `deployed` toward compiling it (`Mode::Auto`).
+    fn count(&self, deployed: &Deployed, gas: u64) {
         if self.mode == Mode::Auto {
-            let before = deployed.code.gas.fetch_add(run.gas_used, Ordering::Relaxed);
+            let before = deployed.code.gas.fetch_add(gas, Ordering::Relaxed);
             let threshold = self
                 .tiering
                 .gas_per_instruction
                 .saturating_mul(deployed.instructions);
-            if before.saturating_add(run.gas_used) >= threshold {
+            if before.saturating_add(gas) >= threshold {
                 // Hot: compile now, for the next call.
                 #[cfg(feature = "jit")]
                 let _ = self.compiled(deployed, true);
             }
         }
-        run
     }
 
     /// The compiled code for `d`, compiling it now if `hot` and not yet tried.

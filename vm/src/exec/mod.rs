@@ -43,7 +43,7 @@ pub use parallel::{execute_block_parallel, execute_block_stm, Executor, Parallel
 use crate::interp;
 use crate::interp::trace::{NoTrace, Tracer};
 use crate::isa::{Export, Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
-use crate::runtime::{gas, BlockEnv, Call, Event, Halt, VmError};
+use crate::runtime::{self, gas, BlockEnv, Call, Event, Halt, Runtime, Shared, VmError};
 use crate::state::{Address, StateCache, Storage, TxState};
 use hashbrown::HashMap;
 use std::fmt;
@@ -59,6 +59,7 @@ fn fail(gas_used: u64, error: VmError) -> Receipt {
         error: Some(ReceiptError {
             code: error.code() as u32,
             message: error.to_string(),
+            path: Vec::new(),
         }),
     }
 }
@@ -117,8 +118,29 @@ pub enum Status {
 pub struct ReceiptError {
     /// The revert code for `Revert`, else the VM error's code.
     pub code: u32,
-    /// Human-readable explanation.
+    /// Human-readable explanation: for a revert, the message the failing contract's source
+    /// gives its code (from its ABI), else `reverted with code N`.
     pub message: String,
+    /// The call path from the transaction's export to where it failed, the failing
+    /// contract and export last (one entry when the transaction's own contract failed;
+    /// empty when it failed before running, e.g. an unknown contract).
+    pub path: Vec<CallFrame>,
+}
+
+impl ReceiptError {
+    /// The contract and export where the transaction failed, if it ran.
+    pub fn failed_in(&self) -> Option<&CallFrame> {
+        self.path.last()
+    }
+}
+
+/// One contract on a call path: its address and the export it ran.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CallFrame {
+    /// The contract.
+    pub contract: Address,
+    /// The export's name.
+    pub function: String,
 }
 
 /// What a transaction did.
@@ -402,14 +424,34 @@ impl Engine {
             args: &tx.args,
             gas_limit: tx.gas_limit - gas::TX_BASE,
         };
+        let export_index = deployed
+            .module
+            .module()
+            .exports
+            .iter()
+            .position(|e| std::ptr::eq(e, export))
+            .unwrap_or(0) as u32;
+        let mut shared = Shared::default();
         state.begin_tx();
         let run = if R::ENABLED {
-            // Traces come from the interpreter, the reference (the JIT has no hooks).
-            let run = interp::run_traced(module, call, block, state, &self.limits, tracer);
+            // Traces come from the interpreter, the reference (the JIT has no hooks); a
+            // contract it calls runs on the engine its mode picks, untraced.
+            let rt = Runtime::new(
+                module,
+                &call,
+                block,
+                state,
+                &self.limits,
+                &mut shared,
+                Some(self),
+                export_index,
+            );
+            let (result, gas_left) = interp::execute(rt, &call, tracer);
+            let run = runtime::finish(result, gas_left, call.gas_limit, &mut shared);
             tracer.finish(&run.halt, call.gas_limit - run.gas_used);
             run
         } else {
-            self.run(deployed, call, block, state)
+            self.run(deployed, call, block, state, &mut shared, export_index)
         };
         let gas_used = gas::TX_BASE + run.gas_used;
         match run.halt {
@@ -425,6 +467,12 @@ impl Engine {
             }
             Halt::Revert(code) => {
                 state.revert_tx();
+                let path = self.call_path(&shared);
+                let message = path
+                    .last()
+                    .and_then(|f| self.contracts.get(&f.contract))
+                    .and_then(|d| d.module.module().abi.message(code))
+                    .map_or_else(|| format!("reverted with code {code}"), str::to_string);
                 Receipt {
                     status: Status::Revert,
                     returns: Vec::new(),
@@ -432,15 +480,40 @@ impl Engine {
                     events: Vec::new(),
                     error: Some(ReceiptError {
                         code,
-                        message: format!("reverted with code {code}"),
+                        message,
+                        path,
                     }),
                 }
             }
             Halt::Error(e) => {
                 state.revert_tx();
-                fail(gas_used, e)
+                let mut receipt = fail(gas_used, e);
+                if let Some(error) = receipt.error.as_mut() {
+                    error.path = self.call_path(&shared);
+                }
+                receipt
             }
         }
+    }
+
+    /// The call path where a transaction failed: the stack its innermost failing run
+    /// recorded, or the entry alone.
+    fn call_path(&self, shared: &Shared) -> Vec<CallFrame> {
+        let stack = shared
+            .failure
+            .as_deref()
+            .unwrap_or_else(|| shared.stack.get(..1).unwrap_or(&[]));
+        stack
+            .iter()
+            .map(|site| CallFrame {
+                contract: site.contract,
+                function: self
+                    .contracts
+                    .get(&site.contract)
+                    .and_then(|d| d.module.module().exports.get(site.export as usize))
+                    .map_or_else(String::new, |e| e.name.clone()),
+            })
+            .collect()
     }
 }
 

@@ -15,7 +15,7 @@
 pub mod trace;
 
 use crate::isa::{self, Effect, Limits, Opcode, Role, VerifiedModule};
-use crate::runtime::{self, BlockEnv, Call, Execution, Runtime, Stop, VmError};
+use crate::runtime::{self, BlockEnv, Call, Execution, Runtime, Shared, Stop, VmError};
 use crate::state::{Slot, TxState};
 
 /// Runs `call` to completion. Writes go to `state` (the caller reverts them on failure).
@@ -39,13 +39,35 @@ pub fn run_traced<T: TxState + ?Sized, R: trace::Tracer>(
     limits: &Limits,
     tracer: &mut R,
 ) -> Execution {
+    let mut shared = Shared::default();
+    let rt = Runtime::new(
+        module,
+        &call,
+        block,
+        state,
+        limits,
+        &mut shared,
+        None,
+        u32::MAX,
+    );
+    let (result, gas_left) = execute(rt, &call, tracer);
+    runtime::finish(result, gas_left, call.gas_limit, &mut shared)
+}
+
+/// Runs `call` in `rt` (an entry's context, or a callee's that an XCALL built): how it
+/// ended and the gas left.
+pub(crate) fn execute<T: TxState + ?Sized, R: trace::Tracer>(
+    rt: Runtime<'_, T>,
+    call: &Call<'_>,
+    tracer: &mut R,
+) -> (Result<Vec<i128>, Stop>, u64) {
     let mut machine = Machine {
-        rt: Runtime::new(module, &call, block, state, limits),
+        rt,
         regs: Vec::new(),
         frames: Vec::new(),
     };
-    let result = machine.execute(&call, tracer);
-    machine.rt.finish(result, call.gas_limit)
+    let result = machine.execute(call, tracer);
+    (result, machine.rt.gas_left)
 }
 
 struct Frame {
@@ -249,6 +271,13 @@ impl<T: TxState + ?Sized> Machine<'_, T> {
                     code = &module.functions[func].code[..];
                     block_gas = verified.block_gas(func);
                     offsets = verified.array_offsets(func);
+                }
+                Opcode::CallContract => {
+                    let window = &self.regs[a..a + i.b as usize];
+                    let values = self
+                        .rt
+                        .call_contract(i.imm as u32, window, self.frames.len())?;
+                    self.regs[a..a + values.len()].copy_from_slice(&values);
                 }
                 Opcode::Return => {
                     let n = i.b as usize;

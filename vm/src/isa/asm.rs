@@ -229,6 +229,35 @@ impl Assembler {
                 self.module.events.push(rest.to_string());
             }
             ".func" => self.function_header(rest, line)?,
+            ".import" => {
+                // .import [view] INTERFACE.NAME (TYPES) -> (TYPES)
+                let (view, rest) = match rest.strip_prefix("view ") {
+                    Some(r) => (true, r.trim()),
+                    None => (false, rest),
+                };
+                let (path, sig) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                let (interface, name) = path
+                    .split_once('.')
+                    .ok_or(())
+                    .or_else(|_| err(line, ".import needs INTERFACE.NAME (TYPES) -> (TYPES)"))?;
+                let (p, r) = sig
+                    .split_once("->")
+                    .ok_or(())
+                    .or_else(|_| err(line, "expected (TYPES) -> (TYPES)"))?;
+                let typed = |ts: Vec<Option<ValueType>>| ts.into_iter().collect::<Option<Vec<_>>>();
+                let (Some(params), Some(returns)) =
+                    (typed(parse_types(p, line)?), typed(parse_types(r, line)?))
+                else {
+                    return err(line, "import types cannot be '_'");
+                };
+                self.module.imports.push(crate::isa::Import {
+                    interface: interface.to_string(),
+                    name: name.to_string(),
+                    params,
+                    returns,
+                    view,
+                });
+            }
             ".export" => {
                 // .export NAME FUNCTION [(TYPES) -> (TYPES)]
                 let mut parts = rest.splitn(3, char::is_whitespace);
@@ -377,6 +406,7 @@ impl Assembler {
             }
             Role::Space => index(None, "a storage space 0..=2147483647")?,
             Role::Array => index(Some('a'), "an array a0, a1, ...")?,
+            Role::Import => index(Some('i'), "an import i0, i1, ...")?,
             Role::Const => Operand::Value(self.constant(text, line)?),
             Role::Jump => match text.strip_prefix('@') {
                 Some(label) => Operand::Label(label.to_string()),

@@ -47,6 +47,17 @@ pub fn disassemble_with_source(module: &Module, source: Option<&str>) -> String 
             Fx::from_bits(c)
         );
     }
+    for i in &module.imports {
+        let _ = writeln!(
+            out,
+            ".import {}{}.{} ({}) -> ({})",
+            if i.view { "view " } else { "" },
+            i.interface,
+            i.name,
+            crate::isa::abi::type_names(&i.params),
+            crate::isa::abi::type_names(&i.returns)
+        );
+    }
     for e in &module.events {
         let _ = writeln!(out, ".event {e}");
     }
@@ -146,6 +157,7 @@ fn operands(instr: Instr, pc: usize, name_of: &dyn Fn(usize) -> String) -> Strin
         Role::Event => format!("e{v}"),
         Role::Code => (v as i32 as u32).to_string(),
         Role::Array => format!("a{v}"),
+        Role::Import => format!("i{v}"),
         Role::Native => crate::native::Native::from_id(v as u32)
             .map_or("?".to_string(), |n| n.info().name.to_string()),
         Role::Unused => String::new(),

@@ -402,6 +402,15 @@ fn step(
             }
             Val::Any
         }
+        Effect::CallContract => {
+            // The callee's storage is another contract's, which a footprint of this one
+            // cannot name: the function may touch anything (the executors run it as a
+            // barrier, in block order).
+            if let Some(fp) = fp {
+                fp.opaque = true;
+            }
+            Val::Any
+        }
         _ => Val::Any,
     };
     for r in instr.writes() {

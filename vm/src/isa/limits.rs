@@ -22,6 +22,11 @@ pub struct Limits {
     pub max_name_len: u32,
     /// Deepest call stack (frames, the entry function included).
     pub max_call_depth: u32,
+    /// Most contracts on a transaction's call stack (the entry included): an XCALL beyond
+    /// fails with `VmError::ContractDepth`. 8, as Solana raised CPI to after 4 proved too
+    /// few for composed protocols; every level shares the one gas meter and the one frame
+    /// limit, so depth is not what bounds the work.
+    pub max_contract_depth: u32,
     /// Most values in one event.
     pub max_event_values: u32,
     /// Most arrays in one function.
@@ -58,6 +63,7 @@ impl Default for Limits {
             max_debug_entries: 1 << 20,
             max_name_len: 255,
             max_call_depth: 256,
+            max_contract_depth: 8,
             max_event_values: 16,
             max_arrays: 16,
             max_array_words: 1 << 16,

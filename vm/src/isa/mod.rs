@@ -3,6 +3,7 @@
 //! pure opcode, instruction words, the `.sbc` module format, limits, the verifier, the
 //! assembler, the disassembler and the generated spec.
 
+pub mod abi;
 mod asm;
 mod disasm;
 pub mod footprint;
@@ -15,6 +16,7 @@ pub mod semantics;
 mod spec;
 mod verify;
 
+pub use abi::{Abi, Import};
 pub use asm::{assemble, AsmError};
 pub use disasm::{disassemble, disassemble_with_source};
 pub use footprint::{Access, Binding, Footprint, Key};

@@ -7,6 +7,7 @@
 //! the input's size: every count is checked against the bytes that remain before anything
 //! is reserved, and against [`Limits`].
 
+use super::abi::{Abi, AbiError, AbiEvent, AbiField, AbiFunction, AbiStorage, AbiStruct, Import};
 use super::instr::{DecodeError, Instr, WORD};
 use super::limits::Limits;
 use std::fmt;
@@ -14,7 +15,7 @@ use std::fmt;
 /// File magic: the first four bytes of every `.sbc` file.
 pub const MAGIC: [u8; 4] = *b"\0sbc";
 /// The format version this crate reads and writes.
-pub const VERSION: u16 = 2;
+pub const VERSION: u16 = 3;
 
 /// A value type in an export's signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,16 +121,27 @@ pub struct Module {
     pub events: Vec<String>,
     /// Source positions, for error messages and the disassembler.
     pub debug: Vec<DebugEntry>,
+    /// Functions of other contracts this one calls (XCALL's immediate indexes them).
+    pub imports: Vec<Import>,
+    /// The interface: names and types for tools, revert messages for receipts.
+    pub abi: Abi,
 }
 
 /// Section ids, in the order they must appear.
-const SECTIONS: [(u8, &str); 5] = [
+const SECTIONS: [(u8, &str); 7] = [
     (1, "constants"),
     (2, "functions"),
     (3, "exports"),
     (4, "events"),
     (5, "debug"),
+    (6, "imports"),
+    (7, "abi"),
 ];
+
+/// Longest text of the ABI (a doc comment, a revert message), in bytes.
+pub const MAX_TEXT_LEN: u32 = 4096;
+/// Most entries in each list of the ABI (and most imports).
+pub const MAX_ABI_ENTRIES: u32 = 4096;
 
 /// Why bytes are not a valid module.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -314,6 +326,32 @@ impl<'a> Reader<'a> {
             kind: ModuleErrorKind::BadUtf8,
         })
     }
+    fn text(&mut self) -> Result<String, ModuleError> {
+        let len = self.u32()?;
+        if len > MAX_TEXT_LEN {
+            return self.fail(ModuleErrorKind::TooMany {
+                what: "text bytes",
+                count: len as u64,
+                limit: MAX_TEXT_LEN as u64,
+            });
+        }
+        let start = self.pos;
+        let bytes = self.take(len as usize)?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| ModuleError {
+            offset: start,
+            kind: ModuleErrorKind::BadUtf8,
+        })
+    }
+    fn fields(&mut self, limits: &Limits) -> Result<Vec<AbiField>, ModuleError> {
+        let n = self.count("fields", MAX_ABI_ENTRIES, 6)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = self.name(limits)?;
+            let ty = self.text()?;
+            out.push(AbiField { name, ty });
+        }
+        Ok(out)
+    }
     fn types(&mut self) -> Result<Vec<ValueType>, ModuleError> {
         let n = self.u8()?;
         let bytes = self.take(n as usize)?;
@@ -334,9 +372,109 @@ fn put_name(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+fn put_text(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_count(out: &mut Vec<u8>, n: usize) {
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+fn put_fields(out: &mut Vec<u8>, fields: &[AbiField]) {
+    put_count(out, fields.len());
+    for f in fields {
+        put_name(out, &f.name);
+        put_text(out, &f.ty);
+    }
+}
+
 fn put_types(out: &mut Vec<u8>, types: &[ValueType]) {
     out.push(types.len() as u8);
     out.extend(types.iter().map(|&t| t as u8));
+}
+
+impl Abi {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_count(out, self.functions.len());
+        for f in &self.functions {
+            put_name(out, &f.name);
+            put_fields(out, &f.params);
+            put_fields(out, &f.returns);
+            out.push(u8::from(f.view));
+            put_text(out, &f.doc);
+        }
+        put_count(out, self.events.len());
+        for e in &self.events {
+            put_name(out, &e.name);
+            put_fields(out, &e.fields);
+        }
+        put_count(out, self.errors.len());
+        for e in &self.errors {
+            out.extend_from_slice(&e.code.to_le_bytes());
+            put_text(out, &e.message);
+        }
+        put_count(out, self.structs.len());
+        for st in &self.structs {
+            put_name(out, &st.name);
+            put_fields(out, &st.fields);
+        }
+        put_count(out, self.storage.len());
+        for v in &self.storage {
+            put_name(out, &v.name);
+            out.extend_from_slice(&v.space.to_le_bytes());
+            put_text(out, &v.ty);
+        }
+    }
+
+    fn decode(s: &mut Reader<'_>, limits: &Limits) -> Result<Abi, ModuleError> {
+        let mut abi = Abi::default();
+        let n = s.count("ABI functions", MAX_ABI_ENTRIES, 15)?;
+        for _ in 0..n {
+            let name = s.name(limits)?;
+            let params = s.fields(limits)?;
+            let returns = s.fields(limits)?;
+            let view = match s.u8()? {
+                0 => false,
+                1 => true,
+                b => return s.fail(ModuleErrorKind::BadType(b)),
+            };
+            let doc = s.text()?;
+            abi.functions.push(AbiFunction {
+                name,
+                params,
+                returns,
+                view,
+                doc,
+            });
+        }
+        let n = s.count("ABI events", MAX_ABI_ENTRIES, 6)?;
+        for _ in 0..n {
+            let name = s.name(limits)?;
+            let fields = s.fields(limits)?;
+            abi.events.push(AbiEvent { name, fields });
+        }
+        let n = s.count("ABI errors", MAX_ABI_ENTRIES, 8)?;
+        for _ in 0..n {
+            let code = s.u32()?;
+            let message = s.text()?;
+            abi.errors.push(AbiError { code, message });
+        }
+        let n = s.count("ABI structs", MAX_ABI_ENTRIES, 6)?;
+        for _ in 0..n {
+            let name = s.name(limits)?;
+            let fields = s.fields(limits)?;
+            abi.structs.push(AbiStruct { name, fields });
+        }
+        let n = s.count("ABI storage entries", MAX_ABI_ENTRIES, 10)?;
+        for _ in 0..n {
+            let name = s.name(limits)?;
+            let space = s.u32()?;
+            let ty = s.text()?;
+            abi.storage.push(AbiStorage { name, space, ty });
+        }
+        Ok(abi)
+    }
 }
 
 impl Module {
@@ -388,7 +526,7 @@ impl Module {
                         put_name(&mut body, e);
                     }
                 }
-                _ => {
+                5 => {
                     body.extend_from_slice(&(self.debug.len() as u32).to_le_bytes());
                     for d in &self.debug {
                         for v in [d.function, d.pc, d.line, d.col] {
@@ -396,6 +534,17 @@ impl Module {
                         }
                     }
                 }
+                6 => {
+                    put_count(&mut body, self.imports.len());
+                    for i in &self.imports {
+                        put_name(&mut body, &i.interface);
+                        put_name(&mut body, &i.name);
+                        put_types(&mut body, &i.params);
+                        put_types(&mut body, &i.returns);
+                        body.push(u8::from(i.view));
+                    }
+                }
+                _ => self.abi.encode(&mut body),
             }
             out.push(id);
             out.extend_from_slice(&(body.len() as u32).to_le_bytes());
@@ -535,6 +684,28 @@ impl Module {
                         m.events.push(s.name(limits)?);
                     }
                 }
+                6 => {
+                    let n = s.count("imports", MAX_ABI_ENTRIES, 7)?;
+                    for _ in 0..n {
+                        let interface = s.name(limits)?;
+                        let name = s.name(limits)?;
+                        let params = s.types()?;
+                        let returns = s.types()?;
+                        let view = match s.u8()? {
+                            0 => false,
+                            1 => true,
+                            b => return s.fail(ModuleErrorKind::BadType(b)),
+                        };
+                        m.imports.push(Import {
+                            interface,
+                            name,
+                            params,
+                            returns,
+                            view,
+                        });
+                    }
+                }
+                7 => m.abi = Abi::decode(&mut s, limits)?,
                 _ => {
                     let n = s.count("debug entries", limits.max_debug_entries, 16)?;
                     m.debug.reserve_exact(n);
@@ -595,6 +766,35 @@ mod tests {
                 line: 3,
                 col: 9,
             }],
+            imports: vec![Import {
+                interface: "Feed".into(),
+                name: "price".into(),
+                params: vec![],
+                returns: vec![ValueType::Fx],
+                view: true,
+            }],
+            abi: Abi {
+                functions: vec![AbiFunction {
+                    name: "price".into(),
+                    params: vec![AbiField {
+                        name: "x".into(),
+                        ty: "fx".into(),
+                    }],
+                    returns: vec![AbiField::default()],
+                    view: true,
+                    doc: "The price.".into(),
+                }],
+                errors: vec![AbiError {
+                    code: 1,
+                    message: "size must be positive".into(),
+                }],
+                storage: vec![AbiStorage {
+                    name: "positions.size".into(),
+                    space: 65_536,
+                    ty: "map<address, fx>".into(),
+                }],
+                ..Abi::default()
+            },
         }
     }
 

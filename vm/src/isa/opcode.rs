@@ -29,6 +29,9 @@ pub enum Effect {
     Goto,
     /// Calls a function of the module (a frame is pushed; its results land in the window).
     Call,
+    /// Calls an export of another deployed contract, through an import: the callee runs
+    /// on its own storage, with the transaction's gas; its results land in the window.
+    CallContract,
     /// Returns from the function with the window's values.
     Return,
     /// Ends the transaction, reverting it with the immediate's code.
@@ -121,6 +124,7 @@ mod short {
     pub const SPACE: Role = Role::Space;
     pub const ARRAY: Role = Role::Array;
     pub const NATIVE: Role = Role::Native;
+    pub const IMPORT: Role = Role::Import;
     pub const X: Role = Role::Unused;
 }
 
@@ -148,6 +152,9 @@ mod effect {
     }
     pub const fn call() -> Effect {
         Effect::Call
+    }
+    pub const fn call_contract() -> Effect {
+        Effect::CallContract
     }
     pub const fn ret() -> Effect {
         Effect::Return
@@ -314,6 +321,7 @@ opcodes! {
     0x55 BranchLt "BLT" (R R X JUMP) 1 branch2(lt) ["if r[a] < r[b] { pc = pc + 1 + imm }"] ["-"] "Compare and branch if less.";
     0x56 BranchLe "BLE" (R R X JUMP) 1 branch2(le) ["if r[a] <= r[b] { pc = pc + 1 + imm }"] ["-"] "Compare and branch if less or equal.";
     0x58 Call "CALL" (WIN ARGS RES FUNC) 5 call() ["r[a..a+c] = F[imm](r[a..a+b])"] ["CallDepth, (callee's)"] "Call function imm with b arguments from r[a..]; its c results land in r[a..]. Static gas 5 plus 1 per 16 registers (rounded up) of the callee's frame.";
+    0x5b CallContract "XCALL" (WIN ARGS RES IMPORT) 20 call_contract() ["r[a..a+c] = contract(r[a]).export(I[imm].name)(r[a+1..a+b])?"] ["UnknownContract, UnknownFunction, CallSignature, Reentrancy, ContractDepth, CallDepth, OutOfGas, (callee's)"] "Call export I[imm] of the contract at address r[a] with the b-1 arguments r[a+1..a+b]; its c results land in r[a..]. Plus the dynamic call charge. The callee runs on its own storage with the transaction's gas; a view import forbids it to write or emit.";
     0x59 Return "RET" (WIN ARGS X X) 2 ret() ["return r[a..a+b]"] ["-"] "Return b values starting at r[a].";
     0x5a Revert "REVERT" (X X X CODE) 12 revert() ["revert(imm as u32)"] ["Revert(imm)"] "Revert the transaction with error code imm.";
 
@@ -484,6 +492,7 @@ mod tests {
                         | Space
                         | Array
                         | Native
+                        | Import
                 ),
                 "{name}: {:?} in the immediate",
                 o.imm
@@ -509,6 +518,7 @@ mod tests {
                 Effect::Goto => assert_eq!(o.imm, Jump, "{name}"),
                 Effect::Storage(_) => assert_eq!(o.imm, Space, "{name}"),
                 Effect::Call => assert_eq!(o.imm, Function, "{name}"),
+                Effect::CallContract => assert_eq!(o.imm, Import, "{name}"),
                 Effect::Native => assert_eq!(o.imm, Native, "{name}"),
                 Effect::Emit => assert_eq!(o.imm, Event, "{name}"),
                 Effect::Array(_) => assert_eq!(o.imm, Array, "{name}"),

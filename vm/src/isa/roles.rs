@@ -44,6 +44,9 @@ pub enum Role {
     Array,
     /// A native's id (immediate only, `>= 0`).
     Native,
+    /// An index into the module's imports: a function of another contract (immediate
+    /// only, `>= 0`).
+    Import,
 }
 
 impl Role {
@@ -68,7 +71,8 @@ impl Role {
             | Role::Event
             | Role::Space
             | Role::Array
-            | Role::Native => (0, i32::MAX as i64),
+            | Role::Native
+            | Role::Import => (0, i32::MAX as i64),
             Role::Int | Role::Jump | Role::Code => (i32::MIN as i64, i32::MAX as i64),
         }
     }
@@ -94,6 +98,7 @@ impl Role {
             (Role::Space, _) => "SPACE",
             (Role::Array, _) => "aIMM",
             (Role::Native, _) => "native",
+            (Role::Import, _) => "iIMM",
             (Role::Unused, _) => "",
         }
     }
@@ -119,11 +124,12 @@ impl Role {
             Role::Space => "storage space (>= 0)",
             Role::Array => "array index of the function (>= 0)",
             Role::Native => "native id (see Natives)",
+            Role::Import => "import index: a function of another contract",
         }
     }
 
     /// Every role, for the spec's legend.
-    pub const ALL: [Role; 16] = [
+    pub const ALL: [Role; 17] = [
         Role::Unused,
         Role::Read,
         Role::Write,
@@ -140,6 +146,7 @@ impl Role {
         Role::Space,
         Role::Array,
         Role::Native,
+        Role::Import,
     ];
 }
 

@@ -265,6 +265,28 @@ helpers! {
         c.finish(r)
     }
 
+    /// XCALL of import `import` with the `n` values at `values` (the callee's address, then
+    /// its arguments, in the caller's stack slot, which holds room for the larger of the
+    /// window and the results): the runtime's call, from a run with `ctx.depth` frames; the
+    /// results overwrite the values.
+    fn xcall(ctx, import: u32, values: *mut i128, n: u32) {
+        // SAFETY: the helpers' contract.
+        let c = unsafe { context(ctx) };
+        // SAFETY: compiled code stored `n` values at `values`, its own stack slot.
+        let window = unsafe { std::slice::from_raw_parts(values, n as usize) };
+        let depth = c.depth as usize;
+        let r = c.rt.call_contract(import, window, depth).map(|results| {
+            for (k, v) in results.iter().enumerate() {
+                // SAFETY: the slot holds max(n, results) values (the verifier matched the
+                // result count to the import's and the window, which the translator sized
+                // the slot for).
+                unsafe { values.add(k).write(*v) };
+            }
+            0
+        });
+        c.finish(r)
+    }
+
     /// Entering a frame of `function`: the runtime's array charge, limit and zeroing at the
     /// top of memory. `ctx.tmp` gets the frame's first element; `ctx.mem` the memory's
     /// (possibly moved) elements.

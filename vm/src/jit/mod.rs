@@ -32,9 +32,9 @@ mod context;
 mod helpers;
 mod translate;
 
-use crate::isa::{Limits, VerifiedModule};
+use crate::isa::VerifiedModule;
 use crate::math::MathError;
-use crate::runtime::{self, BlockEnv, Call, Execution, Runtime, Stop, VmError};
+use crate::runtime::{self, Call, Runtime, Stop, VmError};
 use crate::state::TxState;
 use context::Ctx;
 use cranelift_codegen::ir::{types, AbiParam, FuncRef, UserFuncName};
@@ -181,30 +181,34 @@ pub fn compile(module: &VerifiedModule) -> Result<Compiled, CompileError> {
     })
 }
 
-/// Runs `call` in compiled code: the same [`Execution`] as `crate::interp::run`.
+/// Runs `call` in compiled code in `rt` (an entry's context, or a callee's that an XCALL
+/// built): how it ended and the gas left; the same as `crate::interp::execute`.
 ///
-/// Crate-private on purpose: `compiled` must have been compiled from `module` (the engine
-/// keeps them together), since the compiled code trusts the module's verified shape. A
-/// public safe function taking both could be handed a mismatched pair.
-pub(crate) fn run(
+/// Crate-private on purpose: `compiled` must have been compiled from `rt`'s module (the
+/// engine keeps them together), since the compiled code trusts the module's verified shape.
+/// A public safe function taking both could be handed a mismatched pair.
+pub(crate) fn execute<'r>(
     compiled: &Compiled,
-    module: &VerifiedModule,
-    call: Call<'_>,
-    block: &BlockEnv,
-    state: &mut dyn TxState,
-    limits: &Limits,
-) -> Execution {
+    rt: Runtime<'r, dyn TxState + 'r>,
+    call: &Call<'_>,
+) -> (Result<Vec<i128>, Stop>, u64) {
+    let module = rt.module();
+    // The frames of the runs below count against the transaction's one frame limit.
+    let max_depth = rt
+        .limits()
+        .max_call_depth
+        .saturating_sub(rt.outer_frames() as u32);
     let mut ctx = Ctx {
-        rt: Runtime::new(module, &call, block, state, limits),
+        rt,
         depth: 1,
-        max_depth: limits.max_call_depth,
+        max_depth,
         tmp: [0; 2],
         mem: std::ptr::null_mut(),
         mem_top: 0,
         stop: None,
     };
-    let result = enter(compiled, module, &call, &mut ctx);
-    ctx.rt.finish(result, call.gas_limit)
+    let result = enter(compiled, module, call, &mut ctx);
+    (result, ctx.rt.gas_left)
 }
 
 /// Calls the entry function's code with the arguments; its results or why it stopped.

@@ -10,11 +10,12 @@
 //! transaction's writes left to the caller (the executor reverts them); gas is charged
 //! before the work it pays for, and running out leaves `gas_left` at 0.
 
+use super::calls::{CallSite, Host, Shared};
 use super::gas;
 use super::outcome::{BlockEnv, Call, Event, Execution, Halt, Stop, VmError};
-use crate::isa::{EnvValue, Limits, StorageOp, VerifiedModule};
+use crate::isa::{EnvValue, Limits, StorageOp, ValueType, VerifiedModule};
 use crate::native::{self, Native};
-use crate::state::{Access, AddOutcome, Slot, TxState};
+use crate::state::{Access, AddOutcome, Address, Slot, TxState};
 
 /// The environment instructions read: who calls, which contract runs, the block. The test
 /// natives may change the caller and the timestamp for the rest of the run.
@@ -44,10 +45,14 @@ pub struct Runtime<'a, T: TxState + ?Sized> {
     module: &'a VerifiedModule,
     limits: &'a Limits,
     state: &'a mut T,
-    events: Vec<Event>,
-    /// Storage writes so far (see `Limits::max_storage_writes_per_tx`).
-    writes: u32,
-    /// The arrays of every frame on the stack, each frame's after its caller's.
+    /// What every run of the transaction shares: events, the write count, the stack of
+    /// contracts (this run's on top), where a failure happened.
+    shared: &'a mut Shared,
+    /// The other deployed contracts, for XCALL (None: a run with no contracts to call).
+    host: Option<&'a dyn Host>,
+    /// A view call is running (here or below): no storage write, no event.
+    view: bool,
+    /// The arrays of every frame of this run, each frame's after its caller's.
     pub(crate) memory: Vec<i128>,
 }
 
@@ -57,14 +62,27 @@ fn out_of_gas() -> Stop {
 }
 
 impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
-    /// The context of `call` in `block`, writing to `state`.
+    /// The context of `call` in `block`, writing to `state`: the transaction's entry run,
+    /// whose XCALLs find their contracts through `host`. Pushes the entry onto `shared`'s
+    /// stack of contracts (as `export`).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each is one of the run's distinct inputs; a struct of them would only rename the list"
+    )]
     pub(crate) fn new(
         module: &'a VerifiedModule,
         call: &Call<'_>,
         block: &BlockEnv,
         state: &'a mut T,
         limits: &'a Limits,
+        shared: &'a mut Shared,
+        host: Option<&'a dyn Host>,
+        export: u32,
     ) -> Self {
+        shared.stack.push(CallSite {
+            contract: call.contract,
+            export,
+        });
         Runtime {
             gas_left: call.gas_limit,
             env: Env {
@@ -76,10 +94,133 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
             module,
             limits,
             state,
-            events: Vec::new(),
-            writes: 0,
+            shared,
+            host,
+            view: false,
             memory: Vec::new(),
         }
+    }
+
+    /// Frames of the runs below this one on the transaction's stack (a CALL's depth
+    /// counts them: the limit is the transaction's, whichever contracts its frames are in).
+    #[inline]
+    pub(crate) fn outer_frames(&self) -> usize {
+        self.shared.outer_frames
+    }
+
+    /// XCALL of import `import` with `window` (the callee's address, then its arguments),
+    /// from a run with `frames` frames on its stack: the call charge; the depth and
+    /// re-entrancy rules; the callee, its export and the export's signature against the
+    /// import's; then the callee's run on its own storage, with this run's gas, as a view if
+    /// the import (or a caller) is one. Returns its results. A failure anywhere below fails
+    /// this run too, and the first to fail records the call path.
+    pub(crate) fn call_contract(
+        &mut self,
+        import: u32,
+        window: &[i128],
+        frames: usize,
+    ) -> Result<Vec<i128>, Stop> {
+        self.charge(gas::CALL_CONTRACT)?;
+        let module = self.module.module();
+        // The verifier admitted the index and the window (the address, then the arguments).
+        let (Some(import), Some((&address, args))) =
+            (module.imports.get(import as usize), window.split_first())
+        else {
+            return Err(VmError::UnknownFunction(format!("import {import}")).into());
+        };
+        let address = address as Address;
+        if self.shared.stack.len() >= self.limits.max_contract_depth as usize {
+            return Err(VmError::ContractDepth {
+                limit: self.limits.max_contract_depth,
+            }
+            .into());
+        }
+        if self.shared.stack.iter().any(|s| s.contract == address) {
+            return Err(VmError::Reentrancy { contract: address }.into());
+        }
+        let host = self.host.ok_or(VmError::UnknownContract(address))?;
+        let callee = host
+            .module(address)
+            .ok_or(VmError::UnknownContract(address))?;
+        let missing = || VmError::UnknownExport {
+            contract: address,
+            name: import.name.clone(),
+        };
+        let index = callee.export_index(&import.name).ok_or_else(missing)?;
+        let export = callee.module().exports.get(index).ok_or_else(missing)?;
+        if export.params != import.params || export.returns != import.returns {
+            return Err(VmError::CallSignature {
+                contract: address,
+                name: import.name.clone(),
+                expected: signature(&import.params, &import.returns),
+                found: signature(&export.params, &export.returns),
+            }
+            .into());
+        }
+        // The callee's entry frame is one more frame of the transaction.
+        self.check_depth(frames)?;
+        self.shared.stack.push(CallSite {
+            contract: address,
+            export: index as u32,
+        });
+        let words = self.memory.len() as u64;
+        self.shared.outer_frames += frames;
+        self.shared.outer_words += words;
+        let child = Runtime {
+            gas_left: self.gas_left,
+            env: Env {
+                caller: self.env.contract,
+                contract: address,
+                number: self.env.number,
+                timestamp: self.env.timestamp,
+            },
+            module: callee,
+            limits: self.limits,
+            state: self.state.as_dyn(),
+            shared: &mut *self.shared,
+            host: Some(host),
+            view: self.view || import.view,
+            memory: Vec::new(),
+        };
+        let (result, gas_left) = host.run(address, export.function as usize, child, args);
+        self.gas_left = gas_left;
+        self.shared.outer_frames -= frames;
+        self.shared.outer_words -= words;
+        let result = result.and_then(|values| {
+            // A callee's bool must be 0 or 1, as the caller's code assumes.
+            let bad = import
+                .returns
+                .iter()
+                .zip(&values)
+                .any(|(t, &v)| *t == ValueType::Bool && !(0..=1).contains(&v));
+            if bad || values.len() != import.returns.len() {
+                return Err(Stop::Error(VmError::CallSignature {
+                    contract: address,
+                    name: import.name.clone(),
+                    expected: signature(&import.params, &import.returns),
+                    found: "a return value outside its type".into(),
+                }));
+            }
+            Ok(values)
+        });
+        match result {
+            Ok(values) => {
+                self.shared.stack.pop();
+                Ok(values)
+            }
+            Err(stop) => {
+                if self.shared.failure.is_none() {
+                    self.shared.failure = Some(self.shared.stack.clone());
+                }
+                Err(stop)
+            }
+        }
+    }
+
+    /// The limits in force.
+    #[inline]
+    pub(crate) fn limits(&self) -> &'a Limits {
+        self.limits
     }
 
     /// The module running.
@@ -110,7 +251,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
     /// fewer than `Limits::max_call_depth`.
     #[inline]
     pub(crate) fn check_depth(&self, frames: usize) -> Result<(), Stop> {
-        if frames >= self.limits.max_call_depth as usize {
+        if frames + self.shared.outer_frames >= self.limits.max_call_depth as usize {
             return Err(Stop::Error(VmError::CallDepth));
         }
         Ok(())
@@ -157,14 +298,17 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         cap: i128,
     ) -> Result<(), Stop> {
         let slot = self.slot(space, key);
+        if self.view {
+            return Err(view_write(self.env.contract));
+        }
         let cold = self.state.touch(slot) == Access::Cold;
         self.charge(gas::STORE_BASE + if cold { gas::STORE_COLD } else { 0 })?;
-        if self.writes >= self.limits.max_storage_writes_per_tx {
+        if self.shared.writes >= self.limits.max_storage_writes_per_tx {
             return Err(Stop::Error(VmError::WriteLimit {
                 limit: self.limits.max_storage_writes_per_tx,
             }));
         }
-        self.writes += 1;
+        self.shared.writes += 1;
         let outcome = match op {
             StorageOp::Store | StorageOp::Load => {
                 self.state.write(slot, value)?;
@@ -183,8 +327,11 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
     /// EMIT of event `event` with `values`: the charge, the per-transaction event limit,
     /// then the event.
     pub(crate) fn emit(&mut self, event: u32, values: &[i128]) -> Result<(), Stop> {
+        if self.view {
+            return Err(view_write(self.env.contract));
+        }
         self.charge(gas::EMIT_BASE + gas::EMIT_PER_VALUE * values.len() as u64)?;
-        if self.events.len() >= self.limits.max_events_per_tx as usize {
+        if self.shared.events.len() >= self.limits.max_events_per_tx as usize {
             return Err(Stop::Error(VmError::EventLimit {
                 limit: self.limits.max_events_per_tx,
             }));
@@ -196,7 +343,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
             .get(event as usize)
             .cloned()
             .unwrap_or_default();
-        self.events.push(Event {
+        self.shared.events.push(Event {
             contract: self.env.contract,
             name,
             values: values.to_vec(),
@@ -237,9 +384,9 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         }
         self.charge(words * gas::ARRAY_WORD)?;
         let total = top as u64 + words;
-        if total > u64::from(self.limits.max_memory_words) {
+        if total + self.shared.outer_words > u64::from(self.limits.max_memory_words) {
             return Err(Stop::Error(VmError::MemoryLimit {
-                words: total,
+                words: total + self.shared.outer_words,
                 limit: self.limits.max_memory_words,
             }));
         }
@@ -247,23 +394,41 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         self.memory.resize(total as usize, 0);
         Ok(total as usize)
     }
+}
 
-    /// How the run ended, with its gas and (only when it returned) its events.
-    pub(crate) fn finish(self, result: Result<Vec<i128>, Stop>, gas_limit: u64) -> Execution {
-        let halt = match result {
-            Ok(values) => Halt::Return(values),
-            Err(stop) => stop.into(),
-        };
-        let events = match halt {
-            Halt::Return(_) => self.events,
-            _ => Vec::new(),
-        };
-        Execution {
-            halt,
-            gas_used: gas_limit - self.gas_left,
-            events,
-        }
+/// How a transaction's entry run ended with `gas_left` of `gas_limit`: its gas and (only
+/// when it returned) the events of every run in it.
+pub(crate) fn finish(
+    result: Result<Vec<i128>, Stop>,
+    gas_left: u64,
+    gas_limit: u64,
+    shared: &mut Shared,
+) -> Execution {
+    let halt = match result {
+        Ok(values) => Halt::Return(values),
+        Err(stop) => stop.into(),
+    };
+    let events = match halt {
+        Halt::Return(_) => std::mem::take(&mut shared.events),
+        _ => Vec::new(),
+    };
+    Execution {
+        halt,
+        gas_used: gas_limit - gas_left,
+        events,
     }
+}
+
+/// A signature as messages write it: `(fx, int) -> (bool)`.
+fn signature(params: &[ValueType], returns: &[ValueType]) -> String {
+    use crate::isa::abi::type_names;
+    format!("({}) -> ({})", type_names(params), type_names(returns))
+}
+
+/// A store, add or emit inside a view call.
+#[cold]
+fn view_write(contract: Address) -> Stop {
+    Stop::Error(VmError::ViewWrite { contract })
 }
 
 /// Where element `index` of array `array` lies in the memory, for a frame whose arrays

@@ -24,6 +24,10 @@ pub const EMIT_PER_VALUE: u64 = 2;
 /// zeroed then), before the first block's static gas.
 pub const ARRAY_WORD: u64 = 1;
 
+/// An XCALL, on top of its static gas: finding the contract and its export, checking the
+/// signature and setting up the callee's run (measured: `benches/gas.rs`, `xcall`).
+pub const CALL_CONTRACT: u64 = 80;
+
 /// Charges `gas` from `left`: all of it, or out of gas with nothing left (so `gas_used`
 /// equals the limit). The one rule for every engine and every charge.
 #[inline]

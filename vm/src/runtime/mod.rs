@@ -8,14 +8,17 @@
 //! the engines agree on results, errors and gas by construction, and the differential
 //! tests check the rest (what the JIT inlines).
 
+mod calls;
 mod context;
 pub mod gas;
 mod outcome;
 
+pub use calls::CallSite;
+pub(crate) use calls::{Host, Shared};
 #[cfg(feature = "jit")]
 pub(crate) use context::index_out_of_bounds;
 pub use context::Env;
-pub(crate) use context::{element, Runtime};
+pub(crate) use context::{element, finish, Runtime};
 pub use outcome::{BlockEnv, Call, Event, Execution, Halt, Stop, VmError};
 
 use crate::isa::VerifiedModule;

@@ -76,6 +76,39 @@ pub enum VmError {
         /// The limit.
         limit: u32,
     },
+    /// A call to a contract that is already on the transaction's stack (re-entrancy).
+    Reentrancy {
+        /// The contract called again.
+        contract: Address,
+    },
+    /// A call with `Limits::max_contract_depth` contracts already on the stack.
+    ContractDepth {
+        /// The limit.
+        limit: u32,
+    },
+    /// The called contract has no export of the name the interface declares.
+    UnknownExport {
+        /// The contract called.
+        contract: Address,
+        /// The export's name.
+        name: String,
+    },
+    /// The called export's parameter or return types differ from the interface's.
+    CallSignature {
+        /// The contract called.
+        contract: Address,
+        /// The export's name.
+        name: String,
+        /// What the interface declares.
+        expected: String,
+        /// What the contract has.
+        found: String,
+    },
+    /// A storage write or an event inside a view call.
+    ViewWrite {
+        /// The contract that tried.
+        contract: Address,
+    },
     /// Entering a frame would hold more array elements than `Limits::max_memory_words`.
     MemoryLimit {
         /// Elements the call stack would hold.
@@ -103,6 +136,11 @@ impl VmError {
             VmError::Native(_) => 20,
             VmError::EventLimit { .. } => 21,
             VmError::WriteLimit { .. } => 22,
+            VmError::Reentrancy { .. } => 23,
+            VmError::ContractDepth { .. } => 24,
+            VmError::UnknownExport { .. } => 25,
+            VmError::CallSignature { .. } => 26,
+            VmError::ViewWrite { .. } => 27,
         }
     }
 }
@@ -142,6 +180,31 @@ impl fmt::Display for VmError {
             VmError::WriteLimit { limit } => {
                 write!(f, "more than {limit} storage writes in one transaction")
             }
+            VmError::Reentrancy { contract } => write!(
+                f,
+                "re-entrancy refused: contract {contract:#x} is already on the call stack"
+            ),
+            VmError::ContractDepth { limit } => write!(
+                f,
+                "contract call depth limit exceeded: {limit} contracts already on the call stack"
+            ),
+            VmError::UnknownExport { contract, name } => write!(
+                f,
+                "contract {contract:#x} has no exported function named {name:?}"
+            ),
+            VmError::CallSignature {
+                contract,
+                name,
+                expected,
+                found,
+            } => write!(
+                f,
+                "contract {contract:#x}'s {name} is {found}, but the interface declares {expected}"
+            ),
+            VmError::ViewWrite { contract } => write!(
+                f,
+                "contract {contract:#x} tried to write storage or emit inside a view call"
+            ),
             VmError::MemoryLimit { words, limit } => write!(
                 f,
                 "the call stack would hold {words} array elements, over the limit of {limit}"

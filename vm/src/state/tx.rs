@@ -66,9 +66,15 @@ pub trait TxState {
     fn commit_tx(&mut self);
     /// Discards the transaction's writes.
     fn revert_tx(&mut self);
+    /// This state as a trait object (a contract called from a run sees the same state).
+    fn as_dyn(&mut self) -> &mut dyn TxState;
 }
 
 impl<S: Storage> TxState for StateCache<S> {
+    fn as_dyn(&mut self) -> &mut dyn TxState {
+        self
+    }
+
     fn begin_tx(&mut self) {
         StateCache::begin_tx(self)
     }

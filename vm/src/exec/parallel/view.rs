@@ -125,6 +125,10 @@ impl<'a, S: Storage> SpecView<'a, S> {
 }
 
 impl<S: Storage> TxState for SpecView<'_, S> {
+    fn as_dyn(&mut self) -> &mut dyn TxState {
+        self
+    }
+
     fn begin_tx(&mut self) {
         self.journal.clear();
         self.warm.clear();

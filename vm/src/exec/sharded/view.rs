@@ -105,6 +105,10 @@ impl<'a, S: Storage> GlobalView<'a, S> {
 }
 
 impl<S: Storage> TxState for GlobalView<'_, S> {
+    fn as_dyn(&mut self) -> &mut dyn TxState {
+        self
+    }
+
     fn begin_tx(&mut self) {
         self.writes.clear();
         self.warm.clear();
@@ -342,6 +346,10 @@ impl<S: Storage> OwnedView<'_, S> {
 }
 
 impl<S: Storage> TxState for OwnedView<'_, S> {
+    fn as_dyn(&mut self) -> &mut dyn TxState {
+        self
+    }
+
     fn begin_tx(&mut self) {
         self.worker.journal.clear();
         self.worker.pending.clear();

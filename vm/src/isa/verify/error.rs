@@ -47,6 +47,13 @@ pub enum VerifyErrorKind {
     NativeArity(u32),
     /// An EMIT with too many values.
     TooManyEventValues(u8),
+    /// An XCALL import index beyond the module's imports.
+    ImportOutOfRange(u32),
+    /// An XCALL whose argument or result count does not match its import (the address
+    /// counts as the first argument).
+    ImportArity(u32),
+    /// An import's name is not an identifier.
+    BadImport(String),
     /// An array index beyond the function's arrays.
     ArrayOutOfRange(u32),
     /// More arrays, or array elements, than the limits allow, or an empty array.
@@ -96,6 +103,9 @@ impl fmt::Display for VerifyError {
             UnknownNative(id) => write!(f, "native {id:#x} does not exist or is test-only (allowed only in `strike test`)"),
             NativeArity(id) => write!(f, "native {id:#x} called with an argument or result count it does not take"),
             TooManyEventValues(n) => write!(f, "EMIT with {n} values exceeds the limit"),
+            ImportOutOfRange(i) => write!(f, "import i{i} does not exist"),
+            ImportArity(i) => write!(f, "XCALL of import i{i} with the wrong argument or result count (the address is the first argument)"),
+            BadImport(name) => write!(f, "import {name:?} is not a valid function name"),
             ArrayOutOfRange(a) => write!(f, "array a{a} is not declared by the function"),
             BadArrays => write!(f, "the function's arrays are empty, too many or too long in total"),
             OverLimit { what, count, limit } => write!(f, "{count} {what} exceeds the limit of {limit}"),

@@ -1,5 +1,5 @@
 //! Pass 2, names and the module's tables. Guarantees: every export and event name is an
-//! identifier; every export names an existing function with a signature of its arity, and
+//! identifier, and so is every import's interface and function name; every export names an existing function with a signature of its arity, and
 //! export names are unique and non-empty; every debug entry points at a real instruction.
 //! Returns the export index the engine looks names up in.
 
@@ -37,6 +37,13 @@ pub(super) fn check(module: &Module) -> Result<HashMap<String, usize>, VerifyErr
         if exports.insert(e.name.clone(), k).is_some() {
             return Err(VerifyError::module(VerifyErrorKind::DuplicateExport(
                 e.name.clone(),
+            )));
+        }
+    }
+    for i in &module.imports {
+        if !is_identifier(&i.name) || !is_identifier(&i.interface) {
+            return Err(VerifyError::module(VerifyErrorKind::BadImport(
+                i.name.clone(),
             )));
         }
     }

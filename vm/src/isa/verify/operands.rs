@@ -4,7 +4,8 @@
 //! (CALL's, NATIVE's, RET's, EMIT's; `a` itself even when `n` is 0); every constant, event,
 //! function and array index exists; every CALL passes exactly the callee's parameter count
 //! and receives exactly its return count; every RET returns exactly the function's return
-//! count; every NATIVE names a native of the table (a test-only one only under
+//! count; every XCALL names an import and passes its address and
+//! exactly its parameter count, receiving exactly its return count; every NATIVE names a native of the table (a test-only one only under
 //! `Limits::allow_test_natives`) with an argument and result count it takes; every EMIT
 //! carries at most `Limits::max_event_values` values. Jump targets are the CFG pass's.
 
@@ -74,6 +75,17 @@ fn instruction(
                 .ok_or(VerifyErrorKind::UnknownNative(imm))?;
             if !native.accepts(args) || native.info().results != results {
                 return Err(VerifyErrorKind::NativeArity(imm));
+            }
+        }
+        Role::Import => {
+            let import = module
+                .imports
+                .get(imm as usize)
+                .ok_or(VerifyErrorKind::ImportOutOfRange(imm))?;
+            if import.params.len() + 1 != usize::from(args)
+                || import.returns.len() != usize::from(results)
+            {
+                return Err(VerifyErrorKind::ImportArity(imm));
             }
         }
         Role::Event => {

@@ -41,21 +41,20 @@ impl Translator<'_, '_, '_> {
         self.call_charging(self.helpers.store, &[space, mode, klo, khi, vlo, vhi]);
     }
 
-    /// EMIT's values, or NATIVE's arguments, out to the stack buffer (the event or native
-    /// id in imm); NATIVE's results come back from it.
+    /// EMIT's values, NATIVE's or XCALL's arguments, out to the stack buffer (the event,
+    /// native or import in imm); NATIVE's and XCALL's results come back from it.
     pub(super) fn window_helper(&mut self, i: Instr) {
         let area = self.b.ins().stack_addr(self.ptr, self.slot, 0);
         self.store_window(area, i.a, i.b as usize);
         let which = self.b.ins().iconst(types::I32, i.imm as u32 as i64);
         let n = self.b.ins().iconst(types::I32, i64::from(i.b));
-        let native = matches!(i.op.info().effect, Effect::Native);
-        let helper = if native {
-            self.helpers.native
-        } else {
-            self.helpers.emit
+        let (helper, results) = match i.op.info().effect {
+            Effect::Native => (self.helpers.native, true),
+            Effect::CallContract => (self.helpers.xcall, true),
+            _ => (self.helpers.emit, false),
         };
         self.call_charging(helper, &[which, area, n]);
-        if native {
+        if results {
             self.load_window(area, i.a, i.c as usize);
         }
     }

@@ -222,7 +222,7 @@ impl<'m, 'b, 'f> Translator<'m, 'b, 'f> {
             Effect::Return => self.ret(i),
             Effect::Revert => self.revert(i),
             Effect::Storage(op) => self.storage(op, i),
-            Effect::Emit | Effect::Native => self.window_helper(i),
+            Effect::Emit | Effect::Native | Effect::CallContract => self.window_helper(i),
             Effect::Env(v) => self.env(v, i),
             Effect::Array(op) => self.array(op, i),
         }
@@ -361,7 +361,7 @@ fn slot_values(module: &VerifiedModule, code: &[Instr]) -> usize {
             Effect::Call => functions
                 .get(i.imm as usize)
                 .map_or(0, |f| f.params.max(f.returns) as usize),
-            Effect::Emit | Effect::Native => i.b.max(i.c) as usize,
+            Effect::Emit | Effect::Native | Effect::CallContract => i.b.max(i.c) as usize,
             _ => 0,
         })
         .max()
