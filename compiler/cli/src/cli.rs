@@ -25,9 +25,9 @@ use clap::{Args, Parser, Subcommand};
 use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use strike_vm::exec::{Engine, Mode, Receipt, Status, Transaction};
-use strike_vm::isa::{disassemble_with_source, opcodes_markdown, Export, Module};
-use strike_vm::runtime::BlockEnv;
+use strike_vm::exec::{Engine, Mode, Receipt, ReceiptError, Status, Transaction};
+use strike_vm::isa::{disassemble_with_source, opcodes_markdown, Export, Module, ValueType};
+use strike_vm::runtime::{BlockEnv, Event};
 use strike_vm::state::{MemoryStorage, StateCache};
 
 /// Strike: a VM and language for on-chain derivatives.
@@ -87,6 +87,17 @@ enum Command {
     },
     /// Print the opcode specification (spec/OPCODES.md).
     Spec,
+    /// Print a contract's ABI as JSON: its exports (parameter and return names and types),
+    /// events, revert codes with their messages, structs, imports and storage layout
+    /// (spec/abi.md).
+    Abi {
+        /// The contract: .stk source (compiled in memory), .sasm or .sbc.
+        file: PathBuf,
+    },
+    /// Print the events the chain in a state directory recorded, in block order.
+    Logs(chain::LogsArgs),
+    /// Print the receipt of a block's transaction in a state directory.
+    Receipt(chain::ReceiptArgs),
     /// Deploy a contract into a persistent state directory; prints its address.
     Deploy(chain::DeployArgs),
     /// Call a deployed contract in a state directory: one transaction, committed
@@ -406,6 +417,15 @@ pub fn main(cli: Cli) -> Exit {
         Command::Run(args) => run(args),
         Command::Deploy(args) => chain::deploy(args),
         Command::Call(args) => chain::call(args),
+        Command::Logs(args) => chain::logs(args),
+        Command::Receipt(args) => chain::receipt(args),
+        Command::Abi { file } => match load(&file) {
+            Ok(m) => {
+                out(&crate::json::abi(&m).to_string());
+                Exit::Success
+            }
+            Err(e) => e.report(),
+        },
         Command::State(args) => chain::state(args),
         Command::Block(args) => block(args),
         Command::Check { file, json } => check(&file, json),
@@ -500,7 +520,7 @@ fn run(args: RunArgs) -> Exit {
             if receipt.status != Status::Ok {
                 exit = Exit::Failure;
             }
-            out(&render(&export, &receipt, timing, args.json));
+            out(&render(&engine, &export, &receipt, timing, args.json));
             last = Some(receipt);
         }
         Err(e) => {
@@ -617,7 +637,95 @@ fn parse_args(export: &Export, argv: &[String]) -> Result<Vec<i128>, String> {
         .collect()
 }
 
-fn render(export: &Export, r: &Receipt, timing: Option<(u128, u128)>, as_json: bool) -> String {
+/// An event's fields as (name, type, raw value): named and typed by the emitting
+/// contract's ABI, or `arg0`.. as ints for a contract without one.
+fn event_fields(engine: &Engine, e: &Event) -> Vec<(String, ValueType, i128)> {
+    let decl = engine
+        .contract(e.contract)
+        .and_then(|m| m.module().abi.event(&e.name).cloned());
+    e.values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let field = decl.as_ref().and_then(|d| d.fields.get(i));
+            let name = field.map_or_else(|| format!("arg{i}"), |f| f.name.clone());
+            let ty = field
+                .and_then(|f| ValueType::from_name(&f.ty))
+                .unwrap_or(ValueType::Int);
+            (name, ty, v)
+        })
+        .collect()
+}
+
+/// An event as the CLI prints it: `event Opened(who: 0xa11ce, size: 2.5)`.
+pub(crate) fn event_line(engine: &Engine, e: &Event) -> String {
+    let fields: Vec<String> = event_fields(engine, e)
+        .into_iter()
+        .map(|(name, ty, v)| format!("{name}: {}", values::format(ty, v)))
+        .collect();
+    format!("event {}({})", e.name, fields.join(", "))
+}
+
+/// An event as JSON: `{"contract", "name", "args": {field: text}}`, values as the CLI
+/// prints them (fx as exact decimal text).
+pub(crate) fn event_json(engine: &Engine, e: &Event) -> serde_json::Value {
+    let mut args = serde_json::Map::new();
+    for (name, ty, v) in event_fields(engine, e) {
+        args.insert(name, serde_json::Value::String(values::format(ty, v)));
+    }
+    serde_json::json!({
+        "contract": format!("{:#x}", e.contract),
+        "name": e.name,
+        "args": args,
+    })
+}
+
+/// A receipt's error as JSON: code, message, and where it failed with the call path.
+pub(crate) fn error_json(error: Option<&ReceiptError>) -> serde_json::Value {
+    let Some(e) = error else {
+        return serde_json::Value::Null;
+    };
+    let mut v = json::error(Some((e.code, e.message.as_str())));
+    if let (Some(object), Some(at)) = (v.as_object_mut(), e.failed_in()) {
+        object.insert("contract".into(), format!("{:#x}", at.contract).into());
+        object.insert("function".into(), at.function.clone().into());
+        let path: Vec<serde_json::Value> = e
+            .path
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "contract": format!("{:#x}", f.contract),
+                    "function": f.function,
+                })
+            })
+            .collect();
+        object.insert("path".into(), path.into());
+    }
+    v
+}
+
+/// A receipt's error for people: `[1] size must be positive`, with the call path when
+/// the failure was in a called contract.
+fn error_text(e: &ReceiptError) -> String {
+    let mut s = format!("[{}] {}", e.code, e.message);
+    if e.path.len() > 1 {
+        let path: Vec<String> = e
+            .path
+            .iter()
+            .map(|f| format!("{:#x}.{}", f.contract, f.function))
+            .collect();
+        s.push_str(&format!("\n  in {}", path.join(" -> ")));
+    }
+    s
+}
+
+fn render(
+    engine: &Engine,
+    export: &Export,
+    r: &Receipt,
+    timing: Option<(u128, u128)>,
+    as_json: bool,
+) -> String {
     let returns: Vec<String> = export
         .returns
         .iter()
@@ -636,11 +744,14 @@ fn render(export: &Export, r: &Receipt, timing: Option<(u128, u128)>, as_json: b
             .zip(&r.returns)
             .map(|(&t, &v)| json::typed(t, v))
             .collect();
+        let events: Vec<serde_json::Value> =
+            r.events.iter().map(|e| event_json(engine, e)).collect();
         let mut line = serde_json::json!({
             "status": status,
             "returns": returns,
             "gas_used": r.gas_used,
-            "error": json::error(r.error.as_ref().map(|e| (e.code, e.message.as_str()))),
+            "events": events,
+            "error": error_json(r.error.as_ref()),
         });
         if let (Some((median, min)), Some(object)) = (timing, line.as_object_mut()) {
             object.insert(
@@ -659,15 +770,13 @@ fn render(export: &Export, r: &Receipt, timing: Option<(u128, u128)>, as_json: b
                 } else {
                     "error"
                 },
-                r.error
-                    .as_ref()
-                    .map_or(String::new(), |e| format!("[{}] {}", e.code, e.message))
+                r.error.as_ref().map_or(String::new(), error_text)
             ),
         };
         s.push_str(&format!("\ngas used: {}", r.gas_used));
         for e in &r.events {
-            let vals: Vec<String> = e.values.iter().map(|v| v.to_string()).collect();
-            s.push_str(&format!("\nevent {}({})", e.name, vals.join(", ")));
+            s.push('\n');
+            s.push_str(&event_line(engine, e));
         }
         if let Some((median, min)) = timing {
             s.push_str(&format!("\nns per call: median {median}, min {min}"));

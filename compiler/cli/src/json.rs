@@ -68,6 +68,93 @@ pub fn diagnostics(sources: &Sources, diagnostics: &[Diagnostic]) -> String {
     out
 }
 
+/// A module's ABI as `strike abi` prints it (spec/abi.md): its exports with named, typed
+/// parameters and returns, events, errors, structs, the contracts it calls (imports) and
+/// its storage layout.
+pub fn abi(m: &strike_vm::isa::Module) -> Value {
+    use strike_vm::isa::abi::AbiField;
+    let fields = |fs: &[AbiField]| -> Vec<Value> {
+        fs.iter()
+            .map(|f| json!({ "name": f.name, "type": f.ty }))
+            .collect()
+    };
+    let names = |ts: &[strike_vm::isa::ValueType]| -> Vec<Value> {
+        ts.iter()
+            .map(|t| json!({ "name": "", "type": t.name() }))
+            .collect()
+    };
+    let a = &m.abi;
+    let functions: Vec<Value> = m
+        .exports
+        .iter()
+        .map(|e| match a.function(&e.name) {
+            Some(f) => json!({
+                "name": e.name,
+                "params": fields(&f.params),
+                "returns": fields(&f.returns),
+                "view": f.view,
+                "doc": f.doc,
+                "signature": { "params": e.params.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                               "returns": e.returns.iter().map(|t| t.name()).collect::<Vec<_>>() },
+            }),
+            None => json!({
+                "name": e.name,
+                "params": names(&e.params),
+                "returns": names(&e.returns),
+                "view": false,
+                "doc": "",
+                "signature": { "params": e.params.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                               "returns": e.returns.iter().map(|t| t.name()).collect::<Vec<_>>() },
+            }),
+        })
+        .collect();
+    let events: Vec<Value> = m
+        .events
+        .iter()
+        .map(|name| {
+            let f = a.event(name).map(|e| fields(&e.fields)).unwrap_or_default();
+            json!({ "name": name, "fields": f })
+        })
+        .collect();
+    let errors: Vec<Value> = a
+        .errors
+        .iter()
+        .map(|e| json!({ "code": e.code, "message": e.message }))
+        .collect();
+    let structs: Vec<Value> = a
+        .structs
+        .iter()
+        .map(|s| json!({ "name": s.name, "fields": fields(&s.fields) }))
+        .collect();
+    let imports: Vec<Value> = m
+        .imports
+        .iter()
+        .map(|i| {
+            json!({
+                "interface": i.interface,
+                "name": i.name,
+                "params": i.params.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                "returns": i.returns.iter().map(|t| t.name()).collect::<Vec<_>>(),
+                "view": i.view,
+            })
+        })
+        .collect();
+    let storage: Vec<Value> = a
+        .storage
+        .iter()
+        .map(|v| json!({ "name": v.name, "space": v.space, "type": v.ty }))
+        .collect();
+    json!({
+        "abi_version": 1,
+        "functions": functions,
+        "events": events,
+        "errors": errors,
+        "structs": structs,
+        "imports": imports,
+        "storage": storage,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

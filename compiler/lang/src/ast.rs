@@ -174,6 +174,10 @@ pub enum Item {
     Event(EventDecl),
     /// `[pub] fn name(params) [-> returns] { body }`
     Function(FnDecl),
+    /// `interface Name { [view] fn f(params) [-> returns]; ... }`
+    Interface(InterfaceDecl),
+    /// `struct Name { field: type, ... }`
+    Struct(StructDecl),
     /// A declaration the parser could not read (already reported).
     Error(Span),
 }
@@ -199,6 +203,8 @@ pub struct StorageDecl {
     pub ty: TypeExpr,
     /// The whole declaration.
     pub span: Span,
+    /// Its storage space, set by `structs::desugar` (None: its index among the variables).
+    pub space: Option<u32>,
 }
 
 /// An event the contract can emit.
@@ -209,6 +215,49 @@ pub struct EventDecl {
     /// Its name.
     pub name: Ident,
     /// Its fields.
+    pub fields: Vec<Param>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// The functions of other contracts a contract may call: `Name(address).f(args)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InterfaceDecl {
+    /// Doc comment lines.
+    pub doc: Vec<String>,
+    /// Its name.
+    pub name: Ident,
+    /// Its functions.
+    pub functions: Vec<InterfaceFn>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One function of an interface: a signature, no body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InterfaceFn {
+    /// Doc comment lines.
+    pub doc: Vec<String>,
+    /// `view`: the callee may not write storage or emit (the VM enforces it).
+    pub view: bool,
+    /// Its name: the export's name in the callee.
+    pub name: Ident,
+    /// Parameters.
+    pub params: Vec<Param>,
+    /// Return types.
+    pub returns: Vec<TypeExpr>,
+    /// The declaration.
+    pub span: Span,
+}
+
+/// A struct type: named fields of the value types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructDecl {
+    /// Doc comment lines.
+    pub doc: Vec<String>,
+    /// Its name.
+    pub name: Ident,
+    /// Its fields, in order.
     pub fields: Vec<Param>,
     /// The whole declaration.
     pub span: Span,
@@ -503,6 +552,22 @@ pub enum ExprKind {
         /// The arguments.
         args: Vec<Expr>,
     },
+    /// `base.field`: a field of a struct value (a local, or a stored struct).
+    Field {
+        /// The struct.
+        base: Box<Expr>,
+        /// The field.
+        field: Ident,
+    },
+    /// `base.method(args)`: a call through an interface, `Feed(address).price()`.
+    Method {
+        /// The interface and address: `Feed(address)`.
+        base: Box<Expr>,
+        /// The interface's function.
+        method: Ident,
+        /// The arguments.
+        args: Vec<Expr>,
+    },
     /// `-x`, `!x`
     Unary {
         /// The operator.
@@ -539,6 +604,8 @@ impl Expr {
             ExprKind::Index { index, .. } => vec![index],
             ExprKind::Array { fill, .. } => vec![fill],
             ExprKind::Call { args, .. } => args.iter().collect(),
+            ExprKind::Field { base, .. } => vec![base],
+            ExprKind::Method { base, args, .. } => std::iter::once(&**base).chain(args).collect(),
             ExprKind::Unary { expr, .. } => vec![expr],
             ExprKind::Binary { lhs, rhs, .. } => vec![lhs, rhs],
             ExprKind::Int(_)
@@ -556,6 +623,11 @@ impl Expr {
             ExprKind::Index { index, .. } => index.number(next),
             ExprKind::Array { fill, .. } => fill.number(next),
             ExprKind::Call { args, .. } => args.iter_mut().for_each(|a| a.number(next)),
+            ExprKind::Field { base, .. } => base.number(next),
+            ExprKind::Method { base, args, .. } => {
+                base.number(next);
+                args.iter_mut().for_each(|a| a.number(next));
+            }
             ExprKind::Unary { expr, .. } => expr.number(next),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.number(next);

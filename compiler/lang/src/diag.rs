@@ -105,6 +105,12 @@ pub mod codes {
     /// A misused attribute or test-only builtin: an unknown attribute, a `#[test]` function
     /// with parameters, results, `pub` or callers, or a test builtin outside a test.
     pub const TEST_USE: &str = "E0017";
+    /// A struct used where one value is needed (or the reverse), an unknown field, a field
+    /// that is not a value type, or a whole-struct `+=`.
+    pub const STRUCT_USE: &str = "E0018";
+    /// A call through an interface written wrongly: `Interface(address)` alone, a method
+    /// on something that is not an interface, or a function the interface lacks.
+    pub const INTERFACE_CALL: &str = "E0019";
 }
 
 /// Renders diagnostics for people, as rustc does: code, message, the source line with the

@@ -56,6 +56,12 @@ pub enum Token {
     Event,
     #[token("map")]
     Map,
+    #[token("interface")]
+    Interface,
+    #[token("struct")]
+    Struct,
+    #[token("view")]
+    View,
     #[token("true")]
     True,
     #[token("false")]
@@ -98,6 +104,8 @@ pub enum Token {
     Arrow,
     #[token("..")]
     DotDot,
+    #[token(".")]
+    Dot,
     #[token("=")]
     Assign,
     #[token("+=")]
@@ -167,6 +175,9 @@ impl fmt::Display for Token {
             Storage => "`storage`",
             Event => "`event`",
             Map => "`map`",
+            Interface => "`interface`",
+            Struct => "`struct`",
+            View => "`view`",
             True => "`true`",
             False => "`false`",
             LParen => "`(`",
@@ -180,6 +191,7 @@ impl fmt::Display for Token {
             Colon => "`:`",
             Arrow => "`->`",
             DotDot => "`..`",
+            Dot => "`.`",
             Assign => "`=`",
             PlusAssign => "`+=`",
             MinusAssign => "`-=`",

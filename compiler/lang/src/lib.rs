@@ -7,6 +7,7 @@
 //! panics. It depends on `strike-vm` without its JIT or storage backends, and on nothing of
 //! a command line.
 
+pub mod abi;
 pub mod ast;
 pub mod builtins;
 pub mod check;
@@ -16,6 +17,7 @@ pub mod lexer;
 pub mod lower;
 mod parse;
 pub mod source;
+pub mod structs;
 pub mod types;
 pub mod values;
 
@@ -76,7 +78,13 @@ pub fn compile_program(
     loader: &mut files::Loader<'_>,
     opts: Options,
 ) -> (Sources, Result<Compiled, Vec<Diagnostic>>) {
-    let (sources, file, program, diags) = front_end(name, source, loader);
+    let Front {
+        sources,
+        original,
+        file,
+        program,
+        diags,
+    } = front_end(name, source, loader);
     if !diags.is_empty() {
         return (sources, Err(diags));
     }
@@ -104,10 +112,11 @@ pub fn compile_program(
             }),
         })
         .collect();
-    let module = match lower::lower(&file, &program, sources.text(), opts) {
+    let mut module = match lower::lower(&file, &program, sources.text(), opts) {
         Ok(m) => m,
         Err(d) => return (sources, Err(d)),
     };
+    module.abi = abi::build(&original, &file, &program, &module.exports);
     let limits = strike_vm::isa::Limits {
         allow_test_natives: opts.tests,
         ..Default::default()
@@ -131,12 +140,21 @@ pub fn compile_program(
 
 /// Reads, parses and checks: the files, the merged tree, the declarations and the front
 /// end's diagnostics in source order.
-fn front_end(
-    name: &str,
-    source: &str,
-    loader: &mut files::Loader<'_>,
-) -> (Sources, ast::SourceFile, Program, Vec<Diagnostic>) {
-    let (sources, file, syntax, mut diags) = files::gather(name, source, loader);
+/// What the front end makes of a contract: its files, the file as written, the file after
+/// `structs::desugar` (what was checked), the checker's answer and every diagnostic.
+struct Front {
+    sources: Sources,
+    original: ast::SourceFile,
+    file: ast::SourceFile,
+    program: Program,
+    diags: Vec<Diagnostic>,
+}
+
+fn front_end(name: &str, source: &str, loader: &mut files::Loader<'_>) -> Front {
+    let (sources, mut file, syntax, mut diags) = files::gather(name, source, loader);
+    let original = file.clone();
+    diags.extend(structs::desugar(&mut file));
+    file.number();
     let (program, checked) = check(&file);
     diags.extend(checked);
     for e in syntax {
@@ -149,7 +167,13 @@ fn front_end(
         diags.push(d);
     }
     diags.sort_by_key(|d| (d.span.start, d.span.end));
-    (sources, file, program, diags)
+    Front {
+        sources,
+        original,
+        file,
+        program,
+        diags,
+    }
 }
 
 /// Every diagnostic of `source` (syntax, types, then code generation), in source order,
@@ -165,7 +189,13 @@ pub fn diagnose_files(
     source: &str,
     loader: &mut files::Loader<'_>,
 ) -> (Sources, Program, Vec<Diagnostic>) {
-    let (sources, file, program, diags) = front_end(name, source, loader);
+    let Front {
+        sources,
+        file,
+        program,
+        diags,
+        ..
+    } = front_end(name, source, loader);
     if !diags.is_empty() {
         return (sources, program, diags);
     }

@@ -104,6 +104,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
     /// Frames of the runs below this one on the transaction's stack (a CALL's depth
     /// counts them: the limit is the transaction's, whichever contracts its frames are in).
     #[inline]
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     pub(crate) fn outer_frames(&self) -> usize {
         self.shared.outer_frames
     }
@@ -219,6 +220,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
 
     /// The limits in force.
     #[inline]
+    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     pub(crate) fn limits(&self) -> &'a Limits {
         self.limits
     }

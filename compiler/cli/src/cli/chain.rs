@@ -13,9 +13,9 @@ use clap::Args;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use strike_lang::values;
-use strike_lang::{SlotType, Type};
+use strike_lang::Type;
 use strike_vm::exec::{Engine, Status, Transaction};
-use strike_vm::isa::{Module, ValueType};
+use strike_vm::isa::{Abi, Module, ValueType};
 use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{RedbStorage, Slot, StateCache, Storage};
 
@@ -33,6 +33,11 @@ pub struct DeployArgs {
     /// The deployer's address (decimal or 0x hex).
     #[arg(long, default_value = "0x1")]
     from: String,
+    /// Replace the code of the contract at this address instead of deploying a new one,
+    /// keeping its storage: refused when the new storage layout would move or retype a
+    /// variable the old one stores (its values would be lost or misread).
+    #[arg(long, value_name = "ADDRESS")]
+    upgrade: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -65,6 +70,36 @@ pub struct CallArgs {
     json: bool,
     #[command(flatten)]
     insight: super::Insight,
+}
+
+/// `strike logs`.
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// The state directory.
+    dir: PathBuf,
+    /// Only events emitted by this contract.
+    address: Option<String>,
+    /// Only events with this name.
+    #[arg(long)]
+    event: Option<String>,
+    /// Only blocks from this number on.
+    #[arg(long, default_value_t = 0)]
+    from_block: u64,
+    /// One JSON object per event, one per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `strike receipt`.
+#[derive(Args, Debug)]
+pub struct ReceiptArgs {
+    /// The state directory.
+    dir: PathBuf,
+    /// The block number (each `strike call` is one block).
+    block: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 /// `strike state`.
@@ -119,28 +154,6 @@ fn open(dir: &Path, create: bool) -> Result<RedbStorage, String> {
     RedbStorage::open(&path).map_err(|e| e.to_string())
 }
 
-/// The storage layout of a .stk contract: one line per variable, `name kind types...`.
-fn layout(path: &Path) -> Option<String> {
-    if path.extension().is_none_or(|e| e != "stk") {
-        return None;
-    }
-    let source = std::fs::read_to_string(path).ok()?;
-    let name = path.display().to_string();
-    // Only the declarations: the checker, without generating the code again.
-    let (_, file, ..) =
-        strike_lang::files::gather(&name, &source, &mut strike_lang::files::file_system);
-    let (program, _) = strike_lang::check(&file);
-    let lines: Vec<String> = program
-        .storage
-        .iter()
-        .map(|s| match s.ty {
-            SlotType::Value(v) => format!("{} value {}", s.name, v.name()),
-            SlotType::Map(k, v) => format!("{} map {} {}", s.name, k.name(), v.name()),
-        })
-        .collect();
-    Some(lines.join("\n"))
-}
-
 fn type_named(name: &str) -> Option<ValueType> {
     [Type::Int, Type::Fx, Type::Bool, Type::Address]
         .into_iter()
@@ -172,24 +185,49 @@ pub fn deploy(args: DeployArgs) -> Exit {
         Ok(n) => n,
         Err(e) => return fail(&e, Exit::Failure),
     };
-    let mut h = Sha256::new();
-    h.update(b"strike.deploy");
-    h.update(from.to_be_bytes());
-    h.update(nonce.to_be_bytes());
-    let digest: [u8; 32] = h.finalize().into();
-    let mut first = [0u8; 16];
-    first.copy_from_slice(&digest[..16]);
-    let addr = u128::from_be_bytes(first);
+    let upgrade = match args.upgrade.as_deref().map(|a| address(a, "--upgrade")) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(e)) => return fail(&e, Exit::Usage),
+    };
+    let addr = match upgrade {
+        Some(a) => {
+            let old = match deployed(&storage, a) {
+                Ok(m) => m,
+                Err(e) => return fail(&e, Exit::Failure),
+            };
+            let conflicts = module.abi.layout_conflicts(&old.abi);
+            if !conflicts.is_empty() {
+                return fail(
+                    &format!(
+                        "refusing to upgrade {a:#x}: the new storage layout would move its data\n  {}\n  (add new variables after the existing ones, and new fields at the end of a struct)",
+                        conflicts.join("\n  ")
+                    ),
+                    Exit::Failure,
+                );
+            }
+            a
+        }
+        None => {
+            let mut h = Sha256::new();
+            h.update(b"strike.deploy");
+            h.update(from.to_be_bytes());
+            h.update(nonce.to_be_bytes());
+            let digest: [u8; 32] = h.finalize().into();
+            let mut first = [0u8; 16];
+            first.copy_from_slice(&digest[..16]);
+            u128::from_be_bytes(first)
+        }
+    };
     let name = args
         .file
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     storage.stage_blob(&code_key(addr), module.encode());
     storage.stage_blob(&name_key(addr), name.clone().into_bytes());
-    if let Some(l) = layout(&args.file) {
-        storage.stage_blob(&format!("layout/{addr:#034x}"), l.into_bytes());
+    if upgrade.is_none() {
+        storage.stage_blob(&nonce_key, (nonce + 1).to_le_bytes().to_vec());
     }
-    storage.stage_blob(&nonce_key, (nonce + 1).to_le_bytes().to_vec());
     if let Err(e) = storage.commit() {
         return fail(&e.to_string(), Exit::Failure);
     }
@@ -216,6 +254,72 @@ fn deployed(storage: &RedbStorage, addr: u128) -> Result<Module, String> {
     Module::decode(&bytes).map_err(|e| format!("corrupt code at {addr:#x}: {e}"))
 }
 
+/// An engine with every contract of the state deployed (a call may reach any of them).
+fn engine(storage: &RedbStorage) -> Result<Engine, String> {
+    let mut engine = Engine::new();
+    for (key, _) in storage.blobs("code/").map_err(|e| e.to_string())? {
+        let addr = address(&key["code/".len()..], "code")?;
+        let module = deployed(storage, addr)?;
+        let verified = engine
+            .verify(module)
+            .map_err(|e| format!("code at {addr:#x}: {e}"))?;
+        engine.deploy(addr, verified);
+    }
+    Ok(engine)
+}
+
+/// The blob holding block `n`'s receipt (one transaction per block on this chain); the
+/// zero-padded hex keeps them in block order.
+fn receipt_key(n: u64) -> String {
+    format!("receipt/{n:016x}")
+}
+
+/// What the chain stores of a transaction: its block, call, status, gas, returns, error
+/// and typed events, as `strike receipt --json` prints it.
+fn receipt_record(
+    engine: &Engine,
+    tx: &Transaction,
+    export: &strike_vm::isa::Export,
+    r: &strike_vm::exec::Receipt,
+    block: &BlockEnv,
+) -> serde_json::Value {
+    let status = match r.status {
+        Status::Ok => "ok",
+        Status::Revert => "revert",
+        Status::Error => "error",
+    };
+    let args: Vec<serde_json::Value> = export
+        .params
+        .iter()
+        .zip(&tx.args)
+        .map(|(&t, &v)| crate::json::typed(t, v))
+        .collect();
+    let returns: Vec<serde_json::Value> = export
+        .returns
+        .iter()
+        .zip(&r.returns)
+        .map(|(&t, &v)| crate::json::typed(t, v))
+        .collect();
+    let events: Vec<serde_json::Value> = r
+        .events
+        .iter()
+        .map(|e| super::event_json(engine, e))
+        .collect();
+    serde_json::json!({
+        "block": block.number,
+        "timestamp": block.timestamp,
+        "from": format!("{:#x}", tx.caller),
+        "contract": format!("{:#x}", tx.contract),
+        "function": tx.function,
+        "args": args,
+        "status": status,
+        "gas_used": r.gas_used,
+        "returns": returns,
+        "events": events,
+        "error": super::error_json(r.error.as_ref()),
+    })
+}
+
 /// `strike call`: one transaction as one block, committed with the block counter.
 pub fn call(args: CallArgs) -> Exit {
     let (to, from) = match (
@@ -229,14 +333,15 @@ pub fn call(args: CallArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return fail(&e, Exit::Failure),
     };
-    let module = match deployed(&storage, to) {
-        Ok(m) => m,
+    let engine = match engine(&storage) {
+        Ok(e) => e,
         Err(e) => return fail(&e, Exit::Failure),
     };
-    let mut engine = Engine::new();
-    let verified = match engine.verify(module) {
-        Ok(v) => v,
-        Err(e) => return fail(&format!("code at {to:#x}: {e}"), Exit::Failure),
+    let Some(verified) = engine.contract(to).cloned() else {
+        return fail(
+            &format!("no contract at {to:#x} in this state"),
+            Exit::Failure,
+        );
     };
     let export = match find_export(verified.module(), &args.function, &format!(" at {to:#x}")) {
         Ok(e) => e,
@@ -252,7 +357,6 @@ pub fn call(args: CallArgs) -> Exit {
         .flatten()
         .map(|b| String::from_utf8_lossy(&b).into_owned());
     let labels = super::trace::Labels::module(verified.module(), name.as_deref().unwrap_or("?"));
-    engine.deploy(to, verified);
     let (number, last_time) = match (
         u64_blob(&storage, "chain/block"),
         u64_blob(&storage, "chain/time"),
@@ -294,13 +398,15 @@ pub fn call(args: CallArgs) -> Exit {
     } else {
         engine.execute(&tx, &block, &mut state)
     };
+    let record = receipt_record(&engine, &tx, &export, &receipt, &block);
     let chain = state.storage_mut();
     chain.stage_blob("chain/block", block.number.to_le_bytes().to_vec());
     chain.stage_blob("chain/time", block.timestamp.to_le_bytes().to_vec());
+    chain.stage_blob(&receipt_key(block.number), record.to_string().into_bytes());
     if let Err(e) = state.commit_block() {
         return fail(&e.to_string(), Exit::Failure);
     }
-    out(&render(&export, &receipt, None, args.json));
+    out(&render(&engine, &export, &receipt, None, args.json));
     if receipt.status == Status::Ok {
         Exit::Success
     } else {
@@ -315,38 +421,45 @@ struct Shown {
     value: String,
 }
 
-/// Names and formats `slots` of one contract by its stored layout (raw without one).
-fn show(layout: Option<&str>, slots: &[(Slot, i128)]) -> Vec<Shown> {
-    let vars: Vec<Vec<&str>> = layout
-        .map(|l| l.lines().map(|line| line.split(' ').collect()).collect())
-        .unwrap_or_default();
+/// Names and formats `slots` of one contract by the storage layout of its ABI (raw
+/// without one).
+fn show(abi: Option<&Abi>, slots: &[(Slot, i128)]) -> Vec<Shown> {
     slots
         .iter()
         .map(|&(slot, value)| {
-            let var = vars.get(slot.space as usize);
+            let var = abi.and_then(|a| a.storage.iter().find(|v| v.space == slot.space));
             let raw = || Shown {
                 name: format!("space {}", slot.space),
                 key: Some(format!("{:#x}", slot.key)),
                 value: value.to_string(),
             };
-            match var.map(Vec::as_slice) {
-                Some([name, "value", ty]) => match type_named(ty) {
+            let Some(var) = var else {
+                return raw();
+            };
+            match var
+                .ty
+                .strip_prefix("map<")
+                .and_then(|t| t.strip_suffix('>'))
+            {
+                None => match type_named(&var.ty) {
                     Some(t) if slot.key == 0 => Shown {
-                        name: name.to_string(),
+                        name: var.name.clone(),
                         key: None,
                         value: values::format(t, value),
                     },
                     _ => raw(),
                 },
-                Some([name, "map", k, v]) => match (type_named(k), type_named(v)) {
-                    (Some(kt), Some(vt)) => Shown {
-                        name: name.to_string(),
-                        key: Some(values::format(kt, slot.key as i128)),
-                        value: values::format(vt, value),
-                    },
-                    _ => raw(),
-                },
-                _ => raw(),
+                Some(kv) => {
+                    let (k, v) = kv.split_once(',').unwrap_or((kv, ""));
+                    match (type_named(k.trim()), type_named(v.trim())) {
+                        (Some(kt), Some(vt)) => Shown {
+                            name: var.name.clone(),
+                            key: Some(values::format(kt, slot.key as i128)),
+                            value: values::format(vt, value),
+                        },
+                        _ => raw(),
+                    }
+                }
             }
         })
         .collect()
@@ -399,7 +512,8 @@ pub fn state(args: StateArgs) -> Exit {
             Ok(s) => s,
             Err(e) => return fail(&e.to_string(), Exit::Failure),
         };
-        let shown = show(blob("layout").as_deref(), &slots);
+        let abi = deployed(&storage, a).ok().map(|m| m.abi);
+        let shown = show(abi.as_ref(), &slots);
         text.push(format!("contract {a:#x} ({name})"));
         if shown.is_empty() {
             text.push("  (empty storage)".into());
@@ -433,5 +547,151 @@ pub fn state(args: StateArgs) -> Exit {
     } else {
         out(&text.join("\n"));
     }
+    Exit::Success
+}
+
+/// Every receipt the chain in `dir` recorded, in block order.
+fn receipts(dir: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let storage = open(dir, false)?;
+    let mut out = Vec::new();
+    for (key, bytes) in storage.blobs("receipt/").map_err(|e| e.to_string())? {
+        let record: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("corrupt state: {key} is not a receipt ({e})"))?;
+        out.push(record);
+    }
+    out.sort_by_key(|r| r["block"].as_u64().unwrap_or(0));
+    Ok(out)
+}
+
+/// An event record (from a stored receipt) as the CLI prints it.
+fn event_text(e: &serde_json::Value) -> String {
+    let args: Vec<String> = e["args"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "event {}({})",
+        e["name"].as_str().unwrap_or_default(),
+        args.join(", ")
+    )
+}
+
+/// `strike logs`: the events of every successful call, filtered, in block order.
+pub fn logs(args: LogsArgs) -> Exit {
+    let only = match args.address.as_deref().map(|a| address(a, "address")) {
+        None => None,
+        Some(Ok(a)) => Some(format!("{a:#x}")),
+        Some(Err(e)) => return fail(&e, Exit::Usage),
+    };
+    let records = match receipts(&args.dir) {
+        Ok(r) => r,
+        Err(e) => return fail(&e, Exit::Failure),
+    };
+    let mut lines = Vec::new();
+    for r in &records {
+        let block = r["block"].as_u64().unwrap_or(0);
+        if block < args.from_block {
+            continue;
+        }
+        for e in r["events"].as_array().into_iter().flatten() {
+            if only.as_deref().is_some_and(|a| e["contract"] != a)
+                || args.event.as_deref().is_some_and(|n| e["name"] != n)
+            {
+                continue;
+            }
+            if args.json {
+                let mut e = e.clone();
+                if let Some(o) = e.as_object_mut() {
+                    o.insert("block".into(), block.into());
+                }
+                lines.push(e.to_string());
+            } else {
+                lines.push(format!(
+                    "block {block} {}: {}",
+                    e["contract"].as_str().unwrap_or_default(),
+                    event_text(e)
+                ));
+            }
+        }
+    }
+    if !lines.is_empty() {
+        out(&lines.join("\n"));
+    }
+    Exit::Success
+}
+
+/// `strike receipt`: what block `n`'s transaction did.
+pub fn receipt(args: ReceiptArgs) -> Exit {
+    let storage = match open(&args.dir, false) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, Exit::Failure),
+    };
+    let bytes = match storage.blob(&receipt_key(args.block)) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            let last = u64_blob(&storage, "chain/block").unwrap_or(0);
+            return fail(
+                &format!(
+                    "no receipt for block {} (the chain has blocks 1 to {last})",
+                    args.block
+                ),
+                Exit::Failure,
+            );
+        }
+        Err(e) => return fail(&e.to_string(), Exit::Failure),
+    };
+    let r: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("corrupt receipt: {e}"), Exit::Failure),
+    };
+    if args.json {
+        out(&r.to_string());
+        return Exit::Success;
+    }
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let list = |v: &serde_json::Value| -> String {
+        v.as_array()
+            .map(|a| a.iter().map(text).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    let mut lines = vec![
+        format!(
+            "block {} at {}: {} called {}.{}({})",
+            r["block"],
+            r["timestamp"],
+            text(&r["from"]),
+            text(&r["contract"]),
+            text(&r["function"]),
+            list(&r["args"])
+        ),
+        match r["status"].as_str() {
+            Some("ok") => format!("ok: {}", list(&r["returns"])),
+            status => format!(
+                "{}: [{}] {}",
+                status.unwrap_or("error"),
+                r["error"]["code"],
+                text(&r["error"]["message"])
+            ),
+        },
+        format!("gas used: {}", r["gas_used"]),
+    ];
+    if let Some(path) = r["error"]["path"].as_array().filter(|p| p.len() > 1) {
+        let p: Vec<String> = path
+            .iter()
+            .map(|f| format!("{}.{}", text(&f["contract"]), text(&f["function"])))
+            .collect();
+        lines.push(format!("  in {}", p.join(" -> ")));
+    }
+    for e in r["events"].as_array().into_iter().flatten() {
+        lines.push(event_text(e));
+    }
+    out(&lines.join("\n"));
     Exit::Success
 }

@@ -172,7 +172,29 @@ impl FnChecker<'_> {
             return self.native_call(b, *native, fixed, func, args, span);
         }
         let function = self.program.function(&func.name);
-        let (params, returns): (Vec<Type>, Vec<Type>) = if let Some(Builtin {
+        let import = self.program.import(&func.name);
+        let (params, returns): (Vec<Type>, Vec<Type>) = if let Some(id) = import {
+            self.program.set_name(call, Name::Import(id));
+            let def = self.program.imports.get(id.0 as usize)?;
+            let params = std::iter::once(Type::Address)
+                .chain(def.params.iter().copied())
+                .collect();
+            (params, def.returns.clone())
+        } else if let Some((interface, name)) = func.name.split_once('.') {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::INTERFACE_CALL,
+                    format!("interface `{interface}` has no function `{name}`"),
+                    func.span,
+                    "not declared",
+                )
+                .help(format!("declare it in `interface {interface} {{ ... }}`")),
+            );
+            for a in args {
+                self.expr(a);
+            }
+            return None;
+        } else if let Some(Builtin {
             params: Params::Fixed(p),
             returns: r,
             ..
@@ -398,6 +420,17 @@ impl FnChecker<'_> {
 
     fn expr_type(&mut self, e: &Expr) -> Option<Type> {
         match &e.kind {
+            // `structs::desugar` rewrites both before checking; a file checked without it
+            // gets the diagnostic rather than a guess.
+            ExprKind::Field { .. } | ExprKind::Method { .. } => {
+                self.diags.push(Diagnostic::new(
+                    codes::STRUCT_USE,
+                    "fields and interface calls need the struct pass (`structs::desugar`)",
+                    e.span,
+                    "here",
+                ));
+                None
+            }
             ExprKind::Int(text) => {
                 if literal(e) == Some(None) {
                     self.diags.push(Diagnostic::new(

@@ -5,7 +5,7 @@
 
 use super::rules::{literal, resolve_type, resolve_value_type};
 use super::stmt::FnChecker;
-use super::{EventDef, FunctionDef, Program, Signature, StorageVar, Type};
+use super::{EventDef, FunctionDef, ImportDef, Program, Signature, StorageVar, Type};
 use crate::ast::*;
 use crate::builtins;
 use crate::diag::{codes, Diagnostic};
@@ -98,9 +98,11 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
         match item {
             Item::Storage(s) => {
                 if let (true, Some(ty)) = (unique(&s.name, diags), resolve_type(&s.ty, diags)) {
+                    let space = s.space.unwrap_or(program.storage.len() as u32);
                     program.storage.push(StorageVar {
                         name: s.name.name.clone(),
                         ty,
+                        space,
                     });
                 }
             }
@@ -150,7 +152,44 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
                     });
                 }
             }
-            Item::Error(_) | Item::Import(_) => {}
+            Item::Interface(i) => {
+                if !unique(&i.name, diags) {
+                    continue;
+                }
+                let mut names = HashMap::new();
+                for f in &i.functions {
+                    let params: Vec<Option<Type>> = f
+                        .params
+                        .iter()
+                        .map(|p| resolve_value_type(&p.ty, diags))
+                        .collect();
+                    let returns: Vec<Option<Type>> = f
+                        .returns
+                        .iter()
+                        .map(|t| resolve_value_type(t, diags))
+                        .collect();
+                    if let Some(first) = names.insert(f.name.name.clone(), f.name.span) {
+                        diags.push(
+                            Diagnostic::new(
+                                codes::DUPLICATE,
+                                format!("`{}` is declared twice in `{}`", f.name.name, i.name.name),
+                                f.name.span,
+                                "second declaration",
+                            )
+                            .related(first, "first declared here"),
+                        );
+                        continue;
+                    }
+                    program.imports.push(ImportDef {
+                        interface: i.name.name.clone(),
+                        name: f.name.name.clone(),
+                        params: params.into_iter().flatten().collect(),
+                        returns: returns.into_iter().flatten().collect(),
+                        view: f.view,
+                    });
+                }
+            }
+            Item::Error(_) | Item::Import(_) | Item::Struct(_) => {}
         }
     }
     program

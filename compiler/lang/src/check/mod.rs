@@ -65,11 +65,32 @@ pub struct LocalId(pub u32);
 /// A storage variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageVar {
-    /// Its name.
+    /// Its name (`name.field` for a field of a stored struct).
     pub name: String,
     /// What it holds.
     pub ty: SlotType,
+    /// Its storage space in the VM (see `crate::structs` for the layout).
+    pub space: u32,
 }
+
+/// A function of another contract, declared by an interface: XCALL's import.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportDef {
+    /// The interface.
+    pub interface: String,
+    /// The function's name (the callee's export).
+    pub name: String,
+    /// Parameter types (the address is not one).
+    pub params: Vec<Type>,
+    /// Return types.
+    pub returns: Vec<Type>,
+    /// A view call: the callee may not write or emit.
+    pub view: bool,
+}
+
+/// An import's id: its index in [`Program::imports`], XCALL's immediate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ImportId(pub u32);
 
 /// An event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,6 +137,8 @@ pub enum Name {
     Storage(StorageId),
     /// A function of the contract.
     Function(FnId),
+    /// A function of another contract, through an interface.
+    Import(ImportId),
     /// A builtin.
     Builtin(&'static Builtin),
 }
@@ -131,6 +154,8 @@ pub struct Program {
     /// Functions, in source order (by [`FnId`]); a duplicate's second definition is
     /// reported and left out.
     pub functions: Vec<FunctionDef>,
+    /// Interface functions, in declaration order (by [`ImportId`]).
+    pub imports: Vec<ImportDef>,
     /// By expression id: the expression's type, if it has one (a call of several values
     /// has none).
     types: Vec<Option<Type>>,
@@ -153,6 +178,15 @@ impl Program {
     /// Function `id`'s declaration.
     pub fn function_def(&self, id: FnId) -> Option<&FunctionDef> {
         self.functions.get(id.0 as usize)
+    }
+
+    /// The interface function written `Interface.function`.
+    pub fn import(&self, dotted: &str) -> Option<ImportId> {
+        let (interface, name) = dotted.split_once('.')?;
+        self.imports
+            .iter()
+            .position(|i| i.interface == interface && i.name == name)
+            .map(|i| ImportId(i as u32))
     }
 
     /// The storage variable called `name`.

@@ -284,14 +284,18 @@ impl<'m, 'a> FnGen<'m, 'a> {
     /// The storage variable `e` (a variable or map index) names: its space and type.
     pub(super) fn storage(&self, e: &Expr) -> Option<(u32, SlotType)> {
         match self.m.program.name_of(e)? {
-            Name::Storage(StorageId(s)) => Some((s, self.m.program.storage.get(s as usize)?.ty)),
+            Name::Storage(StorageId(s)) => {
+                let var = self.m.program.storage.get(s as usize)?;
+                Some((var.space, var.ty))
+            }
             _ => None,
         }
     }
 
     /// Whether the function reads storage variable `space` (then its `+=` is no SADD).
     pub(super) fn reads_storage(&self, space: u32) -> bool {
-        self.def.reads_storage.contains(&StorageId(space))
+        let id = self.m.program.storage.iter().position(|v| v.space == space);
+        id.is_some_and(|id| self.def.reads_storage.contains(&StorageId(id as u32)))
     }
 
     /// The checker's type of `e` (the checker typed every expression of a program without

@@ -49,6 +49,12 @@ impl FnGen<'_, '_> {
                 .function_def(id)
                 .map_or_else(Vec::new, |f| f.signature.returns.clone()),
             Some(Name::Builtin(b)) => b.returns.to_vec(),
+            Some(Name::Import(id)) => self
+                .m
+                .program
+                .imports
+                .get(id.0 as usize)
+                .map_or_else(Vec::new, |i| i.returns.clone()),
             _ => Vec::new(),
         }
     }
@@ -238,6 +244,8 @@ impl FnGen<'_, '_> {
             | ExprKind::Fx(_)
             | ExprKind::Bool(_)
             | ExprKind::Array { .. }
+            | ExprKind::Field { .. }
+            | ExprKind::Method { .. }
             | ExprKind::Error => {}
         }
         self.top = saved;
@@ -336,6 +344,7 @@ impl FnGen<'_, '_> {
             return 0;
         };
         let (op, index, nret) = match self.m.program.name_of(e) {
+            Some(Name::Import(id)) => (Opcode::CallContract, id.0, self.call_returns(e).len()),
             Some(Name::Function(id)) => {
                 let returns = self.call_returns(e).len();
                 match self.m.functions.get(&id) {

@@ -203,6 +203,17 @@ pub fn lower(
     let lines = Lines::new(source);
     let mut module = Module {
         events: program.events.iter().map(|e| e.name.clone()).collect(),
+        imports: program
+            .imports
+            .iter()
+            .map(|i| strike_vm::isa::Import {
+                interface: i.interface.clone(),
+                name: i.name.clone(),
+                params: i.params.iter().map(|t| t.value_type()).collect(),
+                returns: i.returns.iter().map(|t| t.value_type()).collect(),
+                view: i.view,
+            })
+            .collect(),
         ..Module::default()
     };
     for (index, &(f, id)) in fns.iter().enumerate() {
