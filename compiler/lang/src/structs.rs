@@ -904,6 +904,7 @@ impl Pass<'_> {
                         span,
                         "struct here",
                     );
+                    e.kind = ExprKind::Error;
                     return;
                 }
                 if self.decls.interfaces.contains_key(&func.name)
@@ -921,6 +922,7 @@ impl Pass<'_> {
                             "call one of its functions: `{name}(address).function(args)`"
                         )),
                     );
+                    e.kind = ExprKind::Error;
                     return;
                 }
                 let mut pre = Vec::new();
@@ -946,6 +948,7 @@ impl Pass<'_> {
                         span,
                         "struct here",
                     );
+                    e.kind = ExprKind::Error;
                 }
             }
             ExprKind::Index { base, index } => {
@@ -963,6 +966,7 @@ impl Pass<'_> {
                         span,
                         "struct here",
                     );
+                    e.kind = ExprKind::Error;
                     return;
                 }
                 self.expr(index);

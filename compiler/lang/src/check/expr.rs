@@ -176,6 +176,21 @@ impl FnChecker<'_> {
         let (params, returns): (Vec<Type>, Vec<Type>) = if let Some(id) = import {
             self.program.set_name(call, Name::Import(id));
             let def = self.program.imports.get(id.0 as usize)?;
+            let given = args.len().saturating_sub(1);
+            if given != def.params.len() {
+                let n = def.params.len();
+                self.diags.push(Diagnostic::new(
+                    codes::ARITY,
+                    format!(
+                        "`{}` takes {n} argument{}, {given} given",
+                        func.name,
+                        if n == 1 { "" } else { "s" },
+                    ),
+                    span,
+                    "wrong number of arguments",
+                ));
+                return None;
+            }
             let params = std::iter::once(Type::Address)
                 .chain(def.params.iter().copied())
                 .collect();

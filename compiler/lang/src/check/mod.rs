@@ -163,7 +163,7 @@ pub struct Program {
     names: Vec<Option<Name>>,
     /// The local each declaring identifier (a parameter, `let` name or loop variable)
     /// declares, by the identifier's start in the source.
-    declarations: HashMap<usize, LocalId>,
+    declarations: HashMap<(usize, String), LocalId>,
 }
 
 impl Program {
@@ -215,9 +215,10 @@ impl Program {
         self.names.get(e.id.0 as usize).copied().flatten()
     }
 
-    /// The local the identifier starting at `start` declares.
-    pub fn declared_at(&self, start: usize) -> Option<LocalId> {
-        self.declarations.get(&start).copied()
+    /// The local the identifier `name` starting at `start` declares (the name tells apart
+    /// the fields of a struct local, which share their declaration's position).
+    pub fn declared_at(&self, start: usize, name: &str) -> Option<LocalId> {
+        self.declarations.get(&(start, name.to_string())).copied()
     }
 
     fn set_type(&mut self, id: ExprId, ty: Option<Type>) {

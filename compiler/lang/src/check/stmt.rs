@@ -81,7 +81,9 @@ impl<'p> FnChecker<'p> {
             mutable,
             array,
         });
-        self.program.declarations.insert(id.span.start, local);
+        self.program
+            .declarations
+            .insert((id.span.start, id.name.clone()), local);
         if let Some(scope) = self.scopes.last_mut() {
             scope.insert(id.name.clone(), local);
         }

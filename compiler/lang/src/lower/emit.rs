@@ -237,7 +237,7 @@ impl<'m, 'a> FnGen<'m, 'a> {
 
     /// The local `name` declares lives in `slot`.
     pub(super) fn place(&mut self, name: &Ident, slot: Slot) {
-        let id = self.m.program.declared_at(name.span.start);
+        let id = self.m.program.declared_at(name.span.start, &name.name);
         if let Some(s) = id.and_then(|LocalId(l)| self.locals.get_mut(l as usize)) {
             *s = Some(slot);
         }
