@@ -93,8 +93,10 @@ fn binomial(t: &mut Table) {
 }
 
 fn markets(t: &mut Table) {
-    let mut c = Chain::stdlib("perps.stk");
-    let init = ["0xfeed", "60", "0.1", "0.05", "0.001", "0.02", "1", "1000"];
+    // The shared feed (oracle.stk) at 0xfeed0, its updater 0xfeed.
+    let mut c = Chain::stdlib("perps.stk").with("oracle.stk", 0xfeed0);
+    gas(&mut c, 0xad, "oracle_init", &["0xfeed", "60"]);
+    let init = ["0xfeed0", "0.1", "0.05", "0.001", "0.02", "1", "1000"];
     let g = gas(&mut c, 0xad, "init", &init);
     t.row("perps", "init", g.to_string(), "");
     let now = c.now.to_string();
@@ -103,7 +105,7 @@ fn markets(t: &mut Table) {
         "oracle",
         "set_price",
         g.to_string(),
-        "imported by perps and vault",
+        "the feed perps and vault call (oracle.stk)",
     );
     let g = gas(&mut c, 0xa1, "price", &[]);
     t.row("oracle", "price", g.to_string(), "");
@@ -115,7 +117,12 @@ fn markets(t: &mut Table) {
         "first deposit of an account",
     );
     let g = gas(&mut c, 0xa1, "trade", &["2"]);
-    t.row("perps", "trade", g.to_string(), "open");
+    t.row(
+        "perps",
+        "trade",
+        g.to_string(),
+        "open (its view call of the feed's price included)",
+    );
     let g = gas(&mut c, 0xa1, "trade", &["1"]);
     t.row("perps", "trade", g.to_string(), "increase");
     let g = gas(&mut c, 0xa1, "trade", &["-1"]);
@@ -135,10 +142,13 @@ fn markets(t: &mut Table) {
     let g = gas(&mut c, 0xc4, "liquidate", &["0xa1"]);
     t.row("perps", "liquidate", g.to_string(), "");
 
-    let mut c = Chain::stdlib("vault.stk");
+    let mut c = Chain::stdlib("vault.stk")
+        .with("oracle.stk", 0xfeed0)
+        .with("options.stk", 0x90c0);
+    gas(&mut c, 0xad, "oracle_init", &["0xfeed", "3600"]);
     let expiry = (c.now + 30 * 86_400).to_string();
     let init = [
-        "0xfeed", "3600", "100", &expiry, "false", "0", "0.02", "0.5", "0.05", "0",
+        "0xfeed0", "0x90c0", "100", &expiry, "false", "0", "0.02", "0.5", "0.05", "0",
     ];
     let g = gas(&mut c, 0xad, "init", &init);
     t.row("vault", "init", g.to_string(), "");
@@ -152,7 +162,12 @@ fn markets(t: &mut Table) {
     let now = c.now.to_string();
     gas(&mut c, 0xfeed, "set_price", &["95", &now]);
     let g = gas(&mut c, 0xb1, "quote", &[]);
-    t.row("vault", "quote", g.to_string(), "a put");
+    t.row(
+        "vault",
+        "quote",
+        g.to_string(),
+        "a put (calls of the feed and the pricer included)",
+    );
     let g = gas(&mut c, 0xb1, "buy", &["5"]);
     t.row("vault", "buy", g.to_string(), "a put");
     c.now = expiry.parse::<u64>().expect("expiry");

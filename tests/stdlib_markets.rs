@@ -2,12 +2,17 @@
 //! market from opening to liquidation and settlement, with every bad input reverting with
 //! its code and leaving storage exactly as it was, and the books balancing to the bit.
 
-use strike_tests::chain::{stdlib_path, Chain};
+use strike_tests::chain::{Chain, CONTRACT};
 use strike_tests::fx_text as fx;
 use strike_vm::math::Fx;
 
 const ADMIN: u128 = 0xad;
+/// The feed's updater (who posts prices).
 const FEED: u128 = 0xfeed;
+/// The shared feed contract (stdlib/oracle.stk) the markets call.
+const FEED_CONTRACT: u128 = 0xfeed_c0;
+/// The options pricer (stdlib/options.stk, deployed once) the vault calls.
+const PRICER: u128 = 0x9_0c0;
 const ALICE: u128 = 0xa1;
 const BOB: u128 = 0xb0;
 const CAROL: u128 = 0xc4;
@@ -32,13 +37,22 @@ fn post(c: &mut Chain, price: &str) {
     c.ok(FEED, "set_price", &[price, &now]);
 }
 
+/// The shared feed, deployed and initialised (updater FEED, 60 s freshness).
+fn with_feed(c: Chain, max_age: &str) -> Chain {
+    let mut c = c.with("oracle.stk", FEED_CONTRACT);
+    let updater = format!("{FEED:#x}");
+    c.reverts(ADMIN, "oracle_init", &[&updater, "0"], 105);
+    c.ok(ADMIN, "oracle_init", &[&updater, max_age]);
+    c
+}
+
 fn perps() -> Chain {
-    let mut c = Chain::stdlib("perps.stk");
+    let mut c = with_feed(Chain::stdlib("perps.stk"), "60");
     // Nothing works before the market opens.
     c.reverts(ALICE, "deposit", &["10"], 209);
     c.reverts(ALICE, "trade", &["1"], 209);
     // Bad parameters: maintenance above initial, fee above maintenance, no max size.
-    let feed = format!("{FEED:#x}");
+    let feed = format!("{FEED_CONTRACT:#x}");
     for bad in [
         ["0.05", "0.1", "0.001", "0.02", "1", "1000"],
         ["0.1", "0.05", "0.06", "0.02", "1", "1000"],
@@ -46,17 +60,11 @@ fn perps() -> Chain {
         ["0.1", "0.05", "0.001", "0.06", "1", "1000"],
         ["1.5", "0.05", "0.001", "0.02", "1", "1000"],
     ] {
-        let mut args = vec![feed.as_str(), "60"];
+        let mut args = vec![feed.as_str()];
         args.extend(bad);
         c.reverts(ADMIN, "init", &args, 202);
     }
-    c.reverts(
-        ADMIN,
-        "init",
-        &[&feed, "0", "0.1", "0.05", "0.001", "0.02", "1", "1000"],
-        105,
-    );
-    let args = [&feed, "60", "0.1", "0.05", "0.001", "0.02", "1", "1000"];
+    let args = [&feed, "0.1", "0.05", "0.001", "0.02", "1", "1000"];
     c.ok(ADMIN, "init", &args);
     c.reverts(ADMIN, "init", &args, 200);
     c
@@ -240,18 +248,19 @@ fn perps_trade_fund_liquidate_and_balance() {
 }
 
 /// Storage variable names of a stdlib file, in declaration order.
-fn storage_names(file: &str) -> Vec<String> {
-    std::fs::read_to_string(stdlib_path(file))
-        .expect("stdlib file")
-        .lines()
-        .filter_map(|l| l.strip_prefix("storage "))
-        .map(|l| l.split(':').next().unwrap_or("").trim().to_string())
+fn storage_names(file: &str) -> Vec<(u32, String)> {
+    strike_tests::chain::compile_stdlib(file)
+        .module()
+        .abi
+        .storage
+        .iter()
+        .map(|v| (v.space, v.name.clone()))
         .collect()
 }
 
 /// The storage variables `function` (and what it calls) loads, stores and adds to, from the
 /// disassembly of the compiled contract.
-fn accesses(listing: &str, names: &[String], function: &str) -> [Vec<String>; 3] {
+fn accesses(listing: &str, names: &[(u32, String)], function: &str) -> [Vec<String>; 3] {
     let mut bodies: Vec<(String, Vec<&str>)> = Vec::new();
     for line in listing.lines() {
         if let Some(rest) = line.strip_prefix(".func ") {
@@ -291,8 +300,12 @@ fn accesses(listing: &str, names: &[String], function: &str) -> [Vec<String>; 3]
                 }
                 _ => continue,
             };
-            let space: usize = last.parse().expect("space");
-            out[kind].push(names[space].clone());
+            let space: u32 = last.parse().expect("space");
+            let name = names
+                .iter()
+                .find(|(s, _)| *s == space)
+                .expect("a named space");
+            out[kind].push(name.1.clone());
         }
     }
     for v in &mut out {
@@ -313,9 +326,13 @@ fn perps_trades_touch_only_their_account_and_commutative_totals() {
         strike_lang::Options::default(),
     );
     let listing = strike_vm::isa::disassemble(module.expect("compiles").module());
-    let mut names = storage_names("perps.stk");
-    names.extend(storage_names("oracle_feed.stk"));
-    let account = ["entries", "funding_entries", "margins", "sizes"];
+    let names = storage_names("perps.stk");
+    let account = [
+        "accounts.margin",
+        "accounts.size",
+        "accounts.entry",
+        "accounts.funding",
+    ];
     let totals = [
         "collateral",
         "fees",
@@ -351,8 +368,9 @@ const B2: u128 = 0xb2;
 
 /// A vault on a 30-day series; `call` with cap 20, else a put; strike 100.
 fn vault(call: bool) -> (Chain, u64) {
-    let mut c = Chain::stdlib("vault.stk");
-    let feed = format!("{FEED:#x}");
+    let mut c = with_feed(Chain::stdlib("vault.stk"), "3600").with("options.stk", PRICER);
+    let feed = format!("{FEED_CONTRACT:#x}");
+    let pricer = format!("{PRICER:#x}");
     let expiry = c.now + 30 * DAY;
     let e = expiry.to_string();
     let past = (c.now - 1).to_string();
@@ -368,12 +386,12 @@ fn vault(call: bool) -> (Chain, u64) {
         ["100", &e, kind, "20", "0.02", "11", "0.05", "0"],
         ["100", &e, kind, "20", "0.02", "0.5", "2", "0"],
     ] {
-        let mut args = vec![feed.as_str(), "3600"];
+        let mut args = vec![feed.as_str(), pricer.as_str()];
         args.extend(bad);
         c.reverts(ADMIN, "init", &args, 302);
     }
     let args = [
-        &feed, "3600", "100", &e, kind, "20", "0.02", "0.5", "0.05", "0",
+        &feed, &pricer, "100", &e, kind, "20", "0.02", "0.5", "0.05", "0",
     ];
     c.ok(ADMIN, "init", &args);
     c.reverts(ADMIN, "init", &args, 300);
@@ -596,14 +614,14 @@ fn perps_random_operations_keep_the_books() {
             continue;
         }
         let t: Vec<Fx> = c.ok(ALICE, "totals", &[]).iter().map(|v| fx(v)).collect();
-        let margins = map_values(&c, &names, "margins");
+        let margins = map_values(&c, &names, "accounts.margin");
         assert!(
             margins.iter().all(|m| *m >= Fx::ZERO),
             "step {step}: {margins:?}"
         );
         let margins = margins.iter().fold(Fx::ZERO, |a, m| a + *m);
         let (mut long, mut short) = (Fx::ZERO, Fx::ZERO);
-        for size in map_values(&c, &names, "sizes") {
+        for size in map_values(&c, &names, "accounts.size") {
             if size > Fx::ZERO {
                 long += size;
             } else {
@@ -627,11 +645,15 @@ fn perps_random_operations_keep_the_books() {
 }
 
 /// Every stored value of the map `name` (by its storage space).
-fn map_values(c: &Chain, names: &[String], name: &str) -> Vec<Fx> {
-    let space = names.iter().position(|n| n == name).expect("storage name") as u32;
+fn map_values(c: &Chain, names: &[(u32, String)], name: &str) -> Vec<Fx> {
+    let space = names
+        .iter()
+        .find(|(_, n)| n == name)
+        .expect("storage name")
+        .0;
     c.storage()
         .into_iter()
-        .filter(|(slot, _)| slot.space == space)
+        .filter(|(slot, _)| slot.contract == CONTRACT && slot.space == space)
         .map(|(_, v)| Fx::from_bits(v))
         .collect()
 }

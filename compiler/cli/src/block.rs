@@ -341,6 +341,8 @@ impl Workload {
 
 /// The market's address in generated files.
 pub const MARKET: u128 = 0xe0;
+/// The shared price feed's address (stdlib/oracle.stk) in the perps workloads.
+pub const FEED: u128 = 0xfe;
 /// The admin and oracle updater.
 pub const ADMIN: u128 = 0xad;
 /// The first trader; trader i is `TRADER + i`.
@@ -350,9 +352,13 @@ pub const TRADER: u128 = 0x1000;
 pub const KEEPER: u128 = 0x900;
 
 fn tx_line(from: u128, call: &str, args: &[&str]) -> String {
+    tx_to(MARKET, from, call, args)
+}
+
+fn tx_to(to: u128, from: u128, call: &str, args: &[&str]) -> String {
     serde_json::json!({
         "from": format!("{from:#x}"),
-        "to": format!("{MARKET:#x}"),
+        "to": format!("{to:#x}"),
         "call": call,
         "args": args,
         "gas_limit": 1_000_000,
@@ -374,17 +380,27 @@ pub fn generate(workload: Workload, contract: &str, txs: usize, accounts: usize)
         return generate_options(workload, contract, txs, accounts);
     }
     let perps = contract;
+    // The shared feed beside the market: stdlib/oracle.stk, next to perps.stk.
+    let feed_file = std::path::Path::new(perps)
+        .with_file_name("oracle.stk")
+        .display()
+        .to_string();
+    let deploy_feed = serde_json::json!({ "deploy": feed_file, "address": format!("{FEED:#x}") });
     let deploy = serde_json::json!({ "deploy": perps, "address": format!("{MARKET:#x}") });
-    let mut out = vec![deploy.to_string(), block_line(1, 1000)];
+    let mut out = vec![
+        deploy_feed.to_string(),
+        deploy.to_string(),
+        block_line(1, 1000),
+    ];
     let admin = format!("{ADMIN:#x}");
+    let feed = format!("{FEED:#x}");
+    out.push(tx_to(FEED, ADMIN, "oracle_init", &[&admin, "3600"]));
     out.push(tx_line(
         ADMIN,
         "init",
-        &[
-            &admin, "3600", "0.1", "0.05", "0.001", "0.02", "1", "1000000",
-        ],
+        &[&feed, "0.1", "0.05", "0.001", "0.02", "1", "1000000"],
     ));
-    out.push(tx_line(ADMIN, "set_price", &["2000", "1000"]));
+    out.push(tx_to(FEED, ADMIN, "set_price", &["2000", "1000"]));
     let used = match workload {
         Workload::Chain => 1,
         _ => accounts,
@@ -413,7 +429,7 @@ pub fn generate(workload: Workload, contract: &str, txs: usize, accounts: usize)
             }
         };
         if workload == Workload::OracleUpdate && i == txs / 2 {
-            out.push(tx_line(ADMIN, "set_price", &["2010.5", "1005"]));
+            out.push(tx_to(FEED, ADMIN, "set_price", &["2010.5", "1005"]));
         }
         out.push(tx_line(TRADER + who as u128, "trade", &[delta]));
     }

@@ -317,6 +317,11 @@ impl Engine {
         );
     }
 
+    /// The sharded-block plan of the contract at `address`.
+    pub(crate) fn plan_of(&self, address: Address) -> Option<&sharded::plan::Plan> {
+        self.contracts.get(&address).map(|d| &*d.plan)
+    }
+
     /// The contract at `address`.
     pub fn contract(&self, address: Address) -> Option<&Arc<VerifiedModule>> {
         self.contracts.get(&address).map(|d| &d.module)
@@ -424,13 +429,8 @@ impl Engine {
             args: &tx.args,
             gas_limit: tx.gas_limit - gas::TX_BASE,
         };
-        let export_index = deployed
-            .module
-            .module()
-            .exports
-            .iter()
-            .position(|e| std::ptr::eq(e, export))
-            .unwrap_or(0) as u32;
+        // The entry's export is named by the transaction (see `call_path`).
+        let export_index = u32::MAX;
         let mut shared = Shared::default();
         state.begin_tx();
         let run = if R::ENABLED {
@@ -467,7 +467,7 @@ impl Engine {
             }
             Halt::Revert(code) => {
                 state.revert_tx();
-                let path = self.call_path(&shared);
+                let path = self.call_path(&shared, &tx.function);
                 let message = path
                     .last()
                     .and_then(|f| self.contracts.get(&f.contract))
@@ -489,7 +489,7 @@ impl Engine {
                 state.revert_tx();
                 let mut receipt = fail(gas_used, e);
                 if let Some(error) = receipt.error.as_mut() {
-                    error.path = self.call_path(&shared);
+                    error.path = self.call_path(&shared, &tx.function);
                 }
                 receipt
             }
@@ -497,21 +497,24 @@ impl Engine {
     }
 
     /// The call path where a transaction failed: the stack its innermost failing run
-    /// recorded, or the entry alone.
-    fn call_path(&self, shared: &Shared) -> Vec<CallFrame> {
-        let stack = shared
-            .failure
-            .as_deref()
-            .unwrap_or_else(|| shared.stack.get(..1).unwrap_or(&[]));
+    /// recorded, or the entry alone (whose export is `entry`, the transaction's).
+    fn call_path(&self, shared: &Shared, entry: &str) -> Vec<CallFrame> {
+        let stack = match &shared.failure {
+            Some(s) => s.clone(),
+            None => shared.entry.into_iter().collect(),
+        };
         stack
             .iter()
             .map(|site| CallFrame {
                 contract: site.contract,
-                function: self
-                    .contracts
-                    .get(&site.contract)
-                    .and_then(|d| d.module.module().exports.get(site.export as usize))
-                    .map_or_else(String::new, |e| e.name.clone()),
+                function: match site.export {
+                    u32::MAX => entry.to_string(),
+                    k => self
+                        .contracts
+                        .get(&site.contract)
+                        .and_then(|d| d.module.module().exports.get(k as usize))
+                        .map_or_else(String::new, |e| e.name.clone()),
+                },
             })
             .collect()
     }

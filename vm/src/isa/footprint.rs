@@ -83,8 +83,15 @@ pub struct Access {
 pub struct Footprint {
     /// Every access it may make, sorted, without repeats.
     pub accesses: Vec<Access>,
-    /// It may make any access at all (it lies on a call cycle, or calls one that does).
+    /// It may make any access at all (it lies on a call cycle, or calls one that does,
+    /// or calls another contract through an import that is not a view).
     pub opaque: bool,
+    /// It calls other contracts through view imports (here or in a function it calls).
+    /// A view callee writes nothing (the VM refuses it); what it reads is another
+    /// contract's storage, which this footprint cannot name: the executors check each such
+    /// read when it happens, against the callee contract's own plan (only slots no
+    /// concurrent transaction can change are allowed; any other is an escape).
+    pub calls_view: bool,
 }
 
 /// The concrete values a footprint's symbols take in one transaction.
@@ -388,6 +395,7 @@ fn step(
                 if state[callee] != State::Done || out[callee].opaque {
                     fp.opaque = true;
                 } else {
+                    fp.calls_view |= out[callee].calls_view;
                     for a in &out[callee].accesses {
                         let key = match a.key {
                             Key::Arg(i) if usize::from(i) < args => {
@@ -404,10 +412,19 @@ fn step(
         }
         Effect::CallContract => {
             // The callee's storage is another contract's, which a footprint of this one
-            // cannot name: the function may touch anything (the executors run it as a
-            // barrier, in block order).
+            // cannot name. A view callee writes nothing: its reads are checked when they
+            // happen (see `Footprint::calls_view`). Any other callee may write anything:
+            // the function is opaque (the executors run it as a barrier, in block order).
             if let Some(fp) = fp {
-                fp.opaque = true;
+                let view = module
+                    .imports
+                    .get(instr.imm as usize)
+                    .is_some_and(|i| i.view);
+                if view {
+                    fp.calls_view = true;
+                } else {
+                    fp.opaque = true;
+                }
             }
             Val::Any
         }

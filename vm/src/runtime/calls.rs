@@ -36,8 +36,11 @@ pub(crate) struct Shared {
     pub events: Vec<super::Event>,
     /// Storage writes so far (see `Limits::max_storage_writes_per_tx`).
     pub writes: u32,
-    /// The contracts on the stack, the entry first and the running one last.
-    pub stack: Vec<CallSite>,
+    /// The transaction's own contract and export (the bottom of the stack).
+    pub entry: Option<CallSite>,
+    /// The contracts called above it, the running one last (empty without XCALL, so a
+    /// transaction that calls no other contract allocates nothing here).
+    pub calls: Vec<CallSite>,
     /// Frames held by the runs below the running one.
     pub outer_frames: usize,
     /// Array elements held by the runs below the running one.
@@ -45,6 +48,24 @@ pub(crate) struct Shared {
     /// The stack when a run failed, recorded by the innermost run to see the failure (the
     /// failing contract last). None when the entry itself failed, or nothing did.
     pub failure: Option<Vec<CallSite>>,
+}
+
+impl Shared {
+    /// Contracts on the stack, the entry included.
+    pub fn depth(&self) -> usize {
+        usize::from(self.entry.is_some()) + self.calls.len()
+    }
+
+    /// Whether `contract` is on the stack.
+    pub fn on_stack(&self, contract: crate::state::Address) -> bool {
+        self.entry.is_some_and(|e| e.contract == contract)
+            || self.calls.iter().any(|s| s.contract == contract)
+    }
+
+    /// The stack, the entry first.
+    pub fn sites(&self) -> Vec<CallSite> {
+        self.entry.iter().chain(&self.calls).copied().collect()
+    }
 }
 
 /// The deployed contracts, as a run reaches them for XCALL.

@@ -79,7 +79,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         host: Option<&'a dyn Host>,
         export: u32,
     ) -> Self {
-        shared.stack.push(CallSite {
+        shared.entry = Some(CallSite {
             contract: call.contract,
             export,
         });
@@ -130,13 +130,13 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
             return Err(VmError::UnknownFunction(format!("import {import}")).into());
         };
         let address = address as Address;
-        if self.shared.stack.len() >= self.limits.max_contract_depth as usize {
+        if self.shared.depth() >= self.limits.max_contract_depth as usize {
             return Err(VmError::ContractDepth {
                 limit: self.limits.max_contract_depth,
             }
             .into());
         }
-        if self.shared.stack.iter().any(|s| s.contract == address) {
+        if self.shared.on_stack(address) {
             return Err(VmError::Reentrancy { contract: address }.into());
         }
         let host = self.host.ok_or(VmError::UnknownContract(address))?;
@@ -160,7 +160,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         }
         // The callee's entry frame is one more frame of the transaction.
         self.check_depth(frames)?;
-        self.shared.stack.push(CallSite {
+        self.shared.calls.push(CallSite {
             contract: address,
             export: index as u32,
         });
@@ -206,12 +206,12 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         });
         match result {
             Ok(values) => {
-                self.shared.stack.pop();
+                self.shared.calls.pop();
                 Ok(values)
             }
             Err(stop) => {
                 if self.shared.failure.is_none() {
-                    self.shared.failure = Some(self.shared.stack.clone());
+                    self.shared.failure = Some(self.shared.sites());
                 }
                 Err(stop)
             }

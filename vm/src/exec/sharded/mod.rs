@@ -367,7 +367,7 @@ impl Segment<'_, '_> {
         // 2. Global transactions, in block order.
         let mut versions = Versions::default();
         {
-            let mut view = GlobalView::new(state, &mut versions);
+            let mut view = GlobalView::new(self.engine, state, &mut versions);
             for (k, (tx, info)) in txs.iter().zip(infos).enumerate() {
                 if info.kind != Kind::Global {
                     continue;
@@ -414,6 +414,7 @@ impl Segment<'_, '_> {
                         continue;
                     };
                     let mut view = OwnedView {
+                        engine: self.engine,
                         base,
                         versions: &versions,
                         worker: &mut worker,

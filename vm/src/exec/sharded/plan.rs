@@ -96,6 +96,9 @@ pub struct ExportPlan {
     /// sorted by space, so the table is never larger than the export's accesses allow.
     dense: Vec<SpaceRule>,
     sparse: Vec<(u32, SpaceRule)>,
+    /// It calls other contracts through view imports: its loads of their slots are
+    /// allowed where their plans say no concurrent transaction can change the slot.
+    pub calls_view: bool,
 }
 
 /// A contract's plan: one per export.
@@ -103,6 +106,11 @@ pub struct ExportPlan {
 pub struct Plan {
     /// By export index in the module.
     exports: Vec<ExportPlan>,
+    /// The fixed slots (space, key) that a view call from another contract may read while
+    /// this contract's transactions run beside it: keyed by a constant in a space no
+    /// export keys by an owner, and not a total. Only global transactions store them
+    /// (their writes are versioned by block position) and barriers (which run alone).
+    readable: Vec<(u32, u128)>,
 }
 
 fn bit(op: StorageOp) -> u8 {
@@ -122,6 +130,7 @@ impl Plan {
         let opaque = Footprint {
             accesses: Vec::new(),
             opaque: true,
+            calls_view: false,
         };
         let footprints: Vec<&Footprint> = module
             .module()
@@ -151,6 +160,21 @@ impl Plan {
         totals.sort_unstable();
         totals.dedup();
         let mixed = |s: u32| keyed.contains_key(&s) && fixed.contains_key(&s);
+        let mut readable: Vec<(u32, u128)> = footprints
+            .iter()
+            .filter(|fp| fp.is_known())
+            .flat_map(|fp| &fp.accesses)
+            .filter_map(|a| match a.key {
+                Key::Const(c)
+                    if !mixed(a.space) && totals.binary_search(&(a.space, c)).is_err() =>
+                {
+                    Some((a.space, c as u128))
+                }
+                _ => None,
+            })
+            .collect();
+        readable.sort_unstable();
+        readable.dedup();
         let exports = footprints
             .iter()
             .map(|fp| {
@@ -159,6 +183,7 @@ impl Plan {
                     template,
                     dense: Vec::new(),
                     sparse: Vec::new(),
+                    calls_view: fp.calls_view,
                 };
                 if fp.opaque {
                     return rules;
@@ -182,7 +207,13 @@ impl Plan {
                 rules
             })
             .collect();
-        Plan { exports }
+        Plan { exports, readable }
+    }
+
+    /// Whether a view call from another contract may read `(space, key)` of this one
+    /// beside this contract's transactions (see [`Plan`]'s `readable`).
+    pub fn readable(&self, space: u32, key: u128) -> bool {
+        self.readable.binary_search(&(space, key)).is_ok()
     }
 
     /// The plan of the module's export with this index.

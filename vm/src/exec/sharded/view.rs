@@ -14,6 +14,7 @@
 //! block order. Warm/cold status is per transaction, as in [`crate::state::StateCache`].
 
 use super::plan::ExportPlan;
+use crate::exec::Engine;
 use crate::isa::StorageOp;
 use crate::state::{
     add_outcome, Access, AddOutcome, AddResult, Slot, StateCache, Storage, StorageError, TxState,
@@ -51,6 +52,20 @@ impl Versions {
     }
 }
 
+/// Whether a transaction whose export has `plan` may load `slot` of another contract: the
+/// export calls other contracts through view imports, and the slot's own contract lists
+/// it as readable beside its transactions (`Plan::readable`). Its value is then read as
+/// any fixed slot is: from the global transactions' versions at the transaction's block
+/// position, or the block's starting state.
+#[inline]
+fn foreign_load(engine: &Engine, plan: &ExportPlan, op: StorageOp, slot: Slot) -> bool {
+    op == StorageOp::Load
+        && plan.calls_view
+        && engine
+            .plan_of(slot.contract)
+            .is_some_and(|p| p.readable(slot.space, slot.key))
+}
+
 fn escape(slot: Slot) -> StorageError {
     StorageError(format!(
         "access to slot (space {}, key {}) outside the transaction's footprint",
@@ -60,6 +75,7 @@ fn escape(slot: Slot) -> StorageError {
 
 /// The pre-pass view of global transactions.
 pub struct GlobalView<'a, S> {
+    engine: &'a Engine,
     base: &'a StateCache<S>,
     versions: &'a mut Versions,
     plan: Option<&'a ExportPlan>,
@@ -72,9 +88,11 @@ pub struct GlobalView<'a, S> {
 }
 
 impl<'a, S: Storage> GlobalView<'a, S> {
-    /// A view over `base` that records into `versions`.
-    pub fn new(base: &'a StateCache<S>, versions: &'a mut Versions) -> Self {
+    /// A view over `base` that records into `versions`, for transactions of `engine`'s
+    /// contracts.
+    pub fn new(engine: &'a Engine, base: &'a StateCache<S>, versions: &'a mut Versions) -> Self {
         GlobalView {
+            engine,
             base,
             versions,
             plan: None,
@@ -95,7 +113,13 @@ impl<'a, S: Storage> GlobalView<'a, S> {
 
     fn check(&mut self, op: StorageOp, slot: Slot) -> Result<(), StorageError> {
         match self.plan {
-            Some(p) if p.allows(op, slot, self.contract, None) => Ok(()),
+            Some(p)
+                if p.allows(op, slot, self.contract, None)
+                    || (slot.contract != self.contract
+                        && foreign_load(self.engine, p, op, slot)) =>
+            {
+                Ok(())
+            }
             _ => {
                 self.escaped.get_or_insert(slot);
                 Err(escape(slot))
@@ -249,6 +273,8 @@ impl Worker {
 
 /// The view of one owned transaction.
 pub struct OwnedView<'a, S> {
+    /// The engine whose contracts run (for the plans of contracts a view call reads).
+    pub engine: &'a Engine,
     /// The starting state.
     pub base: &'a StateCache<S>,
     /// The global transactions' writes.
@@ -285,6 +311,9 @@ impl<S: Storage> OwnedView<'_, S> {
         }
         // Owned transactions store no fixed slot (the plan): only loads and adds.
         if op != StorageOp::Store && self.plan.allows(op, slot, self.contract, None) {
+            return Ok(Scope::Fixed);
+        }
+        if slot.contract != self.contract && foreign_load(self.engine, self.plan, op, slot) {
             return Ok(Scope::Fixed);
         }
         self.escaped.get_or_insert(slot);
