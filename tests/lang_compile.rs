@@ -10,7 +10,7 @@
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use strike_lang::{compile, diag::codes, Options};
-use strike_tests::stkgen::Gen;
+use strike_tests::stkgen::{Gen, PEER, PEER_SOURCE};
 use strike_vm::exec::{Engine, Receipt, Transaction};
 use strike_vm::isa::{Limits, VerifiedModule};
 use strike_vm::runtime::BlockEnv;
@@ -40,6 +40,8 @@ fn run(
         ..Limits::default()
     });
     engine.deploy(CONTRACT, module);
+    // The contract generated contracts call (their `Peer` interface).
+    engine.deploy(PEER, build(PEER_SOURCE, true, false));
     let mut state = StateCache::new(MemoryStorage::new());
     let block = BlockEnv {
         number: 7,
@@ -143,6 +145,8 @@ fn statement_forms(block: &strike_lang::ast::Block, forms: &mut BTreeSet<&'stati
                 target, op, cap, ..
             } => match (&target.kind, op, cap) {
                 (_, _, Some(_)) => "assign capped",
+                (ExprKind::Field { .. }, AssignOp::Set, _) => "assign field =",
+                (ExprKind::Field { .. }, _, _) => "assign field +=/-=",
                 (ExprKind::Index { .. }, AssignOp::Set, _) => "assign index =",
                 (ExprKind::Index { .. }, _, _) => "assign index +=/-=",
                 (_, AssignOp::Set, _) => "assign =",
@@ -169,10 +173,28 @@ fn statement_forms(block: &strike_lang::ast::Block, forms: &mut BTreeSet<&'stati
     }
 }
 
-/// The builtins a program calls.
+/// The builtins a program calls, and `.field`, `.method(..)` and `P(..)` for field reads,
+/// interface calls and struct values.
 fn builtins_called(e: &strike_lang::ast::Expr, out: &mut BTreeSet<String>) {
-    if let strike_lang::ast::ExprKind::Call { func, .. } = &e.kind {
-        out.insert(func.name.clone());
+    use strike_lang::ast::ExprKind;
+    match &e.kind {
+        ExprKind::Call { func, .. } => {
+            out.insert(func.name.clone());
+        }
+        ExprKind::Field { .. } => {
+            out.insert(".field".into());
+        }
+        ExprKind::Method { base, .. } => {
+            out.insert(".method(..)".into());
+            if let ExprKind::Call { args, .. } = &base.kind {
+                if args.first().is_some_and(|a| {
+                    matches!(&a.kind, ExprKind::Call { func, .. } if func.name == "self_address")
+                }) {
+                    out.insert("re-entry".into());
+                }
+            }
+        }
+        _ => {}
     }
     for c in e.children() {
         builtins_called(c, out);
@@ -209,6 +231,9 @@ fn the_generator_covers_every_builtin_and_statement_form() {
         .filter(|n| !called.contains(*n))
         .collect();
     assert!(missing.is_empty(), "builtins never generated: {missing:?}");
+    for form in [".field", ".method(..)", "P", "re-entry"] {
+        assert!(called.contains(form), "never generated: {form}");
+    }
     let all = [
         "let",
         "let several",
@@ -228,6 +253,8 @@ fn the_generator_covers_every_builtin_and_statement_form() {
         "revert",
         "emit",
         "call statement",
+        "assign field =",
+        "assign field +=/-=",
     ];
     let missing: Vec<&&str> = all.iter().filter(|f| !forms.contains(**f)).collect();
     assert!(

@@ -10,7 +10,7 @@ const ADMIN: u128 = 0xad;
 /// The feed's updater (who posts prices).
 const FEED: u128 = 0xfeed;
 /// The shared feed contract (stdlib/oracle.stk) the markets call.
-const FEED_CONTRACT: u128 = 0xfeed_c0;
+const FEED_CONTRACT: u128 = 0x00fe_edc0;
 /// The options pricer (stdlib/options.stk, deployed once) the vault calls.
 const PRICER: u128 = 0x9_0c0;
 const ALICE: u128 = 0xa1;

@@ -12,10 +12,59 @@
 //! function), where the test builtins are drawn too; they build with `Options::tests`.
 //! Loops are bounded so that runs end; values are left free to overflow or leave a
 //! builtin's domain, since reverts must agree too.
+//!
+//! Structs and calls between contracts: every contract declares a struct `P`, stored as a
+//! scalar (`sp`) and as map values (`ps`), read and written field by field, bound whole,
+//! built with `P(..)`, stored whole; and an interface `Peer` whose functions it calls at
+//! [`PEER`] (where harnesses deploy [`PEER_SOURCE`]) as values, as several results and as
+//! statements, including re-entry attempts: a call of its own address, and a peer `bump`
+//! that calls back into `main` (both fail with the re-entrancy error, alike everywhere).
 
 use crate::rng::Rng;
 use strike_lang::builtins::{Builtin, Params, BUILTINS};
 use strike_lang::Type;
+
+/// Where harnesses deploy [`PEER_SOURCE`], the contract generated contracts call.
+pub const PEER: u128 = 0x9ee7;
+
+/// The peer: the functions of the generated contracts' `Peer` interface. `bump(k, d)` with
+/// k = 3 calls back into its caller's `main`: a re-entry the VM refuses.
+pub const PEER_SOURCE: &str = "interface Back {
+    fn main(a: fx, b: fx, n: int, flag: bool) -> (fx, int, bool);
+}
+storage pm: map<int, fx>;
+event Bumped(k: int, d: fx);
+
+pub fn get(k: int) -> fx {
+    return pm[k] + to_fx(k);
+}
+
+pub fn bump(k: int, d: fx) {
+    pm[k] += d;
+    emit Bumped(k, d);
+    if k == 3 {
+        Back(caller()).main(1.0, 2.0, 3, true);
+    }
+}
+
+pub fn pair() -> (fx, int) {
+    return pm[1], 7;
+}
+";
+
+/// What every generated contract declares for structs and calls.
+const DECLARATIONS: &str = "struct P {
+    x: fx,
+    c: int,
+}
+storage ps: map<int, P>;
+storage sp: P;
+interface Peer {
+    view fn get(k: int) -> fx;
+    fn bump(k: int, d: fx);
+    view fn pair() -> (fx, int);
+}
+";
 
 /// A random contract generator.
 pub struct Gen {
@@ -23,6 +72,8 @@ pub struct Gen {
     locals: Vec<(String, Ty, bool)>,
     /// Arrays in scope: name, element type, length, mutable.
     arrays: Vec<(String, Ty, u32, bool)>,
+    /// Struct `P` locals in scope: name, mutable.
+    structs: Vec<(String, bool)>,
     next_name: usize,
     depth_budget: u32,
     /// Whether the contract is a test file (the test builtins are allowed).
@@ -80,6 +131,7 @@ impl Gen {
             rng: Rng(seed),
             locals: Vec::new(),
             arrays: Vec::new(),
+            structs: Vec::new(),
             next_name: 0,
             depth_budget: 0,
             test_file: false,
@@ -213,7 +265,9 @@ impl Gen {
                     };
                 }
                 let d = depth - 1;
-                match self.below(10) {
+                match self.below(12) {
+                    10 => self.field(Ty::Fx, d),
+                    11 => format!("{}.get({})", self.peer(), self.expr(Ty::Int, d)),
                     0..=3 => {
                         let op = self.pick(&["+", "-", "*", "/"]);
                         format!("({} {op} {})", self.expr(Ty::Fx, d), self.expr(Ty::Fx, d))
@@ -248,7 +302,8 @@ impl Gen {
                     };
                 }
                 let d = depth - 1;
-                match self.below(9) {
+                match self.below(10) {
+                    9 => self.field(Ty::Int, d),
                     0..=3 => {
                         let op = self.pick(&["+", "-", "*", "/", "%"]);
                         format!("({} {op} {})", self.expr(Ty::Int, d), self.expr(Ty::Int, d))
@@ -309,6 +364,29 @@ impl Gen {
         }
     }
 
+    /// A field of a `P` value: of a struct local, a map entry or the stored scalar.
+    fn field(&mut self, ty: Ty, depth: u32) -> String {
+        let f = if ty == Ty::Fx { "x" } else { "c" };
+        match self.below(3) {
+            0 if !self.structs.is_empty() => {
+                let k = self.below(self.structs.len());
+                format!("{}.{f}", self.structs[k].0)
+            }
+            1 => format!("ps[{}].{f}", self.expr(Ty::Int, depth.min(1))),
+            _ => format!("sp.{f}"),
+        }
+    }
+
+    /// The peer, as an interface value: mostly the deployed peer, sometimes this contract
+    /// itself (a re-entry, refused), sometimes an address with no contract.
+    fn peer(&mut self) -> String {
+        match self.below(10) {
+            0 => "Peer(self_address())".into(),
+            1 => "Peer(to_address(77))".into(),
+            _ => format!("Peer(to_address({PEER}))"),
+        }
+    }
+
     /// An array index: in bounds mostly, sometimes not (the access then reverts).
     fn index(&mut self, len: u32) -> String {
         if self.chance(85) {
@@ -333,12 +411,82 @@ impl Gen {
 
     /// Statements of a block at nesting `level`, appended to `out`.
     fn block(&mut self, out: &mut String, level: u32, in_main: bool) {
-        let scope = (self.locals.len(), self.arrays.len());
+        let scope = (self.locals.len(), self.arrays.len(), self.structs.len());
         let n = 1 + self.below(5);
         let indent = "    ".repeat(level as usize + 1);
         for _ in 0..n {
             let d = self.depth_budget;
-            match self.below(22) {
+            match self.below(27) {
+                22 => {
+                    // A struct bound whole: from a map entry, the scalar or built.
+                    let name = self.fresh();
+                    let mutable = self.chance(50);
+                    let value = match self.below(3) {
+                        0 => format!("ps[{}]", self.expr(Ty::Int, 1)),
+                        1 => "sp".to_string(),
+                        _ => format!("P({}, {})", self.expr(Ty::Fx, d), self.expr(Ty::Int, d)),
+                    };
+                    out.push_str(&format!(
+                        "{indent}let {}{name} = {value};\n",
+                        if mutable { "mut " } else { "" }
+                    ));
+                    self.structs.push((name, mutable));
+                }
+                23 => {
+                    // One field assigned: of the stored scalar, a map entry or a local.
+                    let (f, ty) = if self.chance(50) {
+                        ("x", Ty::Fx)
+                    } else {
+                        ("c", Ty::Int)
+                    };
+                    let mutable: Vec<String> = self
+                        .structs
+                        .iter()
+                        .filter(|s| s.1)
+                        .map(|s| s.0.clone())
+                        .collect();
+                    let target = match self.below(3) {
+                        0 if !mutable.is_empty() => mutable[self.below(mutable.len())].clone(),
+                        1 => format!("ps[{}]", self.expr(Ty::Int, 1)),
+                        _ => "sp".to_string(),
+                    };
+                    let op = self.pick(&["=", "+=", "-="]);
+                    let value = self.expr(ty, d);
+                    out.push_str(&format!("{indent}{target}.{f} {op} {value};\n"));
+                }
+                24 => {
+                    // A whole struct stored: a local, the scalar or a built value.
+                    let value = match self.below(3) {
+                        0 if !self.structs.is_empty() => {
+                            let k = self.below(self.structs.len());
+                            self.structs[k].0.clone()
+                        }
+                        1 => "sp".to_string(),
+                        _ => format!("P({}, {})", self.expr(Ty::Fx, d), self.expr(Ty::Int, d)),
+                    };
+                    let target = if self.chance(60) {
+                        format!("ps[{}]", self.expr(Ty::Int, 1))
+                    } else {
+                        "sp".to_string()
+                    };
+                    out.push_str(&format!("{indent}{target} = {value};\n"));
+                }
+                25 => {
+                    // A call of the peer for its effect (a write and an event there; a
+                    // call back into this contract when k = 3).
+                    let peer = self.peer();
+                    let k = self.pick(&["1", "2", "3", "n"]);
+                    let v = self.expr(Ty::Fx, d);
+                    out.push_str(&format!("{indent}{peer}.bump({k}, {v});\n"));
+                }
+                26 => {
+                    // Several results of a call of the peer.
+                    let (x, y) = (self.fresh(), self.fresh());
+                    let peer = self.peer();
+                    out.push_str(&format!("{indent}let ({x}, {y}) = {peer}.pair();\n"));
+                    self.locals.push((x, Ty::Fx, false));
+                    self.locals.push((y, Ty::Int, false));
+                }
                 0..=2 => {
                     let ty = self.any_ty();
                     let name = self.fresh();
@@ -520,6 +668,7 @@ impl Gen {
         }
         self.locals.truncate(scope.0);
         self.arrays.truncate(scope.1);
+        self.structs.truncate(scope.2);
     }
 
     /// A whole contract.
@@ -527,9 +676,12 @@ impl Gen {
         self.depth_budget = 1 + self.below(3) as u32;
         self.test_file = self.chance(25);
         self.arrays.clear();
+        self.structs.clear();
         let mut s = String::from(
-            "storage sfx: fx;\nstorage sint: int;\nstorage m: map<int, fx>;\nevent Moved(amount: fx, count: int);\n\n",
+            "storage sfx: fx;\nstorage sint: int;\nstorage m: map<int, fx>;\nevent Moved(amount: fx, count: int);\n",
         );
+        s.push_str(DECLARATIONS);
+        s.push('\n');
         // The helper: (a: fx, n: int) -> (fx, int).
         self.locals = vec![
             ("a".into(), Ty::Fx, false),

@@ -330,3 +330,103 @@ fn a_corrupt_state_file_is_an_error_or_a_clean_read_never_a_panic() {
     eprintln!("corrupt state files: {clean} clean reads, {errors} clear errors");
     assert_eq!(clean + errors, 80);
 }
+
+/// The README's walkthrough of two contracts: a market calling a feed deployed once, a
+/// failure in the feed reported with its path, typed events and revert messages, receipts
+/// and logs kept with their blocks, the ABI, and an upgrade that would move data refused.
+#[test]
+fn two_contracts_a_feed_and_a_market_that_calls_it() {
+    let dir = scratch("two");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/examples");
+    let state = dir.join("state");
+    let state = state.to_str().unwrap();
+    let feed = deploy(&dir, &root.join("feed.stk"), "0x1");
+    let market = deploy(&dir, &root.join("market.stk"), "0x1");
+    let call = |from: &str, to: &str, args: &[&str]| {
+        let mut all = vec!["call", to];
+        all.extend(args);
+        all.extend(["--state", state, "--from", from]);
+        text(&strike(&all)).0
+    };
+    assert!(call("0xad", &feed, &["init"]).starts_with("ok"));
+    assert!(call("0x1", &market, &["init", &feed]).starts_with("ok"));
+    let early = call("0xa11ce", &market, &["open", "2.5"]);
+    assert!(
+        early.starts_with("revert: [4] no price yet\n")
+            && early.contains(&format!("in {market}.open -> {feed}.price")),
+        "{early}"
+    );
+    call("0xad", &feed, &["set", "101.5"]);
+    let opened = call("0xa11ce", &market, &["open", "2.5"]);
+    assert!(
+        opened.starts_with("ok: 101.5\n")
+            && opened.contains("event Opened(who: 0xa11ce, size: 2.5, at: 101.5)"),
+        "{opened}"
+    );
+    let o = strike(&["call", &market, "open", "0", "--state", state, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(r["error"]["code"], 1);
+    assert_eq!(r["error"]["message"], "size must be positive");
+    assert_eq!(r["error"]["function"], "open");
+    let logs = text(&strike(&["logs", state])).0;
+    assert_eq!(
+        logs.trim(),
+        format!(
+            "block 4 {feed}: event Posted(price: 101.5)\n\
+             block 5 {market}: event Opened(who: 0xa11ce, size: 2.5, at: 101.5)"
+        )
+    );
+    let o = strike(&["logs", state, &market, "--event", "Opened", "--json"]);
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(e["args"]["size"], "2.5");
+    assert_eq!(e["block"], 5);
+    let receipt = text(&strike(&["receipt", state, "3"])).0;
+    assert!(receipt.contains("revert: [4] no price yet"), "{receipt}");
+    let o = strike(&["receipt", state, "99"]);
+    assert_eq!(o.status.code(), Some(1));
+    let abi: serde_json::Value =
+        serde_json::from_slice(&strike(&["abi", root.join("market.stk").to_str().unwrap()]).stdout)
+            .expect("abi is JSON");
+    assert_eq!(abi["functions"][2]["returns"][0]["type"], "Position");
+    assert_eq!(abi["errors"][0]["message"], "size must be positive");
+    // An upgrade that inserts a variable before the others would move their data.
+    let moved = dir.join("moved.stk");
+    let source = std::fs::read_to_string(root.join("market.stk")).expect("read");
+    std::fs::write(
+        &moved,
+        source.replace(
+            "storage feed: address;",
+            "storage paused: bool;\nstorage feed: address;",
+        ),
+    )
+    .expect("write");
+    let upgrade = |file: &Path| {
+        strike(&[
+            "deploy",
+            file.to_str().unwrap(),
+            "--state",
+            state,
+            "--upgrade",
+            &market,
+        ])
+    };
+    let o = upgrade(&moved);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("`feed` moved from space 0 to space 1"),
+        "{err}"
+    );
+    // Adding a field at the end of the struct moves nothing: accepted, data kept.
+    let grown = dir.join("grown.stk");
+    std::fs::write(
+        &grown,
+        source.replace("    entry: fx,\n}", "    entry: fx,\n    opened: int,\n}"),
+    )
+    .expect("write");
+    let o = upgrade(&grown);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let pos = call("0x1", &market, &["position", "0xa11ce"]);
+    assert!(pos.starts_with("ok: 2.5 101.5 0\n"), "{pos}");
+}
