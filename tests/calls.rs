@@ -423,3 +423,57 @@ fn a_field_add_stays_a_commutative_add() {
     let text = strike_vm::isa::disassemble(m.module());
     assert!(text.contains("SADD"), "{text}");
 }
+
+/// A traced transaction follows its calls: the callee's steps carry the callee's address
+/// and a depth below the caller's, the per-instruction gas account still adds up to the
+/// receipt's gas, and the receipt is the untraced one.
+#[test]
+fn traces_follow_calls_across_contracts() {
+    use strike_vm::interp::trace::{Recorder, Step};
+    let mut run = Run::new(Mode::Jit);
+    let tx = Transaction {
+        caller: ALICE,
+        contract: MARKET,
+        function: "open".into(),
+        args: vec![fx("2.5")],
+        gas_limit: 1_000_000,
+    };
+    let mut steps: Vec<Step> = Vec::new();
+    let mut traced_state = StateCache::new(MemoryStorage::new());
+    // The same history on a second state: init and a price.
+    for (to, f, args) in [
+        (MARKET, "init", vec![FEED as i128]),
+        (FEED, "set", vec![fx("101.5")]),
+    ] {
+        let t = Transaction {
+            caller: ALICE,
+            contract: to,
+            function: f.into(),
+            args,
+            gas_limit: 1_000_000,
+        };
+        run.engine
+            .execute(&t, &BlockEnv::default(), &mut traced_state);
+    }
+    let traced = {
+        let mut recorder = Recorder::new(|s| steps.push(s));
+        run.engine
+            .execute_traced(&tx, &BlockEnv::default(), &mut traced_state, &mut recorder)
+    };
+    let plain = run.call(MARKET, "open", &[fx("2.5")]);
+    assert_eq!(traced, plain);
+    let callee: Vec<&Step> = steps.iter().filter(|s| s.contract == FEED).collect();
+    assert!(!callee.is_empty());
+    assert!(callee.iter().all(|s| s.depth == 2));
+    let xcall = steps
+        .iter()
+        .position(|s| s.op == strike_vm::isa::Opcode::CallContract)
+        .expect("an XCALL step");
+    assert_eq!(steps[xcall].gas_cost, 100, "static 20 + dynamic 80");
+    assert_eq!(steps[xcall + 1].contract, FEED);
+    for w in steps.windows(2) {
+        assert_eq!(w[1].gas, w[0].gas - w[0].gas_cost, "{:?}", w[1]);
+    }
+    let total: u64 = steps.iter().map(|s| s.gas_cost).sum();
+    assert_eq!(total + strike_vm::runtime::gas::TX_BASE, traced.gas_used);
+}

@@ -285,8 +285,21 @@ fn traced<T: strike_vm::state::TxState>(
         None => None,
     };
     let mut profile = trace::Profile::default();
+    // Steps in contracts the transaction calls are named by those contracts' modules.
+    let mut others: std::collections::HashMap<u128, trace::Labels> = Default::default();
     let receipt = {
         let mut recorder = strike_vm::interp::trace::Recorder::new(|step| {
+            let labels = if step.contract == tx.contract {
+                labels
+            } else {
+                others.entry(step.contract).or_insert_with(|| {
+                    let name = format!("{:#x}", step.contract);
+                    engine
+                        .contract(step.contract)
+                        .map(|m| trace::Labels::module(m.module(), &name))
+                        .unwrap_or_default()
+                })
+            };
             if let Some(f) = file.as_mut() {
                 f.line(&trace::step_json(&step, labels));
             }

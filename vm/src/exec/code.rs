@@ -30,6 +30,7 @@ impl Host for Engine {
         function: usize,
         rt: Runtime<'r, dyn TxState + 'r>,
         args: &[i128],
+        tracer: Option<&mut dyn crate::runtime::hooks::DynTracer>,
     ) -> (Result<Vec<i128>, Stop>, u64) {
         let gas_left = rt.gas_left;
         let Some(deployed) = self.contracts.get(&address) else {
@@ -42,6 +43,10 @@ impl Host for Engine {
             args,
             gas_limit: gas_left,
         };
+        if let Some(t) = tracer {
+            // Traces come from the interpreter, the reference, in every contract.
+            return interp::execute(rt, &call, &mut crate::interp::trace::Nested(t));
+        }
         #[cfg(feature = "jit")]
         if let Some(c) = self.pick(deployed) {
             return jit::execute(c, rt, &call);

@@ -274,9 +274,11 @@ impl<T: TxState + ?Sized> Machine<'_, T> {
                 }
                 Opcode::CallContract => {
                     let window = &self.regs[a..a + i.b as usize];
-                    let values = self
-                        .rt
-                        .call_contract(i.imm as u32, window, self.frames.len())?;
+                    let hooks: Option<&mut dyn trace::DynTracer> =
+                        if R::ENABLED { Some(&mut *tracer) } else { None };
+                    let values =
+                        self.rt
+                            .call_contract(i.imm as u32, window, self.frames.len(), hooks)?;
                     self.regs[a..a + values.len()].copy_from_slice(&values);
                 }
                 Opcode::Return => {
@@ -371,7 +373,8 @@ impl<T: TxState + ?Sized> Machine<'_, T> {
         let slot = key.map(|k| self.rt.slot(instr.imm as u32, k));
         let storage = slot.map(|s| (s, self.rt.peek(s)));
         let at = trace::At {
-            depth: frame + 1,
+            contract: self.rt.env.contract,
+            depth: self.rt.outer_frames() + frame + 1,
             function,
             pc,
             instr,

@@ -12,6 +12,11 @@
 //! not fit, its first instruction is the last step: its cost is the block's charge and its
 //! error is out of gas.
 //!
+//! Calls between contracts are followed: an XCALL's step ends when the callee starts (its
+//! cost is its static and dynamic charge), the callee's steps follow with its contract's
+//! address and the depth continuing from the caller's, and the caller's steps resume after
+//! it. A traced transaction runs every contract on the interpreter.
+//!
 //! Registers are those of the instruction's own frame. CALL reads its arguments, RET and
 //! EMIT their values, NATIVE its arguments and writes its results; a CALL's results show
 //! up as the caller's registers at its next steps.
@@ -20,52 +25,8 @@ use crate::isa::{Effect, Instr, Opcode};
 use crate::runtime::Halt;
 use crate::state::Slot;
 
-/// Where the interpreter is, before an instruction: passed to [`Tracer::before`].
-#[derive(Clone, Copy, Debug)]
-pub struct At {
-    /// Call depth, 1 for the entry function.
-    pub depth: usize,
-    /// Function index.
-    pub function: usize,
-    /// The instruction's index in its function.
-    pub pc: usize,
-    /// The instruction.
-    pub instr: Instr,
-    /// Gas left before this instruction (and before its block's charge, if it starts one).
-    pub gas_left: u64,
-    /// The static gas of the block this instruction starts, or 0 inside a block.
-    pub block_gas: u64,
-    /// The instruction's own static gas ([`crate::isa::static_gas`]).
-    pub static_gas: u64,
-}
-
-/// The hooks the interpreter calls. Implementations must not affect execution.
-pub trait Tracer {
-    /// False for [`NoTrace`]: the interpreter then skips the hooks and what feeds them.
-    const ENABLED: bool;
-    /// Before the instruction (and its block's charge): the frame's registers and, for a
-    /// storage instruction, the slot with its value.
-    fn before(&mut self, at: &At, regs: &[i128], storage: Option<(Slot, i128)>);
-    /// After an instruction that did not end the run: the registers of the frame it ran in
-    /// (for CALL and RET, of the frame execution moved to), the gas left and, for a storage
-    /// instruction, the slot's value now.
-    fn after(&mut self, regs: &[i128], gas_left: u64, storage: Option<i128>);
-    /// After the run: how it ended and the gas it left.
-    fn finish(&mut self, halt: &Halt, gas_left: u64);
-}
-
-/// No tracing.
-pub struct NoTrace;
-
-impl Tracer for NoTrace {
-    const ENABLED: bool = false;
-    #[inline(always)]
-    fn before(&mut self, _: &At, _: &[i128], _: Option<(Slot, i128)>) {}
-    #[inline(always)]
-    fn after(&mut self, _: &[i128], _: u64, _: Option<i128>) {}
-    #[inline(always)]
-    fn finish(&mut self, _: &Halt, _: u64) {}
-}
+pub(crate) use crate::runtime::hooks::Nested;
+pub use crate::runtime::hooks::{At, DynTracer, NoTrace, Tracer};
 
 /// A storage slot an instruction touched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +51,9 @@ pub struct StepError {
 /// One executed instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Step {
-    /// Call depth, 1 for the entry function.
+    /// The contract it ran in.
+    pub contract: crate::state::Address,
+    /// Call depth, 1 for the entry function, counting every contract's frames.
     pub depth: usize,
     /// Function index.
     pub function: usize,
@@ -177,6 +140,7 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
         let (reads, writes) = registers(at.instr);
         self.written = writes;
         self.pending = Some(Step {
+            contract: at.contract,
             depth: at.depth,
             function: at.function,
             pc: at.pc,
@@ -206,6 +170,22 @@ impl<F: FnMut(Step)> Tracer for Recorder<F> {
             access.after = now;
         }
         (self.sink)(step);
+    }
+
+    /// Completes the XCALL's step: its cost is what it was charged before its callee ran.
+    fn call_start(&mut self, gas_left: u64) {
+        if let Some(mut step) = self.pending.take() {
+            step.gas_cost = self.static_gas + self.body_gas.saturating_sub(gas_left);
+            (self.sink)(step);
+        }
+    }
+
+    /// Completes the callee's last step (its entry function's RET, which ends its run).
+    fn call_end(&mut self, gas_left: u64) {
+        if let Some(mut step) = self.pending.take() {
+            step.gas_cost = self.static_gas + self.body_gas.saturating_sub(gas_left);
+            (self.sink)(step);
+        }
     }
 
     /// Completes the last step from how the run ended and the gas it left.

@@ -275,7 +275,7 @@ helpers! {
         // SAFETY: compiled code stored `n` values at `values`, its own stack slot.
         let window = unsafe { std::slice::from_raw_parts(values, n as usize) };
         let depth = c.depth as usize;
-        let r = c.rt.call_contract(import, window, depth).map(|results| {
+        let r = c.rt.call_contract(import, window, depth, None).map(|results| {
             for (k, v) in results.iter().enumerate() {
                 // SAFETY: the slot holds max(n, results) values (the verifier matched the
                 // result count to the import's and the window, which the translator sized

@@ -74,13 +74,15 @@ pub(crate) trait Host {
     fn module(&self, address: Address) -> Option<&VerifiedModule>;
 
     /// Runs `function` of the contract at `address` with `args` in `rt` (the callee's
-    /// context, built by the caller's runtime), on whichever engine runs that contract;
-    /// returns how it ended and the gas left.
+    /// context, built by the caller's runtime), on whichever engine runs that contract
+    /// (the interpreter, calling `tracer`'s hooks, when the caller is traced); returns how
+    /// it ended and the gas left.
     fn run<'r>(
         &self,
         address: Address,
         function: usize,
         rt: Runtime<'r, dyn TxState + 'r>,
         args: &[i128],
+        tracer: Option<&mut dyn super::hooks::DynTracer>,
     ) -> (Result<Vec<i128>, Stop>, u64);
 }

@@ -12,6 +12,7 @@
 
 use super::calls::{CallSite, Host, Shared};
 use super::gas;
+use super::hooks::DynTracer;
 use super::outcome::{BlockEnv, Call, Event, Execution, Halt, Stop, VmError};
 use crate::isa::{EnvValue, Limits, StorageOp, ValueType, VerifiedModule};
 use crate::native::{self, Native};
@@ -104,7 +105,6 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
     /// Frames of the runs below this one on the transaction's stack (a CALL's depth
     /// counts them: the limit is the transaction's, whichever contracts its frames are in).
     #[inline]
-    #[cfg_attr(not(feature = "jit"), allow(dead_code))]
     pub(crate) fn outer_frames(&self) -> usize {
         self.shared.outer_frames
     }
@@ -120,6 +120,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         import: u32,
         window: &[i128],
         frames: usize,
+        mut tracer: Option<&mut dyn DynTracer>,
     ) -> Result<Vec<i128>, Stop> {
         self.charge(gas::CALL_CONTRACT)?;
         let module = self.module.module();
@@ -183,8 +184,18 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
             view: self.view || import.view,
             memory: Vec::new(),
         };
-        let (result, gas_left) = host.run(address, export.function as usize, child, args);
+        if let Some(t) = tracer.as_deref_mut() {
+            t.dyn_call_start(self.gas_left);
+        }
+        let function = export.function as usize;
+        // Each use reborrows the tracer for that call alone (a trait object behind `&mut`
+        // shortens its lifetime only through a coercion, not inside an Option).
+        let hooks = tracer.as_deref_mut().map(|t| t as &mut dyn DynTracer);
+        let (result, gas_left) = host.run(address, function, child, args, hooks);
         self.gas_left = gas_left;
+        if let (Some(t), Ok(_)) = (tracer, &result) {
+            t.dyn_call_end(gas_left);
+        }
         self.shared.outer_frames -= frames;
         self.shared.outer_words -= words;
         let result = result.and_then(|values| {

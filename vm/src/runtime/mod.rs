@@ -11,6 +11,7 @@
 mod calls;
 mod context;
 pub mod gas;
+pub mod hooks;
 mod outcome;
 
 pub use calls::CallSite;

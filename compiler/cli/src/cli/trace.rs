@@ -12,6 +12,7 @@ use strike_vm::interp::trace::Step;
 use strike_vm::isa::{Export, Module};
 
 /// Names and source lines for a module's code.
+#[derive(Default)]
 pub struct Labels {
     /// Function names, by index.
     names: Vec<String>,
@@ -114,6 +115,7 @@ pub fn step_json(step: &Step, labels: &Labels) -> String {
         .line(step.function, step.pc)
         .map(|(file, l)| json!({ "file": file, "line": l }));
     json!({
+        "contract": format!("{:#x}", step.contract),
         "pc": step.pc,
         "op": step.op as u8,
         "opName": step.op.info().mnemonic,
@@ -213,7 +215,10 @@ impl Profile {
         }
         stack.push_str(&here);
         *self.folded.entry(stack).or_default() += step.gas_cost;
-        if step.op == strike_vm::isa::Opcode::Call {
+        if matches!(
+            step.op,
+            strike_vm::isa::Opcode::Call | strike_vm::isa::Opcode::CallContract
+        ) {
             self.callers.push(here);
         }
     }
