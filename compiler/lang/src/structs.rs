@@ -47,9 +47,62 @@ struct Decls {
 pub fn desugar(file: &mut SourceFile) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut decls = Decls::default();
+    // Struct and interface names are types: no other top-level name, and no builtin, may
+    // be one (clashes between the other items are the checker's). Reported at the later
+    // declaration, in source order.
+    let mut names: HashMap<String, (Span, bool)> = HashMap::new();
+    for item in &file.items {
+        let (name, is_type) = match item {
+            Item::Storage(d) => (&d.name, false),
+            Item::Event(d) => (&d.name, false),
+            Item::Function(d) => (&d.name, false),
+            Item::Struct(d) => (&d.name, true),
+            Item::Interface(d) => (&d.name, true),
+            _ => continue,
+        };
+        match names.get(&name.name) {
+            Some(&(first, first_is_type)) if is_type || first_is_type => diags.push(
+                Diagnostic::new(
+                    codes::DUPLICATE,
+                    format!("`{}` is defined twice", name.name),
+                    name.span,
+                    "second definition",
+                )
+                .related(first, "first defined here")
+                .help("rename one of them"),
+            ),
+            Some(_) => {}
+            None if is_type && crate::builtins::find(&name.name).is_some() => {
+                diags.push(Diagnostic::new(
+                    codes::DUPLICATE,
+                    format!("`{}` is a builtin function", name.name),
+                    name.span,
+                    "reserved name",
+                ))
+            }
+            None => {
+                names.insert(name.name.clone(), (name.span, is_type));
+            }
+        }
+    }
     for item in &file.items {
         match item {
             Item::Struct(s) => {
+                let mut fields: HashMap<&str, Span> = HashMap::new();
+                for f in &s.fields {
+                    if let Some(&first) = fields.get(f.name.name.as_str()) {
+                        diags.push(
+                            Diagnostic::new(
+                                codes::DUPLICATE,
+                                format!("field `{}` is declared twice", f.name.name),
+                                f.name.span,
+                                "second declaration",
+                            )
+                            .related(first, "first declared here"),
+                        );
+                    }
+                    fields.insert(f.name.name.as_str(), f.name.span);
+                }
                 for f in &s.fields {
                     if !is_value_type(&f.ty) {
                         diags.push(

@@ -49,7 +49,7 @@ impl Host for Engine {
         }
         #[cfg(feature = "jit")]
         if let Some(c) = self.pick(deployed) {
-            return jit::execute(c, rt, &call);
+            return jit::execute(c, move || rt, &call);
         }
         let (result, left) = interp::execute(rt, &call, &mut NoTrace);
         self.count(deployed, gas_left - left);
@@ -160,16 +160,20 @@ impl Engine {
         let module = &deployed.module;
         #[cfg(feature = "jit")]
         if let Some(c) = self.pick(deployed) {
-            let rt = Runtime::new(
-                module,
-                &call,
-                block,
-                state.as_dyn(),
-                &self.limits,
-                shared,
-                Some(self),
-                export,
-            );
+            let (entry, state) = (&mut *shared, state.as_dyn());
+            let rt = move || {
+                let (entry, state) = (entry, state);
+                Runtime::new(
+                    module,
+                    &call,
+                    block,
+                    state,
+                    &self.limits,
+                    entry,
+                    Some(self),
+                    export,
+                )
+            };
             let (result, gas_left) = jit::execute(c, rt, &call);
             return runtime::finish(result, gas_left, call.gas_limit, shared);
         }

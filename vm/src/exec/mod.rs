@@ -496,14 +496,11 @@ impl Engine {
         }
     }
 
-    /// The call path where a transaction failed: the stack its innermost failing run
-    /// recorded, or the entry alone (whose export is `entry`, the transaction's).
+    /// The call path where a transaction failed: the stack as the failure left it (a
+    /// failing call is never popped), the entry's export being `entry`, the transaction's.
     fn call_path(&self, shared: &Shared, entry: &str) -> Vec<CallFrame> {
-        let stack = match &shared.failure {
-            Some(s) => s.clone(),
-            None => shared.entry.into_iter().collect(),
-        };
-        stack
+        shared
+            .sites()
             .iter()
             .map(|site| CallFrame {
                 contract: site.contract,

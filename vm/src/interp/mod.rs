@@ -56,6 +56,7 @@ pub fn run_traced<T: TxState + ?Sized, R: trace::Tracer>(
 
 /// Runs `call` in `rt` (an entry's context, or a callee's that an XCALL built): how it
 /// ended and the gas left.
+#[inline]
 pub(crate) fn execute<T: TxState + ?Sized, R: trace::Tracer>(
     rt: Runtime<'_, T>,
     call: &Call<'_>,

@@ -47,6 +47,7 @@ pub(crate) const OFF_MEM_TOP: i32 = offset_of!(Static, mem_top) as i32;
 impl Ctx<'_> {
     /// Records a helper's outcome: a value to `tmp` (status 0), or why execution stops
     /// (status 1).
+    #[inline(always)]
     pub fn finish(&mut self, r: Result<i128, Stop>) -> u32 {
         match r {
             Ok(v) => {

@@ -39,15 +39,14 @@ pub(crate) struct Shared {
     /// The transaction's own contract and export (the bottom of the stack).
     pub entry: Option<CallSite>,
     /// The contracts called above it, the running one last (empty without XCALL, so a
-    /// transaction that calls no other contract allocates nothing here).
+    /// transaction that calls no other contract allocates nothing here). A call that fails
+    /// is not popped, nor are its callers: after a failed transaction, the entry and this
+    /// stack are the path to where it failed.
     pub calls: Vec<CallSite>,
     /// Frames held by the runs below the running one.
     pub outer_frames: usize,
     /// Array elements held by the runs below the running one.
     pub outer_words: u64,
-    /// The stack when a run failed, recorded by the innermost run to see the failure (the
-    /// failing contract last). None when the entry itself failed, or nothing did.
-    pub failure: Option<Vec<CallSite>>,
 }
 
 impl Shared {

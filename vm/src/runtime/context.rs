@@ -13,7 +13,7 @@
 use super::calls::{CallSite, Host, Shared};
 use super::gas;
 use super::hooks::DynTracer;
-use super::outcome::{BlockEnv, Call, Event, Execution, Halt, Stop, VmError};
+use super::outcome::{BlockEnv, Call, Event, Execution, Halt, SignatureMismatch, Stop, VmError};
 use crate::isa::{EnvValue, Limits, StorageOp, ValueType, VerifiedModule};
 use crate::native::{self, Native};
 use crate::state::{Access, AddOutcome, Address, Slot, TxState};
@@ -70,6 +70,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         clippy::too_many_arguments,
         reason = "each is one of the run's distinct inputs; a struct of them would only rename the list"
     )]
+    #[inline]
     pub(crate) fn new(
         module: &'a VerifiedModule,
         call: &Call<'_>,
@@ -151,12 +152,12 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
         let index = callee.export_index(&import.name).ok_or_else(missing)?;
         let export = callee.module().exports.get(index).ok_or_else(missing)?;
         if export.params != import.params || export.returns != import.returns {
-            return Err(VmError::CallSignature {
+            return Err(VmError::CallSignature(Box::new(SignatureMismatch {
                 contract: address,
                 name: import.name.clone(),
                 expected: signature(&import.params, &import.returns),
                 found: signature(&export.params, &export.returns),
-            }
+            }))
             .into());
         }
         // The callee's entry frame is one more frame of the transaction.
@@ -206,27 +207,23 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
                 .zip(&values)
                 .any(|(t, &v)| *t == ValueType::Bool && !(0..=1).contains(&v));
             if bad || values.len() != import.returns.len() {
-                return Err(Stop::Error(VmError::CallSignature {
-                    contract: address,
-                    name: import.name.clone(),
-                    expected: signature(&import.params, &import.returns),
-                    found: "a return value outside its type".into(),
-                }));
+                return Err(Stop::Error(VmError::CallSignature(Box::new(
+                    SignatureMismatch {
+                        contract: address,
+                        name: import.name.clone(),
+                        expected: signature(&import.params, &import.returns),
+                        found: "a return value outside its type".into(),
+                    },
+                ))));
             }
             Ok(values)
         });
-        match result {
-            Ok(values) => {
-                self.shared.calls.pop();
-                Ok(values)
-            }
-            Err(stop) => {
-                if self.shared.failure.is_none() {
-                    self.shared.failure = Some(self.shared.sites());
-                }
-                Err(stop)
-            }
+        // A failure leaves the callee on the stack: the transaction fails, and the stack
+        // is then the path to where it did.
+        if result.is_ok() {
+            self.shared.calls.pop();
         }
+        result
     }
 
     /// The limits in force.
@@ -411,6 +408,7 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
 
 /// How a transaction's entry run ended with `gas_left` of `gas_limit`: its gas and (only
 /// when it returned) the events of every run in it.
+#[inline]
 pub(crate) fn finish(
     result: Result<Vec<i128>, Stop>,
     gas_left: u64,

@@ -20,12 +20,13 @@ pub(crate) use calls::{Host, Shared};
 pub(crate) use context::index_out_of_bounds;
 pub use context::Env;
 pub(crate) use context::{element, finish, Runtime};
-pub use outcome::{BlockEnv, Call, Event, Execution, Halt, Stop, VmError};
+pub use outcome::{BlockEnv, Call, Event, Execution, Halt, SignatureMismatch, Stop, VmError};
 
 use crate::isa::VerifiedModule;
 
 /// The entry function's index and arity against the call. Every engine checks this first,
 /// so a `Call` from an embedder that names no function is an error, never an index panic.
+#[inline]
 pub(crate) fn check_arguments(module: &VerifiedModule, call: &Call<'_>) -> Result<(), VmError> {
     let Some(function) = module.module().functions.get(call.function) else {
         return Err(VmError::UnknownFunction(format!(

@@ -93,17 +93,9 @@ pub enum VmError {
         /// The export's name.
         name: String,
     },
-    /// The called export's parameter or return types differ from the interface's.
-    CallSignature {
-        /// The contract called.
-        contract: Address,
-        /// The export's name.
-        name: String,
-        /// What the interface declares.
-        expected: String,
-        /// What the contract has.
-        found: String,
-    },
+    /// The called export's parameter or return types differ from the interface's (boxed:
+    /// every `VmError`, `Stop` and receipt is as large as the largest variant).
+    CallSignature(Box<SignatureMismatch>),
     /// A storage write or an event inside a view call.
     ViewWrite {
         /// The contract that tried.
@@ -116,6 +108,19 @@ pub enum VmError {
         /// The limit.
         limit: u32,
     },
+}
+
+/// What [`VmError::CallSignature`] reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureMismatch {
+    /// The contract called.
+    pub contract: Address,
+    /// The export's name.
+    pub name: String,
+    /// What the interface declares.
+    pub expected: String,
+    /// What the contract has.
+    pub found: String,
 }
 
 impl VmError {
@@ -139,7 +144,7 @@ impl VmError {
             VmError::Reentrancy { .. } => 23,
             VmError::ContractDepth { .. } => 24,
             VmError::UnknownExport { .. } => 25,
-            VmError::CallSignature { .. } => 26,
+            VmError::CallSignature(_) => 26,
             VmError::ViewWrite { .. } => 27,
         }
     }
@@ -192,14 +197,10 @@ impl fmt::Display for VmError {
                 f,
                 "contract {contract:#x} has no exported function named {name:?}"
             ),
-            VmError::CallSignature {
-                contract,
-                name,
-                expected,
-                found,
-            } => write!(
+            VmError::CallSignature(m) => write!(
                 f,
-                "contract {contract:#x}'s {name} is {found}, but the interface declares {expected}"
+                "contract {:#x}'s {} is {}, but the interface declares {}",
+                m.contract, m.name, m.found, m.expected
             ),
             VmError::ViewWrite { contract } => write!(
                 f,
