@@ -16,7 +16,7 @@ OLD_TARGET=$(realpath -m "${OLD_TARGET:-target/compare/target-$REV}")
 BENCHES="--bench interp --bench jit --bench block"
 FLAGS="--warm-up-time 2 --measurement-time 6 --noplot"
 SPECS=("interp:^loop/strike$" "interp:^empty_tx/strike$" "jit:^jit/bs_call/(interp|jit)$"
-  "jit:^jit/sum_squares_10000/(interp|jit)$" "block:/sequential$" "block:/parallel_2$")
+  "jit:^jit/sum_squares_10000/(interp|jit)$" "block:/sequential$" "block:/sharded_2$")
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-2}
 
 [ -d "$OLD_TREE" ] || git worktree add -q --detach "$OLD_TREE" "$REV"

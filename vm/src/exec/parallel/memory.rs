@@ -156,12 +156,14 @@ impl Versions {
         self.pos > pos || self.neg < neg || self.values != values
     }
 
-    /// Removes a delta's contribution (never overflows: it was added before).
+    /// Removes a delta's contribution. A delta whose addition overflowed was never added
+    /// (the sums are then unbounded anyway): subtracting it can overflow in turn, which
+    /// keeps the sums unbounded rather than wrapping.
     fn take(&mut self, d: i128) {
-        if d > 0 {
-            self.pos -= d;
-        } else {
-            self.neg -= d;
+        let sum = if d > 0 { &mut self.pos } else { &mut self.neg };
+        match sum.checked_sub(d) {
+            Some(v) => *sum = v,
+            None => self.unbounded = true,
         }
     }
 
