@@ -477,3 +477,28 @@ fn traces_follow_calls_across_contracts() {
     let total: u64 = steps.iter().map(|s| s.gas_cost).sum();
     assert_eq!(total + strike_vm::runtime::gas::TX_BASE, traced.gas_used);
 }
+
+/// Storage spaces stay distinct and valid however large the contract: past 2^16 storage
+/// declarations the compiler reports a limit (E0013) instead of letting a variable's space
+/// meet a field's. A struct of 2^15 fields is refused too (a declaration that long already
+/// exceeds the parser's statement limit, E0001, before the struct limit could apply).
+#[test]
+fn storage_layout_limits_are_diagnosed() {
+    let mut many = String::new();
+    for i in 0..(1 << 16) + 1 {
+        many.push_str(&format!("storage s{i}: fx;\n"));
+    }
+    let d = strike_lang::diagnose(&many).1;
+    assert!(d.iter().any(|d| d.code == "E0013"), "{:?}", d.first());
+    let mut wide = String::from("struct W {\n");
+    for i in 0..(1 << 15) {
+        wide.push_str(&format!("    f{i}: fx,\n"));
+    }
+    wide.push_str("}\nstorage w: W;\n");
+    let d = strike_lang::diagnose(&wide).1;
+    assert!(
+        d.iter().any(|d| d.code == "E0013" || d.code == "E0001"),
+        "{:?}",
+        d.first()
+    );
+}

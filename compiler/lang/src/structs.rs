@@ -26,6 +26,14 @@ use crate::ast::*;
 use crate::diag::{codes, Diagnostic};
 use std::collections::HashMap;
 
+/// Most storage declarations of a contract: a variable's space is its index, below 2^16,
+/// so that it never meets a struct field's space (`n | (f + 1) << 16`).
+pub const MAX_STORAGE: u32 = 1 << 16;
+
+/// Most fields of a struct: `(f + 1) << 16 | n` stays a storage space the VM accepts
+/// (at most `i32::MAX`).
+pub const MAX_FIELDS: u32 = (1 << 15) - 1;
+
 /// A struct type: its fields' names and types, as written.
 #[derive(Clone, Debug)]
 struct StructDef {
@@ -116,6 +124,14 @@ pub fn desugar(file: &mut SourceFile) -> Vec<Diagnostic> {
                         );
                     }
                 }
+                if s.fields.len() > MAX_FIELDS as usize {
+                    diags.push(Diagnostic::new(
+                        codes::LIMIT,
+                        format!("a struct has at most {MAX_FIELDS} fields"),
+                        s.name.span,
+                        "beyond the limit",
+                    ));
+                }
                 if s.fields.is_empty() {
                     diags.push(Diagnostic::new(
                         codes::STRUCT_USE,
@@ -175,6 +191,15 @@ pub fn desugar(file: &mut SourceFile) -> Vec<Diagnostic> {
             Item::Storage(mut s) => {
                 let n = storage_index;
                 storage_index += 1;
+                if n >= MAX_STORAGE {
+                    diags.push(Diagnostic::new(
+                        codes::LIMIT,
+                        format!("a contract declares at most {MAX_STORAGE} storage variables"),
+                        s.name.span,
+                        "beyond the limit",
+                    ));
+                    continue;
+                }
                 match decls.storage.get(&s.name.name).cloned() {
                     None => {
                         s.space = Some(n);
@@ -182,7 +207,9 @@ pub fn desugar(file: &mut SourceFile) -> Vec<Diagnostic> {
                     }
                     Some((st, _)) => {
                         let def = &decls.structs[&st];
-                        for (f, (field, ty)) in def.fields.iter().enumerate() {
+                        for (f, (field, ty)) in
+                            def.fields.iter().take(MAX_FIELDS as usize).enumerate()
+                        {
                             let ty = match &s.ty {
                                 TypeExpr::Map { key, span, .. } => TypeExpr::Map {
                                     key: key.clone(),
