@@ -502,3 +502,34 @@ fn storage_layout_limits_are_diagnosed() {
         d.first()
     );
 }
+
+/// A struct in an event is its fields: `emit Moved(pos)` carries each field, and the ABI
+/// names them `pos.size`, `pos.entry`.
+#[test]
+fn an_event_field_can_be_a_struct() {
+    let m = module(
+        "struct P { size: fx, entry: fx }\nevent Moved(who: address, pos: P);\nstorage ps: map<address, P>;\n\
+         pub fn f() {\n    ps[caller()].size = 2.0;\n    let p = ps[caller()];\n    emit Moved(caller(), p);\n}\n",
+    );
+    let names: Vec<&str> = m.module().abi.events[0]
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(names, ["who", "pos.size", "pos.entry"]);
+    let mut e = Engine::new();
+    e.deploy(MARKET, m);
+    let tx = Transaction {
+        caller: ALICE,
+        contract: MARKET,
+        function: "f".into(),
+        args: vec![],
+        gas_limit: 100_000,
+    };
+    let r = e.execute(
+        &tx,
+        &BlockEnv::default(),
+        &mut StateCache::new(MemoryStorage::new()),
+    );
+    assert_eq!(r.events[0].values, vec![ALICE as i128, fx("2.0"), 0]);
+}

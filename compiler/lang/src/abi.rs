@@ -63,8 +63,10 @@ pub fn build(
             },
         });
     }
+    // Events from the checked file: a struct field appears as its fields (`p.size`), one
+    // per value EMIT carries.
     for ev in &program.events {
-        let decl = original.items.iter().find_map(|i| match i {
+        let decl = desugared.items.iter().find_map(|i| match i {
             Item::Event(d) if d.name.name == ev.name => Some(d),
             _ => None,
         });

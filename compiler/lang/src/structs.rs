@@ -236,7 +236,12 @@ pub fn desugar(file: &mut SourceFile) -> Vec<Diagnostic> {
                 }
                 out.push(Item::Interface(i));
             }
-            Item::Event(e) => out.push(Item::Event(e)),
+            Item::Event(mut e) => {
+                // A struct field of an event is its fields, `p.size`, `p.entry`, as an
+                // emitted struct value is.
+                e.fields = flatten_params(&decls, &e.fields);
+                out.push(Item::Event(e));
+            }
             Item::Function(mut f) => {
                 let mut scope = Scope::default();
                 scope.push();
