@@ -5,7 +5,7 @@
 
 use super::{Deployed, Engine, Mode};
 use crate::interp;
-use crate::interp::trace::NoTrace;
+use crate::interp::trace::{NoTrace, Tracer};
 use crate::isa::VerifiedModule;
 #[cfg(feature = "jit")]
 use crate::jit;
@@ -145,19 +145,40 @@ impl Engine {
         }
     }
 
-    /// Runs `call` of `deployed` on the engine its mode picks: its compiled code when there
+    /// Runs `call` of `deployed` as the transaction's entry, with `tracer`'s hooks on the
+    /// interpreter when it traces; otherwise on the engine its mode picks: its compiled code when there
     /// is some (compiling it first under `Mode::Jit`), else the interpreter, whose gas
     /// counts toward compiling it under `Mode::Auto`.
-    pub(super) fn run<T: TxState>(
+    pub(super) fn run<T: TxState, R: Tracer>(
         &self,
         deployed: &Deployed,
         call: Call<'_>,
         block: &BlockEnv,
         state: &mut T,
         shared: &mut Shared,
-        export: u32,
+        tracer: &mut R,
     ) -> Execution {
         let module = &deployed.module;
+        // The entry's export is named by the transaction (see `Engine::call_path`).
+        let export = u32::MAX;
+        if R::ENABLED {
+            // Traces come from the interpreter, the reference (the JIT has no hooks), in
+            // every contract the transaction calls too.
+            let rt = Runtime::new(
+                module,
+                &call,
+                block,
+                state,
+                &self.limits,
+                shared,
+                Some(self),
+                export,
+            );
+            let (result, gas_left) = interp::execute(rt, &call, tracer);
+            let run = runtime::finish(result, gas_left, call.gas_limit, shared);
+            tracer.finish(&run.halt, call.gas_limit - run.gas_used);
+            return run;
+        }
         #[cfg(feature = "jit")]
         if let Some(c) = self.pick(deployed) {
             let (entry, state) = (&mut *shared, state.as_dyn());

@@ -40,10 +40,9 @@ use code::{CodeCache, CodeSlot};
 pub use code::{JitStats, Tiering};
 pub use parallel::{execute_block_parallel, execute_block_stm, Executor, ParallelConfig};
 
-use crate::interp;
 use crate::interp::trace::{NoTrace, Tracer};
 use crate::isa::{Export, Limits, Module, ModuleError, ValueType, VerifiedModule, VerifyError};
-use crate::runtime::{self, gas, BlockEnv, Call, Event, Halt, Runtime, Shared, VmError};
+use crate::runtime::{gas, BlockEnv, Call, Event, Halt, Shared, VmError};
 use crate::state::{Address, StateCache, Storage, TxState};
 use hashbrown::HashMap;
 use std::fmt;
@@ -410,7 +409,6 @@ impl Engine {
         if tx.gas_limit < gas::TX_BASE {
             return fail(tx.gas_limit, VmError::OutOfGas);
         }
-        let module = &deployed.module;
         let function = export.function as usize;
         // Arguments are untrusted: a declared bool must be 0 or 1 (every other type accepts
         // all 128-bit values). The count is checked by the interpreter.
@@ -429,30 +427,9 @@ impl Engine {
             args: &tx.args,
             gas_limit: tx.gas_limit - gas::TX_BASE,
         };
-        // The entry's export is named by the transaction (see `call_path`).
-        let export_index = u32::MAX;
         let mut shared = Shared::default();
         state.begin_tx();
-        let run = if R::ENABLED {
-            // Traces come from the interpreter, the reference (the JIT has no hooks); a
-            // contract it calls runs on the engine its mode picks, untraced.
-            let rt = Runtime::new(
-                module,
-                &call,
-                block,
-                state,
-                &self.limits,
-                &mut shared,
-                Some(self),
-                export_index,
-            );
-            let (result, gas_left) = interp::execute(rt, &call, tracer);
-            let run = runtime::finish(result, gas_left, call.gas_limit, &mut shared);
-            tracer.finish(&run.halt, call.gas_limit - run.gas_used);
-            run
-        } else {
-            self.run(deployed, call, block, state, &mut shared, export_index)
-        };
+        let run = self.run(deployed, call, block, state, &mut shared, tracer);
         let gas_used = gas::TX_BASE + run.gas_used;
         match run.halt {
             Halt::Return(returns) => {

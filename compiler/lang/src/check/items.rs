@@ -120,16 +120,7 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
                 }
             }
             Item::Function(f) => {
-                let params: Vec<Option<Type>> = f
-                    .params
-                    .iter()
-                    .map(|p| resolve_value_type(&p.ty, diags))
-                    .collect();
-                let returns: Vec<Option<Type>> = f
-                    .returns
-                    .iter()
-                    .map(|t| resolve_value_type(t, diags))
-                    .collect();
+                let (params, returns) = signature_types(&f.params, &f.returns, diags);
                 check_attributes(f, diags);
                 if builtins::find(&f.name.name).is_some() {
                     diags.push(Diagnostic::new(
@@ -143,8 +134,8 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
                         name: f.name.name.clone(),
                         signature: Signature {
                             public: f.public,
-                            params: params.into_iter().flatten().collect(),
-                            returns: returns.into_iter().flatten().collect(),
+                            params,
+                            returns,
                             test: f.is_test(),
                         },
                         locals: Vec::new(),
@@ -158,16 +149,7 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
                 }
                 let mut names = HashMap::new();
                 for f in &i.functions {
-                    let params: Vec<Option<Type>> = f
-                        .params
-                        .iter()
-                        .map(|p| resolve_value_type(&p.ty, diags))
-                        .collect();
-                    let returns: Vec<Option<Type>> = f
-                        .returns
-                        .iter()
-                        .map(|t| resolve_value_type(t, diags))
-                        .collect();
+                    let (params, returns) = signature_types(&f.params, &f.returns, diags);
                     if let Some(first) = names.insert(f.name.name.clone(), f.name.span) {
                         diags.push(
                             Diagnostic::new(
@@ -183,8 +165,8 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
                     program.imports.push(ImportDef {
                         interface: i.name.name.clone(),
                         name: f.name.name.clone(),
-                        params: params.into_iter().flatten().collect(),
-                        returns: returns.into_iter().flatten().collect(),
+                        params,
+                        returns,
                         view: f.view,
                     });
                 }
@@ -193,6 +175,27 @@ pub(super) fn declarations(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Pr
         }
     }
     program
+}
+
+/// The parameter and return types of a signature as written; each type that does not
+/// resolve is reported and left out.
+fn signature_types(
+    params: &[Param],
+    returns: &[TypeExpr],
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Type>, Vec<Type>) {
+    let params: Vec<Option<Type>> = params
+        .iter()
+        .map(|p| resolve_value_type(&p.ty, diags))
+        .collect();
+    let returns: Vec<Option<Type>> = returns
+        .iter()
+        .map(|t| resolve_value_type(t, diags))
+        .collect();
+    (
+        params.into_iter().flatten().collect(),
+        returns.into_iter().flatten().collect(),
+    )
 }
 
 /// Checks every function body against its own declaration, even a duplicate's (whose name
