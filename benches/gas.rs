@@ -94,6 +94,27 @@ fn ed25519_program() -> String {
     s
 }
 
+/// The case NATIVE_BS_ROW: a call's Black-Scholes row at Hull's example (42, 40, 0.5, 0.1,
+/// 0, 0.2), 64 times; the six arguments, which the results overwrite, are restored from
+/// r6..r11 before each (six MOVs).
+fn bs_row_program() -> String {
+    let mut s = String::from(
+        ".const s 42.0\n.const k 40.0\n.const t 0.5\n.const r 0.1\n.const q 0.0\n.const v 0.2\n",
+    );
+    s.push_str(".func run() -> () regs 12 export\n");
+    for (r, k) in [(6, "s"), (7, "k"), (8, "t"), (9, "r"), (10, "q"), (11, "v")] {
+        let _ = writeln!(s, "    LOADK r{r}, {k}");
+    }
+    for _ in 0..COPIES {
+        for r in 0..6 {
+            let _ = writeln!(s, "    MOV r{r}, r{}", r + 6);
+        }
+        s.push_str("    NATIVE r0, 6, 6, bs_row_call\n");
+    }
+    s.push_str("    RET r0, 0\n");
+    s
+}
+
 fn program(op: Option<Opcode>) -> String {
     let mut s = String::from(
         ".const k0 0.75\n.const k1 1.5\n.const k2 1.25\n.const k3 0.3\n.event Tick\n.import Peer.nop () -> ()\n",
@@ -456,6 +477,7 @@ fn gas(c: &mut Criterion) {
         }
     }
     cases.push(("NATIVE_ED25519".into(), Some(Opcode::Native)));
+    cases.push(("NATIVE_BS_ROW".into(), Some(Opcode::Native)));
     let worst = worst_cases();
     // The baseline of the cases on empty state: the empty program, each run on new state.
     let fresh_baseline = Worst {
@@ -469,10 +491,10 @@ fn gas(c: &mut Criterion) {
     let mut runs: Vec<(String, Option<Opcode>, String, bool)> = cases
         .into_iter()
         .map(|(name, op)| {
-            let text = if name == "NATIVE_ED25519" {
-                ed25519_program()
-            } else {
-                program(op)
+            let text = match name.as_str() {
+                "NATIVE_ED25519" => ed25519_program(),
+                "NATIVE_BS_ROW" => bs_row_program(),
+                _ => program(op),
             };
             (name, op, text, false)
         })

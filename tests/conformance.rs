@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use strike_vm::exec::{Engine, Mode, Status, Transaction};
 use strike_vm::isa::{assemble, Opcode};
+use strike_vm::math::Fx;
 use strike_vm::runtime::BlockEnv;
 use strike_vm::state::{MemoryStorage, Slot, StateCache, Storage};
 
@@ -181,16 +182,25 @@ fn check(v: &Vector, mode: Mode) -> Result<(), String> {
         .map(|(&t, &x)| strike_lang::values::format(t, x))
         .collect();
     let expect: Vec<&str> = v.expect.iter().map(String::as_str).collect();
-    // An expected value is typed text, or raw:0x<hex> for exact bits.
+    // An expected value is typed text, raw:0x<hex> for exact bits, or near:VALUE:TOL for an
+    // fx within TOL of VALUE (both decimal: a reference value that is not itself an fx).
     let matches = |want: &[&str]| {
         want.len() == r.returns.len()
             && want
                 .iter()
                 .zip(&got_returns)
                 .zip(&r.returns)
-                .all(|((w, text), &raw)| match w.strip_prefix("raw:") {
-                    Some(hex) => strike_tests::int(hex) == raw,
-                    None => w == text,
+                .all(|((w, text), &raw)| {
+                    if let Some(hex) = w.strip_prefix("raw:") {
+                        strike_tests::int(hex) == raw
+                    } else if let Some(near) = w.strip_prefix("near:") {
+                        let (value, tolerance) = near.split_once(':').expect("near:VALUE:TOL");
+                        let value: Fx = value.parse().expect("near: a decimal value");
+                        let tolerance: Fx = tolerance.parse().expect("near: a decimal tolerance");
+                        raw.abs_diff(value.to_bits()) <= tolerance.to_bits().unsigned_abs()
+                    } else {
+                        w == text
+                    }
                 })
     };
     let ok = match expect.as_slice() {

@@ -33,7 +33,7 @@ fn options(t: &mut Table) {
         .filter(|e| e.name.starts_with("bs_"))
         .map(|e| e.name.clone())
         .collect();
-    assert_eq!(bsm.len(), 10);
+    assert_eq!(bsm.len(), 12);
     for f in &bsm {
         let g = gas(&mut c, 1, f, &HULL);
         t.row(

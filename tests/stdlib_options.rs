@@ -39,6 +39,11 @@ impl Pricer {
     }
 
     fn call(&mut self, function: &str, args: &[Fx]) -> Result<Fx, u32> {
+        self.call_all(function, args).map(|r| r[0])
+    }
+
+    /// Every return value of the call, on both engines (which must agree).
+    fn call_all(&mut self, function: &str, args: &[Fx]) -> Result<Vec<Fx>, u32> {
         let tx = Transaction {
             caller: 2,
             contract: 1,
@@ -53,7 +58,7 @@ impl Pricer {
         assert_eq!(compiled, r, "{function}{args:?}: the JIT differs");
         assert_eq!(self.jit.jit_stats().modules, 1);
         match r.status {
-            Status::Ok => Ok(Fx::from_bits(r.returns[0])),
+            Status::Ok => Ok(r.returns.iter().map(|&v| Fx::from_bits(v)).collect()),
             _ => Err(r.error.map_or(0, |e| e.code)),
         }
     }
@@ -140,6 +145,107 @@ fn bsm_prices_and_greeks_are_within_their_bounds() {
         println!("  {name:<14} {ratio:.3e}  at {at}");
     }
     assert_none(&failures);
+}
+
+/// bs_call_greeks and bs_put_greeks (one `bs_row_call` / `bs_row_put` instruction each)
+/// against mpmath on every reference row, within the same bounds as the separate
+/// functions, and bit for bit equal to those functions.
+#[test]
+fn greeks_rows_are_the_separate_functions_and_within_their_bounds() {
+    let mut p = Pricer::new();
+    let data = rows("bsm");
+    // (row function, its six separate functions, their reference columns)
+    let kinds = [
+        (
+            "bs_call_greeks",
+            [
+                "bs_call",
+                "bs_delta_call",
+                "bs_gamma",
+                "bs_vega",
+                "bs_theta_call",
+                "bs_rho_call",
+            ],
+            [6, 8, 10, 11, 12, 14],
+        ),
+        (
+            "bs_put_greeks",
+            [
+                "bs_put",
+                "bs_delta_put",
+                "bs_gamma",
+                "bs_vega",
+                "bs_theta_put",
+                "bs_rho_put",
+            ],
+            [7, 9, 10, 11, 13, 15],
+        ),
+    ];
+    let mut worst = [[0.0f64; 6]; 2];
+    let mut failures = Vec::new();
+    for row in &data {
+        let args: Vec<Fx> = row[..6].iter().map(|t| fx(t)).collect();
+        let scale = args[0].max(args[1]).to_num::<f64>();
+        for (kind, (name, separate, columns)) in kinds.iter().enumerate() {
+            let got = match p.call_all(name, &args) {
+                Ok(v) => v,
+                Err(code) => {
+                    failures.push(format!("{name}{:?}: error {code}", &row[..6]));
+                    continue;
+                }
+            };
+            assert_eq!(got.len(), 6, "{name} returns six values");
+            for i in 0..6 {
+                let alone = p.call(separate[i], &args);
+                assert_eq!(
+                    Ok(got[i]),
+                    alone,
+                    "{name}{:?} entry {i} vs {}",
+                    &row[..6],
+                    separate[i]
+                );
+                let want = &row[columns[i]];
+                let bound = if i == 0 {
+                    1e-15 * scale
+                } else {
+                    let w: f64 = want.parse().expect("reference");
+                    1e-13 * (1.0 + w.abs())
+                };
+                let e = error(got[i], want);
+                worst[kind][i] = worst[kind][i].max(e / bound);
+                if e > bound {
+                    failures.push(format!(
+                        "{name}{:?} entry {i}: got {}, want {want}, error {e:e} > {bound:e}",
+                        &row[..6],
+                        got[i]
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "worst error / bound of (price, delta, gamma, vega, theta, rho) over {} rows:",
+        data.len()
+    );
+    for ((name, _, _), w) in kinds.iter().zip(&worst) {
+        let w: Vec<String> = w.iter().map(|r| format!("{r:.3e}")).collect();
+        println!("  {name:<15} {}", w.join("  "));
+    }
+    assert_none(&failures);
+    // Bad inputs revert with the stdlib's code 1, as the separate functions do.
+    for bad in [0usize, 1, 2, 5] {
+        let mut a = [
+            fx("100"),
+            fx("100"),
+            fx("1"),
+            fx("0.05"),
+            fx("0"),
+            fx("0.2"),
+        ];
+        a[bad] = fx("0");
+        assert_eq!(p.call("bs_call_greeks", &a), Err(1));
+        assert_eq!(p.call("bs_put_greeks", &a), Err(1));
+    }
 }
 
 #[test]

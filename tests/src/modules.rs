@@ -85,17 +85,28 @@ fn instruction(raw: RawInstr, pc: usize, shape: &Shape<'_>) -> Instr {
             (target as i64 - pc as i64 - 1) as i32
         }
         Role::Native => {
-            // sha256 of 1..=16 values, or ed25519_verify of 6 ints and a message, as the
-            // registers allow (never a test-only native: these modules verify normally).
+            // Any native that is not test-only (these modules verify normally) whose
+            // fixed arguments and results the registers hold: with a message of 1..=16
+            // values where it takes one (sha256, ed25519_verify), else exactly its fixed
+            // arguments (the Black-Scholes rows).
             use strike_vm::native::Native;
-            let native = if regs >= 7 && r[3] % 2 == 1 {
-                Native::Ed25519Verify
-            } else {
-                Native::Sha256
-            };
+            let fits: Vec<Native> = Native::ALL
+                .into_iter()
+                .filter(|n| {
+                    let i = n.info();
+                    !i.test_only
+                        && u16::from(i.fixed) + u16::from(i.message) <= regs
+                        && u16::from(i.results) <= regs
+                })
+                .collect();
+            let native = fits[r[3] as usize % fits.len()];
             let fixed = native.info().fixed as u16;
-            let most = (regs - fixed).min(16);
-            let message = 1 + (n.unsigned_abs() % most as u64) as u16;
+            let message = if native.info().message {
+                let most = (regs - fixed).min(16);
+                1 + (n.unsigned_abs() % most as u64) as u16
+            } else {
+                0
+            };
             b = (fixed + message) as u8;
             c = native.info().results;
             let span = (b as u16).max(c as u16);

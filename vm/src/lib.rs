@@ -16,8 +16,8 @@
 //! - [`state`]: the `Storage` trait, an in-memory backend, the per-block `StateCache`, and
 //!   (feature `redb`) a persistent backend.
 //!
-//! Dependencies run one way: `math` and `native` depend on nothing of the crate; `isa` on
-//! `math` and `native`; `state` on nothing; `runtime` on `isa`, `math`, `native` and
+//! Dependencies run one way: `math` depends on nothing of the crate; `native` on `math`
+//! (the Black-Scholes rows); `isa` on `math` and `native`; `state` on nothing; `runtime` on `isa`, `math`, `native` and
 //! `state`; `interp` and `jit` on `runtime`; `exec` on everything below it.
 #![deny(unsafe_code)]
 // The panic audit (spec/security.md, "Panics"): outside tests, no `unwrap`, `expect`,

@@ -146,6 +146,8 @@ builtins! {
     "block" () -> [Int] Op(Opcode::BlockNumber), "the block number";
     "sha256" (native) -> [Int, Int] N(Native::Sha256), "SHA-256 of the message: digest bytes 0..16 and 16..32, each a big-endian int";
     "ed25519_verify" (native Int, Int, Int, Int, Int, Int) -> [Bool] N(Native::Ed25519Verify), "strict ed25519: key (2 ints), signature (4 ints), message";
+    "bs_row_call" (native Fx, Fx, Fx, Fx, Fx, Fx) -> [Fx, Fx, Fx, Fx, Fx, Fx] N(Native::BsRowCall), "a European call's (price, delta, gamma, vega, theta, rho) at (s, k, t, r, q, sigma), in one instruction: bit for bit the stdlib's separate functions";
+    "bs_row_put" (native Fx, Fx, Fx, Fx, Fx, Fx) -> [Fx, Fx, Fx, Fx, Fx, Fx] N(Native::BsRowPut), "a European put's (price, delta, gamma, vega, theta, rho), in one instruction";
     "set_caller" (native Address) -> [] N(Native::SetCaller), "test only: what caller() returns from now on";
     "set_time" (native Int) -> [] N(Native::SetTime), "test only: what now() returns from now on (0..=2^64-1, else error 20)";
     "test_key" (native) -> [Int, Int] N(Native::TestKey), "test only: the test key's public key (secret: SHA-256(\"strike test key\"))";

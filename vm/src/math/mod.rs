@@ -31,6 +31,7 @@
 //! ```
 
 mod arith;
+pub mod black_scholes;
 mod exp;
 mod ln;
 mod normal;

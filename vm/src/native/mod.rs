@@ -15,6 +15,8 @@
 //! ed25519 public key is two ints (its bytes 0..16 and 16..32, each read big-endian), a
 //! 64-byte signature four ints (bytes 0..16, 16..32, 32..48, 48..64).
 
+use crate::math::black_scholes::{self, OptionKind};
+use crate::math::{Fx, MathError};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -35,6 +37,8 @@ pub const SHA256_PER_BLOCK: u64 = 22;
 pub const ED25519_BASE: u64 = 18_000;
 /// Gas of `ed25519_verify` per 128-byte SHA-512 block over signature R, key and message.
 pub const ED25519_PER_BLOCK: u64 = 40;
+/// Gas of `bs_row_call` and `bs_row_put` (`benches/gas.rs` measures it beside the opcodes).
+pub const BS_ROW: u64 = 300;
 
 /// Static description of one native: one row of the table.
 #[derive(Debug)]
@@ -66,6 +70,10 @@ pub enum Native {
     Sha256,
     /// Strict ed25519 signature verification.
     Ed25519Verify,
+    /// The Black-Scholes-Merton row of a call: price and five greeks.
+    BsRowCall,
+    /// The Black-Scholes-Merton row of a put.
+    BsRowPut,
     /// Test only: sets the transaction's caller.
     SetCaller,
     /// Test only: sets the block timestamp.
@@ -76,7 +84,7 @@ pub enum Native {
     TestKey,
 }
 
-const TABLE: [NativeInfo; 6] = [
+const TABLE: [NativeInfo; 8] = [
     NativeInfo {
         id: 0,
         name: "sha256",
@@ -101,6 +109,31 @@ const TABLE: [NativeInfo; 6] = [
                     as 0 or 1; a key that is not a valid point, a non-canonical signature or a \
                     small-order key gives 0",
         errors: "-",
+    },
+    NativeInfo {
+        id: 2,
+        name: "bs_row_call",
+        fixed: 6,
+        message: false,
+        results: 6,
+        test_only: false,
+        gas: "300",
+        semantics: "(price, delta, gamma, vega, theta, rho) = math::black_scholes::row(Call, s, k, t, r, q, sigma): \
+                    a European call under Black-Scholes-Merton, bit for bit what stdlib/options.stk's \
+                    bs_call, bs_delta_call, bs_gamma, bs_vega, bs_theta_call and bs_rho_call return",
+        errors: "NativeArgument (s, k, t or sigma not positive), Overflow",
+    },
+    NativeInfo {
+        id: 3,
+        name: "bs_row_put",
+        fixed: 6,
+        message: false,
+        results: 6,
+        test_only: false,
+        gas: "300",
+        semantics: "(price, delta, gamma, vega, theta, rho) = math::black_scholes::row(Put, s, k, t, r, q, sigma): \
+                    the put's row, bit for bit what the stdlib's put functions return",
+        errors: "NativeArgument (s, k, t or sigma not positive), Overflow",
     },
     NativeInfo {
         id: 0x80,
@@ -157,6 +190,22 @@ pub struct NativeError {
     pub argument: u8,
 }
 
+/// Why a native failed: an argument outside its domain, or a result outside the I64F64
+/// range (the math's own error, with its code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// An argument is out of the native's domain.
+    Argument(NativeError),
+    /// The math failed (a value outside the I64F64 range).
+    Math(MathError),
+}
+
+impl From<NativeError> for Fault {
+    fn from(e: NativeError) -> Self {
+        Fault::Argument(e)
+    }
+}
+
 impl fmt::Display for NativeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -170,9 +219,11 @@ impl fmt::Display for NativeError {
 
 impl Native {
     /// Every native, in table order.
-    pub const ALL: [Native; 6] = [
+    pub const ALL: [Native; 8] = [
         Native::Sha256,
         Native::Ed25519Verify,
+        Native::BsRowCall,
+        Native::BsRowPut,
         Native::SetCaller,
         Native::SetTime,
         Native::TestSign,
@@ -216,6 +267,7 @@ impl Native {
             Native::Ed25519Verify => {
                 ED25519_BASE + ED25519_PER_BLOCK * (16 * n + 64 + 17).div_ceil(128)
             }
+            Native::BsRowCall | Native::BsRowPut => BS_ROW,
             Native::SetCaller | Native::SetTime | Native::TestSign | Native::TestKey => 0,
         }
     }
@@ -231,7 +283,7 @@ pub struct Env {
 }
 
 /// Results of a native: the first `results` entries are meaningful.
-pub type Results = [i128; 4];
+pub type Results = [i128; 6];
 
 /// The message's bytes: each value's 16 big-endian bytes.
 #[allow(clippy::indexing_slicing, reason = "`n` is capped at `values.len()`")]
@@ -272,14 +324,9 @@ pub fn test_signing_key() -> SigningKey {
 /// into `out`. The caller has charged [`Native::gas`].
 #[allow(
     clippy::indexing_slicing,
-    reason = "constant slices of the 4-entry `Results` and the 6-entry `key_sig`; `head` holds at most `fixed` (6) values; `len` is at most the message buffer's size (see `message`)"
+    reason = "constant slices of the 6-entry `Results`, the 6-entry `key_sig` and the row's 6 arguments (indices 0..=5); `head` holds at most `fixed` (6) values; `len` is at most the message buffer's size (see `message`)"
 )]
-pub fn run(
-    native: Native,
-    args: &[i128],
-    out: &mut Results,
-    env: &mut Env,
-) -> Result<(), NativeError> {
+pub fn run(native: Native, args: &[i128], out: &mut Results, env: &mut Env) -> Result<(), Fault> {
     let fixed = (native.info().fixed as usize).min(args.len());
     let (head, tail) = args.split_at(fixed);
     match native {
@@ -298,12 +345,40 @@ pub fn run(
                 .unwrap_or(false);
             out[0] = ok as i128;
         }
+        Native::BsRowCall | Native::BsRowPut => {
+            let kind = if native == Native::BsRowCall {
+                OptionKind::Call
+            } else {
+                OptionKind::Put
+            };
+            let mut a = [Fx::ZERO; 6];
+            for (x, &v) in a.iter_mut().zip(head) {
+                *x = Fx::from_bits(v);
+            }
+            // s, k, t and sigma must be positive: the first that is not is named.
+            if let Some(&at) = [0u8, 1, 2, 5]
+                .iter()
+                .find(|&&i| a[usize::from(i)] <= Fx::ZERO)
+            {
+                return Err(Fault::Argument(NativeError {
+                    native,
+                    argument: at,
+                }));
+            }
+            let row = black_scholes::row(kind, a[0], a[1], a[2], a[3], a[4], a[5])
+                .map_err(Fault::Math)?;
+            for (o, v) in out.iter_mut().zip(row.to_array()) {
+                *o = v.to_bits();
+            }
+        }
         Native::SetCaller => env.caller = head.first().copied().unwrap_or(0) as u128,
         Native::SetTime => {
             let t = head.first().copied().unwrap_or(0);
-            env.timestamp = u64::try_from(t).map_err(|_| NativeError {
-                native,
-                argument: 0,
+            env.timestamp = u64::try_from(t).map_err(|_| {
+                Fault::Argument(NativeError {
+                    native,
+                    argument: 0,
+                })
             })?;
         }
         Native::TestSign => {
@@ -335,7 +410,7 @@ mod tests {
             assert_eq!(Native::from_name(n.info().name), Some(n));
             assert!(n.info().results as usize <= Results::default().len());
         }
-        assert_eq!(Native::from_id(2), None);
+        assert_eq!(Native::from_id(4), None);
     }
 
     #[test]
@@ -396,6 +471,62 @@ mod tests {
         assert_eq!(
             Native::Ed25519Verify.gas(8),
             ED25519_BASE + ED25519_PER_BLOCK
+        );
+    }
+
+    #[test]
+    fn the_black_scholes_rows_are_the_math_rows_and_name_a_bad_argument() {
+        for n in [Native::BsRowCall, Native::BsRowPut] {
+            assert_eq!(
+                n.info().gas,
+                BS_ROW.to_string(),
+                "the table shows the charge"
+            );
+            assert_eq!(n.gas(6), BS_ROW);
+            assert!(n.accepts(6) && !n.accepts(5) && !n.accepts(7));
+        }
+        let args = [
+            42i128 << 64,
+            40 << 64,
+            1 << 63,
+            (1 << 64) / 10,
+            0,
+            (1 << 64) / 5,
+        ];
+        let mut out = Results::default();
+        run(Native::BsRowCall, &args, &mut out, &mut env()).unwrap();
+        let fx = |v: i128| Fx::from_bits(v);
+        let want = black_scholes::row(
+            OptionKind::Call,
+            fx(args[0]),
+            fx(args[1]),
+            fx(args[2]),
+            fx(args[3]),
+            fx(args[4]),
+            fx(args[5]),
+        )
+        .unwrap()
+        .to_array()
+        .map(Fx::to_bits);
+        assert_eq!(out, want);
+        for (at, bad) in [(0u8, 0i128), (1, -1), (2, 0), (5, -(1 << 64))] {
+            let mut a = args;
+            a[usize::from(at)] = bad;
+            assert_eq!(
+                run(Native::BsRowPut, &a, &mut out, &mut env()),
+                Err(Fault::Argument(NativeError {
+                    native: Native::BsRowPut,
+                    argument: at
+                }))
+            );
+        }
+        // A rate of -100 over a year: e^(100) is beyond the I64F64 range.
+        let mut a = args;
+        a[3] = -100 << 64;
+        a[2] = 1 << 64;
+        assert_eq!(
+            run(Native::BsRowCall, &a, &mut out, &mut env()),
+            Err(Fault::Math(MathError::Overflow))
         );
     }
 

@@ -378,7 +378,10 @@ impl<'a, T: TxState + ?Sized> Runtime<'a, T> {
             caller: self.env.caller,
             timestamp: self.env.timestamp,
         };
-        native::run(n, args, out, &mut env).map_err(VmError::Native)?;
+        native::run(n, args, out, &mut env).map_err(|fault| match fault {
+            native::Fault::Argument(e) => VmError::Native(e),
+            native::Fault::Math(e) => VmError::Math(e),
+        })?;
         self.env.caller = env.caller;
         self.env.timestamp = env.timestamp;
         Ok(usize::from(n.info().results))
