@@ -149,47 +149,81 @@ pub(crate) const fn join3(hi: u128, lo: u128) -> [u64; 3] {
 }
 
 /// Quotient and remainder of (hi * 2^128 + lo) / d, for d > 0 and hi < d (so the quotient
-/// fits in 128 bits). Knuth's algorithm D with two 64-bit quotient digits
-/// (Hacker's Delight, `divlu`, widened to 128-bit words).
+/// fits in 128 bits). Knuth's algorithm D with two 64-bit quotient digits (Hacker's
+/// Delight, `divlu`, widened to 128-bit words), each digit estimated by one 128-by-64-bit
+/// hardware division ([`div_2by1`]).
 pub(crate) fn div_rem_u256(hi: u128, lo: u128, d: u128) -> (u128, u128) {
     debug_assert!(d != 0 && hi < d);
-    if hi == 0 {
-        return (lo / d, lo % d);
-    }
     let s = d.leading_zeros();
     let d = d << s;
-    let (d1, d0) = (d >> 64, d & LOW64);
+    let (d1, d0) = ((d >> 64) as u64, d as u64);
     let un32 = if s == 0 {
         hi
     } else {
         (hi << s) | (lo >> (128 - s))
     };
     let un10 = lo << s;
-    let (un1, un0) = (un10 >> 64, un10 & LOW64);
+    let (un1, un0) = ((un10 >> 64) as u64, un10 as u64);
 
     let (q1, un21) = quotient_digit(un32, un1, d, d1, d0);
     let (q0, r) = quotient_digit(un21, un0, d, d1, d0);
-    ((q1 << 64) | q0, r >> s)
+    (((q1 as u128) << 64) | q0 as u128, r >> s)
 }
 
 /// One step of algorithm D: the 64-bit quotient digit q of (u * 2^64 + next) / d and the
 /// remainder, for a normalised d = d1 * 2^64 + d0 (top bit set) and u < d. The estimate
-/// u / d1 is corrected at most twice (Knuth's theorem B).
+/// from u's top two digits and d1 is corrected at most twice against d0 (Knuth's theorem
+/// B); with a two-digit divisor that makes it exact.
 #[inline(always)]
-fn quotient_digit(u: u128, next: u128, d: u128, d1: u128, d0: u128) -> (u128, u128) {
+fn quotient_digit(u: u128, next: u64, d: u128, d1: u64, d0: u64) -> (u64, u128) {
     const B: u128 = 1 << 64;
-    let mut q = u / d1;
-    let mut rhat = u - q * d1;
-    while q >= B || q * d0 > (rhat << 64) + next {
+    let (u2, u1) = ((u >> 64) as u64, u as u64);
+    // u < d, so u2 <= d1; when they are equal the digit is B - 1 or B - 2.
+    let (mut q, mut rhat) = if u2 < d1 {
+        let (q, r) = div_2by1(u2, u1, d1);
+        (q, r as u128)
+    } else {
+        (u64::MAX, u1 as u128 + d1 as u128)
+    };
+    while rhat < B && q as u128 * d0 as u128 > (rhat << 64) + next as u128 {
         q -= 1;
-        rhat += d1;
-        if rhat >= B {
-            break;
-        }
+        rhat += d1 as u128;
     }
     // The true remainder is below d, so wrapping arithmetic gives it exactly.
-    let r = (u << 64).wrapping_add(next).wrapping_sub(q.wrapping_mul(d));
+    let r = (u << 64)
+        .wrapping_add(next as u128)
+        .wrapping_sub((q as u128).wrapping_mul(d));
     (q, r)
+}
+
+/// (hi * 2^64 + lo) / d and its remainder, for hi < d (so that the quotient fits 64
+/// bits): one `div` instruction on x86-64, which the u128 division of Rust's runtime does
+/// not reduce to; the portable u128 division elsewhere. (hi >= d, which no caller passes,
+/// takes the portable path too, so that it cannot fault.)
+#[inline(always)]
+pub(crate) fn div_2by1(hi: u64, lo: u64, d: u64) -> (u64, u64) {
+    debug_assert!(hi < d);
+    #[cfg(target_arch = "x86_64")]
+    if hi < d {
+        let (q, r): (u64, u64);
+        // SAFETY: `div` divides rdx:rax by its operand and faults only on a zero divisor
+        // or a quotient above 2^64 - 1. Here d > hi >= 0 and (hi * 2^64 + lo) / d <
+        // (hi + 1) * 2^64 / d <= 2^64, so neither can happen. It reads and writes only the
+        // registers named, touches no memory and no stack.
+        #[allow(unsafe_code)]
+        unsafe {
+            core::arch::asm!(
+                "div {d}",
+                d = in(reg) d,
+                inout("rax") lo => q,
+                inout("rdx") hi => r,
+                options(pure, nomem, nostack)
+            );
+        }
+        return (q, r);
+    }
+    let n = ((hi as u128) << 64) | lo as u128;
+    ((n / d as u128) as u64, (n % d as u128) as u64)
 }
 
 /// floor(sqrt(n)) for n = hi * 2^128 + lo < 2^196.
@@ -348,6 +382,47 @@ mod tests {
             let exact = mul_shr_i128(g, t, 127);
             let approx = mul_shr127_approx(g, t);
             prop_assert!(approx <= exact && exact - approx <= 2, "{} vs {}", approx, exact);
+        }
+    }
+
+    #[test]
+    fn two_by_one_division_is_exact() {
+        let cases = [
+            (0u64, 0u64, 1u64),
+            (0, u64::MAX, 1),
+            (u64::MAX - 1, u64::MAX, u64::MAX),
+            (1, 0, 2),
+            (12345, 67890, 1 << 63),
+            (0x7fff_ffff_ffff_ffff, u64::MAX, 0x8000_0000_0000_0000),
+        ];
+        for (hi, lo, d) in cases {
+            let n = ((hi as u128) << 64) | lo as u128;
+            let (q, r) = div_2by1(hi, lo, d);
+            assert_eq!((q as u128, r as u128), (n / d as u128, n % d as u128));
+        }
+    }
+
+    #[test]
+    fn division_where_the_digit_estimate_saturates() {
+        // hi just below d: the top digits of the running remainder equal d's, the case
+        // where the estimate is 2^64 - 1 without a hardware division.
+        for d in [
+            u128::MAX,
+            1 << 127,
+            (1 << 127) | 5,
+            (1 << 100) + 7,
+            (1 << 64) + 1,
+            3,
+        ] {
+            for hi in [d - 1, d / 2, d - (d >> 64) - 1] {
+                for lo in [0, u128::MAX, 1 << 64, (1 << 64) - 1, 12345] {
+                    assert_eq!(
+                        div_rem_u256(hi, lo, d),
+                        div_reference(hi, lo, d),
+                        "{hi:#x} {lo:#x} / {d:#x}"
+                    );
+                }
+            }
         }
     }
 
