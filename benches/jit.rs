@@ -2,6 +2,7 @@
 //! native Rust, side by side in one run, on four programs written in `.stk`:
 //!
 //! - `bs_call`: stdlib/options.stk's Black-Scholes call (straight-line math kernels);
+//! - `bs_call_greeks`: its price and five greeks, one `bs_row_call` instruction;
 //! - `american_put_1000`: stdlib/binomial.stk's 1,000-step CRR tree for an American put
 //!   (500,500 nodes: two fx multiplies, an add, a max and three array accesses each);
 //! - `iv_call`: stdlib/options.stk's implied-volatility solve (Newton in a bracket);
@@ -169,6 +170,50 @@ fn bench(c: &mut Criterion) {
             i = (i + 1) % CASES;
             let [s, k, t, r, q, v] = black_box(options[i]);
             native::bs_call_f64(s, k, t, r, q, v)
+        })
+    });
+    g.finish();
+
+    // bs_call_greeks: the whole row (price and five greeks) in one instruction.
+    let rows: Vec<Transaction> = options
+        .iter()
+        .map(|o| tx(1, "bs_call_greeks", o.iter().map(|&x| fx(x)).collect()))
+        .collect();
+    for (t, o) in rows.iter().zip(&options) {
+        let x: Vec<Fx> = t.args.iter().map(|&b| Fx::from_bits(b)).collect();
+        let want = native::bs_call_greeks_fx(x[0], x[1], x[2], x[3], x[4], x[5]).expect("prices");
+        assert_eq!(
+            interp.run(t),
+            want[0].to_bits(),
+            "bs_call_greeks{o:?}: native Fx"
+        );
+        assert_eq!(jit.run(t), want[0].to_bits(), "bs_call_greeks{o:?}: JIT");
+    }
+    let mut g = c.benchmark_group("jit/bs_call_greeks");
+    g.bench_function("interp", |b| {
+        b.iter(|| {
+            i = (i + 1) % CASES;
+            interp.run(black_box(&rows[i]))
+        })
+    });
+    g.bench_function("jit", |b| {
+        b.iter(|| {
+            i = (i + 1) % CASES;
+            jit.run(black_box(&rows[i]))
+        })
+    });
+    g.bench_function("native_fx", |b| {
+        b.iter(|| {
+            i = (i + 1) % CASES;
+            let x = black_box(&fx_options[i]);
+            native::bs_call_greeks_fx(x[0], x[1], x[2], x[3], x[4], x[5])
+        })
+    });
+    g.bench_function("native_f64", |b| {
+        b.iter(|| {
+            i = (i + 1) % CASES;
+            let [s, k, t, r, q, v] = black_box(options[i]);
+            native::bs_call_greeks_f64(s, k, t, r, q, v)
         })
     });
     g.finish();

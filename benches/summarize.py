@@ -10,8 +10,10 @@ import os
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "target", "criterion")
-# Design targets for the median on the 2-core reference machine (issue 2), in ns.
-TARGETS = {"sqrt": 60, "exp": 120, "ln": 120, "npdf": 120, "ncdf": 200, "inv_ncdf": 400, "pow": 250}
+# Targets for the median on the 2-core reference machine, in ns (issue 23: "faster exact
+# kernels"; exp's is over the stdlib's arguments, |x| <= 40, which the bench's inputs are).
+TARGETS = {"sqrt": 15, "exp": 15, "ln": 25, "npdf": 20, "ncdf": 40, "inv_ncdf": 120, "pow": 60,
+           "div": 8, "mul": 3}
 ORDER = ["exp", "ln", "sqrt", "pow", "npdf", "ncdf", "inv_ncdf", "mul", "mul_down", "div", "mul_div"]
 
 

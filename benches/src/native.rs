@@ -145,6 +145,39 @@ pub fn american_put_f64(s: f64, k: f64, t: f64, r: f64, q: f64, sigma: f64, step
     v[0]
 }
 
+/// stdlib/options.stk's `bs_call_greeks`: the VM's own row (`bs_row_call`), in Fx.
+pub fn bs_call_greeks_fx(
+    s: Fx,
+    k: Fx,
+    t: Fx,
+    r: Fx,
+    q: Fx,
+    sigma: Fx,
+) -> Result<[Fx; 6], MathError> {
+    use strike_vm::math::black_scholes::{row, OptionKind};
+    row(OptionKind::Call, s, k, t, r, q, sigma).map(|row| row.to_array())
+}
+
+/// `bs_call_greeks` in f64: price, delta, gamma, vega, theta, rho of a call, the shared
+/// values computed once.
+pub fn bs_call_greeks_f64(s: f64, k: f64, t: f64, r: f64, q: f64, sigma: f64) -> [f64; 6] {
+    let root_t = t.sqrt();
+    let vt = sigma * root_t;
+    let d1 = (s.ln() - k.ln() + (r - q + sigma * sigma / 2.0) * t) / vt;
+    let d2 = d1 - vt;
+    let (carry_factor, discount_factor) = ((-q * t).exp(), (-r * t).exp());
+    let (carry, discounted) = (s * carry_factor, k * discount_factor);
+    let (n1, n2, density) = (ncdf_f64(d1), ncdf_f64(d2), npdf_f64(d1));
+    [
+        carry * n1 - discounted * n2,
+        carry_factor * n1,
+        carry_factor * density / (s * vt),
+        carry * density * root_t,
+        -(carry * density * sigma / (2.0 * root_t)) - r * discounted * n2 + q * carry * n1,
+        k * t * discount_factor * n2,
+    ]
+}
+
 /// `bs_call` in f64.
 pub fn bs_call_f64(s: f64, k: f64, t: f64, r: f64, q: f64, sigma: f64) -> f64 {
     let vt = sigma * t.sqrt();

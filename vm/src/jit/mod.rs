@@ -8,8 +8,9 @@
 //!   table), never re-implemented.
 //! - Every pure opcode it does not inline calls the opcode table's own function
 //!   (`crate::isa::semantics`); what it inlines (integer add, subtract, negate, abs,
-//!   min/max, comparisons, bit operations, small int multiply, moves, branches, array
-//!   bounds) is checked against those functions by the differential tests.
+//!   min/max, comparisons, bit operations, small int multiply, the fx multiply MUL/MULK
+//!   by `math::mul`'s own fast path, moves, branches, array bounds) is checked against
+//!   those functions by the differential tests.
 //! - Its blocks are the verifier's CFG, and each block's static gas is charged where the
 //!   verifier's table says, before the block's first instruction. Running out calls the
 //!   runtime's charge, which leaves 0, so `gas_used` equals the limit.

@@ -1,12 +1,14 @@
 //! Pure opcodes: `r[a] = f(inputs)`. Moves, constants, integer add, subtract, negate,
-//! abs, min/max, comparisons, bit operations, fx-to-int and int multiply of operands that
-//! fit 64 bits are inlined, with overflow checks written out; every other pure opcode
-//! (fx multiply and divide, mul_div, the math kernels, wide int multiply, divide,
-//! remainder, int to fx) calls the table's own function through the `pure1..3` helpers.
-//! What is inlined is checked against `crate::isa::semantics` by the differential tests
-//! (`tests/jit_differential.rs`, `tests/roles.rs`). (Inlining `math::mul` was measured: no
-//! faster on the bench's programs, whose loops are limited by register spills, and twice
-//! the compile time and code size.)
+//! abs, min/max, comparisons, bit operations, fx-to-int, int multiply of operands that
+//! fit 64 bits and the fx multiply with rounding to nearest even (MUL, MULK) are inlined,
+//! with overflow checks written out; every other pure opcode (the directed-rounding
+//! multiplies, divide, mul_div, the math kernels, wide int multiply, divide, remainder,
+//! int to fx) calls the table's own function through the `pure1..3` helpers. The inline
+//! fx multiply is `math::mul`'s own fast path (four 64-bit multiplies, the exact floor and
+//! a carry for the rounding); where that path would leave i128 it calls the kernel, which
+//! decides overflow. What is inlined is checked against `crate::isa::semantics` by the
+//! differential tests (`tests/jit_differential.rs`: 200,000 multiplications at ties, the
+//! overflow boundary and the extremes; `tests/roles.rs`).
 
 use super::{const128, is_zero128, Translator};
 use crate::isa::{Instr, Opcode, Role};
@@ -53,6 +55,7 @@ impl Translator<'_, '_, '_> {
             (Opcode::Neg | Opcode::Abs, &[x]) => self.neg_abs(i.op, x),
             (Opcode::Min | Opcode::Max, &[x, y]) => self.min_max(i.op, x, y),
             (Opcode::IntMul, &[x, y]) => self.int_mul(i, x, y)?,
+            (Opcode::Mul | Opcode::MulConst, &[x, y]) => self.fx_mul(i.op, x, y)?,
             (Opcode::FxToInt, &[x]) => self.b.ins().sshr_imm_s(x, 64),
             (Opcode::Eq | Opcode::Ne | Opcode::Lt | Opcode::Le, &[x, y]) => {
                 let c = self.b.ins().icmp(condition(i.op), x, y);
@@ -106,29 +109,24 @@ impl Translator<'_, '_, '_> {
     }
 
     fn add(&mut self, i: Instr, x: Value, y: Value) -> Value {
-        let r = self.b.ins().iadd(x, y);
-        // Overflow iff both operands differ in sign from the result: a test of the high
-        // halves alone, which hold the signs.
-        let (_, xh) = self.b.ins().isplit(x);
-        let (_, rh) = self.b.ins().isplit(r);
-        let bad = match (i.op, i.imm) {
-            // A positive immediate: overflow iff x >= 0 and r < 0.
+        let (r, bad) = match (i.op, i.imm) {
+            // A positive immediate: overflow iff x >= 0 and r < 0 (signs: the high halves).
             (Opcode::AddImm, imm) if imm > 0 => {
+                let r = self.b.ins().iadd(x, y);
+                let (_, xh) = self.b.ins().isplit(x);
+                let (_, rh) = self.b.ins().isplit(r);
                 let t = self.b.ins().band_not(rh, xh);
-                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+                (r, self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0))
             }
             // A negative one: iff x < 0 and r >= 0.
             (Opcode::AddImm, imm) if imm < 0 => {
+                let r = self.b.ins().iadd(x, y);
+                let (_, xh) = self.b.ins().isplit(x);
+                let (_, rh) = self.b.ins().isplit(r);
                 let t = self.b.ins().band_not(xh, rh);
-                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
+                (r, self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0))
             }
-            _ => {
-                let (_, yh) = self.b.ins().isplit(y);
-                let t1 = self.b.ins().bxor(xh, rh);
-                let t2 = self.b.ins().bxor(yh, rh);
-                let t = self.b.ins().band(t1, t2);
-                self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0)
-            }
+            _ => self.add_overflowing(x, y),
         };
         self.guard(bad, self.exits.overflow);
         r
@@ -174,6 +172,84 @@ impl Translator<'_, '_, '_> {
         let keep = self.b.ins().band(first, mask);
         let other = self.b.ins().band_not(second, mask);
         self.b.ins().bor(keep, other)
+    }
+
+    /// The signed 128-bit product of a signed and an unsigned 64-bit value, as (low, high).
+    fn mul_signed_unsigned(&mut self, signed: Value, unsigned: Value) -> (Value, Value) {
+        let lo = self.b.ins().imul(signed, unsigned);
+        // umulhi reads `signed` as unsigned: 2^64 * unsigned too much when it is negative.
+        let hi = self.b.ins().umulhi(signed, unsigned);
+        let mask = self.b.ins().sshr_imm_s(signed, 63);
+        let fix = self.b.ins().band(mask, unsigned);
+        (lo, self.b.ins().isub(hi, fix))
+    }
+
+    /// r = x + y on i128 values, and whether it overflowed: iff both operands differ in
+    /// sign from the result, a test of the high halves alone, which hold the signs.
+    fn add_overflowing(&mut self, x: Value, y: Value) -> (Value, Value) {
+        let r = self.b.ins().iadd(x, y);
+        let (_, xh) = self.b.ins().isplit(x);
+        let (_, yh) = self.b.ins().isplit(y);
+        let (_, rh) = self.b.ins().isplit(r);
+        let t1 = self.b.ins().bxor(xh, rh);
+        let t2 = self.b.ins().bxor(yh, rh);
+        let t = self.b.ins().band(t1, t2);
+        (r, self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0))
+    }
+
+    /// MUL and MULK: `math::mul` (round to nearest, ties to even) inline, by its fast path
+    /// (`math::arith::mul_floor_fast`): with x = xh 2^64 + xl and y = yh 2^64 + yl,
+    /// floor(x y / 2^64) = xh yh 2^64 + xh yl + xl yh + floor(xl yl / 2^64), and the
+    /// fraction xl yl mod 2^64 rounds it. When xh yh leaves i64 or a sum leaves i128, the
+    /// kernel itself runs (through its helper) and decides, overflow included.
+    fn fx_mul(&mut self, op: Opcode, x: Value, y: Value) -> Result<Value, CompileError> {
+        let (xl, xh) = self.b.ins().isplit(x);
+        let (yl, yh) = self.b.ins().isplit(y);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        // xl yl, unsigned.
+        let low_lo = self.b.ins().imul(xl, yl);
+        let low_hi = self.b.ins().umulhi(xl, yl);
+        // xh yh must fit i64 (so that its shift by 64 fits i128).
+        let high = self.b.ins().imul(xh, yh);
+        let high_hi = self.b.ins().smulhi(xh, yh);
+        let high_sign = self.b.ins().sshr_imm_s(high, 63);
+        let high_wide = self.b.ins().icmp(IntCC::NotEqual, high_hi, high_sign);
+        let (c1_lo, c1_hi) = self.mul_signed_unsigned(xh, yl);
+        let (c2_lo, c2_hi) = self.mul_signed_unsigned(yh, xl);
+        let shifted = self.b.ins().iconcat(zero, high);
+        let cross1 = self.b.ins().iconcat(c1_lo, c1_hi);
+        let cross2 = self.b.ins().iconcat(c2_lo, c2_hi);
+        let carry_in = self.b.ins().iconcat(low_hi, zero);
+        let (s1, o1) = self.add_overflowing(shifted, cross1);
+        let (s2, o2) = self.add_overflowing(s1, cross2);
+        let (floor, o3) = self.add_overflowing(s2, carry_in);
+        // Round up iff the fraction exceeds half, or equals it with an odd floor: the
+        // carry out of fraction + 2^63 - 1 + (floor & 1).
+        let (floor_lo, floor_hi) = self.b.ins().isplit(floor);
+        let odd = self.b.ins().band_imm_u(floor_lo, 1);
+        let bias = self.b.ins().iadd_imm_s(odd, i64::MAX);
+        let sum = self.b.ins().iadd(low_lo, bias);
+        let up = self.b.ins().icmp(IntCC::UnsignedLessThan, sum, low_lo);
+        let up = self.b.ins().uextend(types::I128, up);
+        let r = self.b.ins().iadd(floor, up);
+        // + up overflows iff floor >= 0 and r < 0.
+        let (_, rh) = self.b.ins().isplit(r);
+        let t = self.b.ins().band_not(rh, floor_hi);
+        let o4 = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0);
+        let a = self.b.ins().bor(high_wide, o1);
+        let b = self.b.ins().bor(o2, o3);
+        let c = self.b.ins().bor(a, b);
+        let wide = self.b.ins().bor(c, o4);
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I128);
+        self.b.ins().brif(wide, slow, &[], join, &[r.into()]);
+        self.b.switch_to_block(slow);
+        self.b.set_cold_block(slow);
+        let kernel = self.pure_helper(op, &[x, y])?;
+        self.b.ins().jump(join, &[kernel.into()]);
+        self.b.switch_to_block(join);
+        Ok(self.b.block_params(join).first().copied().unwrap_or(r))
     }
 
     fn int_mul(&mut self, i: Instr, x: Value, y: Value) -> Result<Value, CompileError> {
