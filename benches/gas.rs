@@ -273,6 +273,25 @@ fn worst_cases() -> Vec<Worst> {
             false,
         ),
         w(
+            // An argument (found by search) whose fast-path value lies within the margin of a
+            // rounding boundary: the fast path runs, declines, and ln_core runs after it.
+            "LN@fallback",
+            prelude!("3", "5", "0x20000008283fb353a", "0.75", "1.25", "0.3"),
+            "LN r4, r2",
+            "",
+            10,
+            false,
+        ),
+        w(
+            // Within 2^-8 of 1: ln's fast path declines and ln_core runs.
+            "LN@one",
+            prelude!("3", "5", "1.001", "0.75", "1.25", "0.3"),
+            "LN r4, r2",
+            "",
+            10,
+            false,
+        ),
+        w(
             "SQRT@max",
             prelude!(
                 "3",

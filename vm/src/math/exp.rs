@@ -56,6 +56,50 @@ pub(crate) fn exp_core(n: i32, frac: u128) -> ([u64; 3], i32) {
     (mul3_hi(m, y), k)
 }
 
+/// Relative error bound of [`exp_fast`], as a power of two: |z - e^x 2^(124-k)| <=
+/// z * 2^-EXP_FAST_BITS (spec/numerics.md, section 5, "Fast path", has the budget).
+pub(crate) const EXP_FAST_BITS: u32 = 78;
+
+/// e^(n + frac * 2^-128) for n in EXP_N_MIN..=EXP_N_MAX to 128 bits, as (z, k) with
+/// e^x ~ z * 2^(k - 124), z in [2^124, 2^126.45), relative error below 2^-78.8: the fast
+/// path whose rounding the callers accept only when it cannot differ from `exp_core`'s.
+///
+/// The same split as `exp_core` (table cell j, c < 2^-8), but c is taken at 2^-72 (the bits
+/// below go into one first-order step), U(c) stops at c^5/7! (the first term dropped,
+/// c^8/8!, is below 2^-79.3), c^2 is kept to 2^-80, and the two table products use the
+/// tables' top 128 bits. Budget (relative): Taylor 2^-79.3, c^2 2^-81, every truncation and
+/// floor together below 2^-122: total below 2^-78.8.
+#[inline]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`EXP_POLY` has 12 entries (indices 0..=5 are read); `j` is the top 8 bits of `frac` and `EXP_FRAC` has 256 entries; callers pass `n` within EXP_N_MIN..=EXP_N_MAX, the index range of `EXP_INT`"
+)]
+pub(crate) fn exp_fast(n: i32, frac: u128) -> (u128, i32) {
+    debug_assert!((EXP_N_MIN..=EXP_N_MAX).contains(&n));
+    let j = (frac >> 120) as usize;
+    let rest = frac & ((1 << 120) - 1); // at 2^-128, below 2^-8
+    let c = (rest >> 56) as u64; // at 2^-72
+    let low = (rest as u64) & ((1 << 56) - 1); // at 2^-128, below 2^-72
+                                               // U(c) = sum_{k=0}^{5} c^k / (k+2)! at 2^-128.
+    let mut u = EXP_POLY[5];
+    for k in (0..5).rev() {
+        u = EXP_POLY[k] + (mul_u128_u64_shr64(u, c) >> 8);
+    }
+    let c2 = ((c as u128 * c as u128) >> 64) as u64; // c^2 at 2^-80 (below 2^-16)
+    let c2u = mul_u128_u64_shr64(u, c2) >> 17; // c^2 U at 2^-127
+    let mut p = (1u128 << 127) + ((c as u128) << 55) + c2u; // e^c at 2^-127, < 2^127.006
+    p += mul_u128_u64_shr64(p, low) >> 64; // times e^low = 1 + low + O(2^-144)
+    let f = EXP_FRAC[j];
+    let (y, _) = mul_u128(((f[2] as u128) << 64) | f[1] as u128, p); // at 2^-125
+    let (m, k) = EXP_INT[(n - EXP_N_MIN) as usize];
+    let (z, _) = mul_u128(((m[2] as u128) << 64) | m[1] as u128, y); // at 2^(k-124)
+    (z, k)
+}
+
+/// Above this integer part, exp's result is large enough that the fast path's relative
+/// 2^-78 is a sizeable part of an ulp, and exp goes straight to `exp_core`.
+const EXP_FAST_N_MAX: i32 = 2;
+
 /// Rounds e^(n + frac * 2^-128) to I64F64 raw bits: 0 below the table, overflow above.
 #[inline]
 pub(crate) fn exp_to_fx(n: i128, frac: u128) -> Result<i128, MathError> {
@@ -65,6 +109,19 @@ pub(crate) fn exp_to_fx(n: i128, frac: u128) -> Result<i128, MathError> {
     }
     if n > EXP_N_MAX as i128 {
         return Err(MathError::Overflow);
+    }
+    if n <= EXP_FAST_N_MAX as i128 {
+        // The fast path: raw = z128 / 2^s rounded half up, s = 60 - k. Its value is within
+        // z128 2^-78 of exact; exp_core's within 2^(s - 13) units (2^-13 ulp). When the
+        // discarded bits are farther than both from the half-way point, both round alike.
+        let (z, k) = exp_fast(n as i32, frac);
+        let s = (60 - k) as u32; // >= 58 for n <= EXP_FAST_N_MAX
+        let fraction = z & ((1 << s) - 1);
+        let margin = (z >> EXP_FAST_BITS) + (1 << (s - 13)) + 2;
+        if fraction.abs_diff(1 << (s - 1)) > margin {
+            let q = z >> s;
+            return Ok((q + (fraction >> (s - 1))) as i128);
+        }
     }
     let (z, k) = exp_core(n as i32, frac);
     // raw = z * 2^(k - 124), rounded half up (a tie is impossible for a transcendental value,
@@ -84,4 +141,48 @@ pub(crate) fn exp_to_fx(n: i128, frac: u128) -> Result<i128, MathError> {
 pub fn exp(x: Fx) -> Result<Fx, MathError> {
     let raw = x.to_bits();
     exp_to_fx(raw >> 64, (raw as u64 as u128) << 64).map(Fx::from_bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// exp_to_fx's result through exp_core alone (the reference the fast path must match).
+    fn slow(n: i128, frac: u128) -> Result<i128, MathError> {
+        if n < EXP_N_MIN as i128 {
+            return Ok(0);
+        }
+        if n > EXP_N_MAX as i128 {
+            return Err(MathError::Overflow);
+        }
+        let (z, k) = exp_core(n as i32, frac);
+        let shift = (124 - k) as u32;
+        let (hi, lo) = split3(z);
+        if shift - 1 < 128 && hi >> (shift - 1) != 0 {
+            return Err(MathError::Overflow);
+        }
+        let half_up = shr_u256(hi, lo, shift - 1);
+        let raw = (half_up >> 1) + (half_up & 1);
+        i128::try_from(raw).map_err(|_| MathError::Overflow)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200_000))]
+
+        #[test]
+        fn fast_exp_rounds_as_the_192_bit_kernel(x in -47i128 << 64..44i128 << 64) {
+            prop_assert_eq!(exp_to_fx(x >> 64, (x as u64 as u128) << 64), slow(x >> 64, (x as u64 as u128) << 64));
+        }
+
+        #[test]
+        fn fast_exp_is_within_its_bound(n in EXP_N_MIN..=EXP_N_MAX, frac in any::<u128>()) {
+            let (z, k) = exp_fast(n, frac);
+            let (exact, k2) = exp_core(n, frac);
+            prop_assert_eq!(k, k2);
+            let (hi, lo) = split3(exact);
+            let reference = (hi << 64) | (lo >> 64); // within 2^-124 relative of e^x
+            prop_assert!(z.abs_diff(reference) <= (reference >> EXP_FAST_BITS) + 2, "{} vs {}", z, reference);
+        }
+    }
 }

@@ -102,6 +102,67 @@ pub(crate) fn ln_core(v: u128, frac_bits: u32) -> i128 {
     e as i128 * h + ((e as i128 * l + LN_LOG_RECIP[j] as i128 + log1p) >> 7)
 }
 
+/// G's coefficients (-1)^k / (k+2) at 2^-63 for the fast path: `LOG1P_G` floored.
+const FAST_G: [i64; 7] = fast_g();
+
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: k < 7 <= LOG1P_G.len(), and a bad index would fail the build"
+)]
+const fn fast_g() -> [i64; 7] {
+    let mut out = [0i64; 7];
+    let mut k = 0;
+    while k < 7 {
+        out[k] = (LOG1P_G[k] >> 63) as i64;
+        k += 1;
+    }
+    out
+}
+
+/// ln(v / 2^frac_bits) at 2^-120 by the fast path, within 2^-80.3 (2^39.7 units) of exact
+/// (v > 0), or None
+/// within 2^-8 of 1 (where `ln_core` takes its own path and so does `ln`).
+///
+/// The table step of `ln_core` (the same j, r_j, t exact at 2^-127), then
+/// ln(1 + t) = t - t^2 G(t) with G to degree 6 in 64-bit arithmetic: G(t) = 1/2 + t g1(t),
+/// g1 by Horner in i64 at 2^-63 from t at 2^-71 (error 2^-61.9, the dropped t^7/9 included),
+/// G at 2^-64 (error 2^-63.9), t^2 from |t| at 2^-72 (error 2^-80); so t^2 G within
+/// 2^-80.4 and the sum below 2^-80.3.
+#[inline]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`j` is an 8-bit field and `LN_RECIP` and `LN_LOG_RECIP` have 256 entries; FAST_G has 7"
+)]
+pub(crate) fn ln_fast(v: u128, frac_bits: u32) -> Option<i128> {
+    debug_assert!(v != 0);
+    let lz = v.leading_zeros();
+    let m = v << lz;
+    let e = 127 - lz as i32 - frac_bits as i32;
+    // Near 1: ln_core's offset path (its t may reach 2^-8, beyond this series' budget).
+    if (e == 0 && m - (1 << 127) < 1 << 119) || (e == -1 && m.wrapping_neg() <= 1 << 120) {
+        return None;
+    }
+    let j = ((m >> 119) & 0xff) as usize;
+    let t = mul_u128_u64_shr64(m, LN_RECIP[j]).wrapping_sub(1 << 127) as i128; // 2^-127
+    let t71 = (t >> 56) as i64; // |t| <= 2^-9: < 2^62 at 2^-71
+    let mut g = FAST_G[6];
+    for k in (1..6).rev() {
+        g = FAST_G[k] + ((g as i128 * t71 as i128) >> 71) as i64;
+    }
+    // G = 1/2 + t g1 at 2^-64, in (0.499, 0.502) (g1 = -1/3 + t/4 - ..., the signs in the
+    // coefficients).
+    let big_g = (1i128 << 63) + ((g as i128 * t71 as i128) >> 70);
+    let a = (t.unsigned_abs() >> 55) as u64; // |t| at 2^-72, <= 2^63
+    let t2 = a as u128 * a as u128; // t^2 at 2^-144, < 2^126
+    let t2g = (mul_u128_u64_shr64(t2, big_g as u64) >> 17) as i128; // at 2^-127
+    let log1p = t - t2g;
+    let (h, l) = (LN2_127 >> 7, LN2_127 & 0x7f);
+    Some(e as i128 * h + ((e as i128 * l + LN_LOG_RECIP[j] as i128 + log1p) >> 7))
+}
+
+/// ln_fast's error bound plus ln_core's (2^-117, 8 units) and both floors, at 2^-120.
+pub(crate) const LN_FAST_MARGIN: u128 = (1 << 40) + 16;
+
 /// Natural logarithm of `x`, within 1 ulp. `x <= 0` is a domain error.
 #[inline]
 pub fn ln(x: Fx) -> Result<Fx, MathError> {
@@ -109,7 +170,66 @@ pub fn ln(x: Fx) -> Result<Fx, MathError> {
     if raw <= 0 {
         return Err(MathError::Domain);
     }
+    // The fast path when its rounding is certain to be ln_core's: the 56 bits below the
+    // result farther than both errors from the half-way point.
+    if let Some(l) = ln_fast(raw as u128, 64) {
+        let below = (l & ((1 << 56) - 1)) as u128;
+        if below.abs_diff(1 << 55) > LN_FAST_MARGIN {
+            return Ok(Fx::from_bits((l + (1 << 55)) >> 56));
+        }
+    }
     let l = ln_core(raw as u128, 64);
     // 2^-120 -> 2^-64, rounded half up: |ln x| < 45, so this cannot overflow.
     Ok(Fx::from_bits((l + (1 << 55)) >> 56))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ln_slow(x: i128) -> i128 {
+        (ln_core(x as u128, 64) + (1 << 55)) >> 56
+    }
+
+    fn argument() -> impl Strategy<Value = i128> {
+        prop_oneof![
+            1i128..i128::MAX,
+            (0u32..127, any::<u64>())
+                .prop_map(|(k, v)| ((v as i128) << 63 >> (127 - k).min(126)).max(1)),
+            (1i128 << 64) - (1 << 58)..(1i128 << 64) + (1 << 58),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300_000))]
+
+        #[test]
+        fn fast_ln_is_the_table_path(x in argument()) {
+            prop_assert_eq!(ln(Fx::from_bits(x)).map(Fx::to_bits), Ok(ln_slow(x)));
+            if let Some(fast) = ln_fast(x as u128, 64) {
+                let slow = ln_core(x as u128, 64);
+                prop_assert!(fast.abs_diff(slow) <= LN_FAST_MARGIN, "{x:#x}: {fast} vs {slow}");
+            }
+        }
+    }
+
+    #[test]
+    fn edges() {
+        for x in [
+            1i128,
+            2,
+            (1 << 64) - 1,
+            1 << 64,
+            (1 << 64) + 1,
+            i128::MAX,
+            3 << 63,
+        ] {
+            assert_eq!(
+                ln(Fx::from_bits(x)).map(Fx::to_bits),
+                Ok(ln_slow(x)),
+                "{x:#x}"
+            );
+        }
+    }
 }

@@ -50,7 +50,10 @@ pub(crate) const fn mul_shr63(p: i128, u: i64) -> i128 {
     let ph = (p >> 64) as i64;
     let pl = p as u64;
     let a = ph as i128 * u as i128;
-    let b = pl as i128 * u as i128;
+    // pl * u as a signed product, from one unsigned 64 x 64 multiply: reading u as unsigned
+    // adds 2^64 pl when u < 0, which the mask takes away (exact, mod 2^128).
+    let b = (pl as u128 * u as u64 as u128)
+        .wrapping_sub(((u >> 63) as u64 & pl) as u128 * (1 << 64)) as i128;
     2 * a + (b >> 63)
 }
 
