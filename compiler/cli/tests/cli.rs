@@ -47,7 +47,7 @@ fn black_scholes_call_prices_exactly_with_its_gas() {
     assert_eq!(
         stdout(&o).trim(),
         concat!(
-            r#"{"status":"ok","returns":["4.5816801675400016459"],"gas_used":270,"#,
+            r#"{"status":"ok","returns":["4.5816801675400016459"],"gas_used":273,"#,
             // An assembled module has no ABI: its event's values are unnamed ints.
             r#""events":[{"contract":"0x100","name":"Priced","args":{"arg0":"84517081478201110919"}}],"#,
             r#""error":null}"#

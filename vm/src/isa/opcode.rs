@@ -291,7 +291,7 @@ opcodes! {
 
     // ---- fused math kernels (strike_vm::math, bounds in spec/numerics.md)
     0x30 Exp "EXP" (W R X X) 15 pure1(exp) ["r[a] = math::exp(r[b])?"] ["Overflow"] "e^x.";
-    0x31 Ln "LN" (W R X X) 17 pure1(ln) ["r[a] = math::ln(r[b])?"] ["Domain"] "Natural logarithm.";
+    0x31 Ln "LN" (W R X X) 20 pure1(ln) ["r[a] = math::ln(r[b])?"] ["Domain"] "Natural logarithm.";
     0x32 Sqrt "SQRT" (W R X X) 22 pure1(sqrt) ["r[a] = math::sqrt(r[b])?"] ["Domain"] "Square root, correctly rounded.";
     0x33 Pow "POW" (W R R X) 52 pure2(pow) ["r[a] = math::pow(r[b], r[c])?"] ["Domain, Overflow"] "x^y for x > 0.";
     0x34 Ncdf "NCDF" (W R X X) 47 pure1(ncdf) ["r[a] = math::ncdf(r[b])?"] ["-"] "Standard normal CDF.";
