@@ -197,59 +197,60 @@ impl Translator<'_, '_, '_> {
         (r, self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0))
     }
 
-    /// MUL and MULK: `math::mul` (round to nearest, ties to even) inline, by its fast path
+    /// MUL and MULK: `math::mul` (round to nearest, ties to even) inline for operands below
+    /// 2^31 in magnitude (high halves that fit i32), by its fast path
     /// (`math::arith::mul_floor_fast`): with x = xh 2^64 + xl and y = yh 2^64 + yl,
     /// floor(x y / 2^64) = xh yh 2^64 + xh yl + xl yh + floor(xl yl / 2^64), and the
-    /// fraction xl yl mod 2^64 rounds it. When xh yh leaves i64 or a sum leaves i128, the
-    /// kernel itself runs (through its helper) and decides, overflow included.
+    /// fraction xl yl mod 2^64 rounds it. For such operands no sum can leave i128 (|x y| /
+    /// 2^64 < 2^126), so the inline code has no overflow test. Wider operands call the
+    /// kernel itself (through its helper, in a cold block), which decides overflow.
     fn fx_mul(&mut self, op: Opcode, x: Value, y: Value) -> Result<Value, CompileError> {
         let (xl, xh) = self.b.ins().isplit(x);
         let (yl, yh) = self.b.ins().isplit(y);
+        let x_narrow = self.b.ins().ireduce(types::I32, xh);
+        let x_back = self.b.ins().sextend(types::I64, x_narrow);
+        let x_small = self.b.ins().icmp(IntCC::Equal, x_back, xh);
+        let y_narrow = self.b.ins().ireduce(types::I32, yh);
+        let y_back = self.b.ins().sextend(types::I64, y_narrow);
+        let y_small = self.b.ins().icmp(IntCC::Equal, y_back, yh);
+        let small = self.b.ins().band(x_small, y_small);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I128);
+        self.b.ins().brif(small, fast, &[], slow, &[]);
+        self.b.set_cold_block(slow);
+
+        self.b.switch_to_block(fast);
         let zero = self.b.ins().iconst(types::I64, 0);
-        // xl yl, unsigned.
         let low_lo = self.b.ins().imul(xl, yl);
         let low_hi = self.b.ins().umulhi(xl, yl);
-        // xh yh must fit i64 (so that its shift by 64 fits i128).
-        let high = self.b.ins().imul(xh, yh);
-        let high_hi = self.b.ins().smulhi(xh, yh);
-        let high_sign = self.b.ins().sshr_imm_s(high, 63);
-        let high_wide = self.b.ins().icmp(IntCC::NotEqual, high_hi, high_sign);
+        let high = self.b.ins().imul(xh, yh); // |xh yh| < 2^62
         let (c1_lo, c1_hi) = self.mul_signed_unsigned(xh, yl);
         let (c2_lo, c2_hi) = self.mul_signed_unsigned(yh, xl);
         let shifted = self.b.ins().iconcat(zero, high);
         let cross1 = self.b.ins().iconcat(c1_lo, c1_hi);
         let cross2 = self.b.ins().iconcat(c2_lo, c2_hi);
         let carry_in = self.b.ins().iconcat(low_hi, zero);
-        let (s1, o1) = self.add_overflowing(shifted, cross1);
-        let (s2, o2) = self.add_overflowing(s1, cross2);
-        let (floor, o3) = self.add_overflowing(s2, carry_in);
+        let s1 = self.b.ins().iadd(shifted, cross1);
+        let s2 = self.b.ins().iadd(cross2, carry_in);
+        let floor = self.b.ins().iadd(s1, s2);
         // Round up iff the fraction exceeds half, or equals it with an odd floor: the
         // carry out of fraction + 2^63 - 1 + (floor & 1).
-        let (floor_lo, floor_hi) = self.b.ins().isplit(floor);
+        let (floor_lo, _) = self.b.ins().isplit(floor);
         let odd = self.b.ins().band_imm_u(floor_lo, 1);
         let bias = self.b.ins().iadd_imm_s(odd, i64::MAX);
         let sum = self.b.ins().iadd(low_lo, bias);
         let up = self.b.ins().icmp(IntCC::UnsignedLessThan, sum, low_lo);
         let up = self.b.ins().uextend(types::I128, up);
         let r = self.b.ins().iadd(floor, up);
-        // + up overflows iff floor >= 0 and r < 0.
-        let (_, rh) = self.b.ins().isplit(r);
-        let t = self.b.ins().band_not(rh, floor_hi);
-        let o4 = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, t, 0);
-        let a = self.b.ins().bor(high_wide, o1);
-        let b = self.b.ins().bor(o2, o3);
-        let c = self.b.ins().bor(a, b);
-        let wide = self.b.ins().bor(c, o4);
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        self.b.append_block_param(join, types::I128);
-        self.b.ins().brif(wide, slow, &[], join, &[r.into()]);
+        self.b.ins().jump(join, &[r.into()]);
+
         self.b.switch_to_block(slow);
-        self.b.set_cold_block(slow);
         let kernel = self.pure_helper(op, &[x, y])?;
         self.b.ins().jump(join, &[kernel.into()]);
         self.b.switch_to_block(join);
-        Ok(self.b.block_params(join).first().copied().unwrap_or(r))
+        Ok(self.b.block_params(join).first().copied().unwrap_or(kernel))
     }
 
     fn int_mul(&mut self, i: Instr, x: Value, y: Value) -> Result<Value, CompileError> {
