@@ -229,12 +229,14 @@ pub(crate) fn div_2by1(hi: u64, lo: u64, d: u64) -> (u64, u64) {
     ((n / d as u128) as u64, (n % d as u128) as u64)
 }
 
-/// floor(sqrt(n)) for n = hi * 2^128 + lo < 2^196.
+/// floor(sqrt(n)) for n = hi * 2^128 + lo < 2^196: the defined algorithm of
+/// spec/numerics.md section 4, which the tests hold `sqrt`'s shorter route to.
 ///
 /// Karatsuba square root (Zimmermann 1999) with base beta = 2^49: after an even
 /// normalising shift, n = a3 b^3 + a2 b^2 + a1 b + a0 with a3 >= b/4; the root of the top
 /// half comes from `u128::isqrt`, one 101-by-50-bit division gives the next 49 bits, and a
 /// single correction makes the result exact.
+#[cfg(test)]
 pub(crate) fn isqrt_u256(hi: u128, lo: u128) -> u128 {
     debug_assert!(hi < 1 << 68);
     if hi == 0 && lo == 0 {
