@@ -13,7 +13,8 @@
 //! Conventions (those of the stdlib): vega per 1.00 of volatility, theta per year as
 //! calendar time passes (-dV/dt), rho per 1.00 of rate.
 
-use super::{div, exp, ln, mul, ncdf, npdf, sqrt, Fx, MathError};
+use super::normal::ncdf_npdf;
+use super::{div, exp, ln, mul, ncdf, sqrt, Fx, MathError};
 
 /// Which option the row prices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -91,11 +92,17 @@ pub fn row(
     let discount_factor = exp(mul(neg(r)?, t)?)?; // e^(-rt)
     let carry = mul(s, carry_factor)?;
     let discounted = mul(k, discount_factor)?;
-    let density = npdf(d1)?;
-    // N(d1), N(d2) for a call; N(-d1), N(-d2) for a put.
-    let (n1, n2) = match kind {
-        OptionKind::Call => (ncdf(d1)?, ncdf(d2)?),
-        OptionKind::Put => (ncdf(neg(d1)?)?, ncdf(neg(d2)?)?),
+    // N(d1), N(d2) for a call; N(-d1), N(-d2) for a put; n(d1) = n(-d1) from the same
+    // e^(-d1^2/2) as N(+-d1).
+    let (n1, density, n2) = match kind {
+        OptionKind::Call => {
+            let (n1, density) = ncdf_npdf(d1);
+            (n1, density, ncdf(d2)?)
+        }
+        OptionKind::Put => {
+            let (n1, density) = ncdf_npdf(neg(d1)?);
+            (n1, density, ncdf(neg(d2)?)?)
+        }
     };
     // bs_gamma, bs_vega: the same for calls and puts.
     let gamma = div(mul(carry_factor, density)?, mul(mul(s, sigma)?, root_t)?)?;
@@ -139,27 +146,18 @@ mod tests {
     #[test]
     fn hulls_example() {
         // Hull, example 15.6: s 42, k 40, t 0.5, r 0.1, sigma 0.2: c = 4.7594, p = 0.8086.
-        let args = (fx(42.0), fx(40.0), fx(0.5), fx(0.1), Fx::ZERO, fx(0.2));
-        let call = row(
-            OptionKind::Call,
-            args.0,
-            args.1,
-            args.2,
-            args.3,
-            args.4,
-            args.5,
-        )
-        .unwrap();
-        let put = row(
-            OptionKind::Put,
-            args.0,
-            args.1,
-            args.2,
-            args.3,
-            args.4,
-            args.5,
-        )
-        .unwrap();
+        let at = |kind| {
+            row(
+                kind,
+                fx(42.0),
+                fx(40.0),
+                fx(0.5),
+                fx(0.1),
+                Fx::ZERO,
+                fx(0.2),
+            )
+        };
+        let (call, put) = (at(OptionKind::Call).unwrap(), at(OptionKind::Put).unwrap());
         assert!((call.price.to_num::<f64>() - 4.759_422_392_871_533).abs() < 1e-15);
         assert!((put.price.to_num::<f64>() - 0.808_599_372_900_093_6).abs() < 1e-15);
         assert!((call.delta.to_num::<f64>() - 0.779_131_290_942_668_9).abs() < 1e-15);

@@ -54,21 +54,28 @@ fn gaussian(ax: u128) -> Option<([u64; 3], i32)> {
     minus_half_square(ax).map(|(n, frac)| exp_core(n, frac))
 }
 
-/// Q(|x|) at 2^-128 by the fast path: e^(-x^2/2) from `exp_fast` (relative 2^-78.8) and
-/// the Mills ratio from `Piecewise::eval_fast` (absolute 2^-84.8 with the table's own
-/// error), so relative 2^-78.5 (M >= 0.099): within 2^-79.5 absolute, or 2^48.5 units.
-/// None where Q rounds to 0 (the slow path returns at once there).
+/// e^(-x^2/2) for |x| < 10 (raw magnitude) by the fast path, with exp_core's argument:
+/// (n, frac, z, k), e^(-x^2/2) ~ z 2^(k-124) within a relative 2^-78.8. None where phi and
+/// Q round to 0 (|x| >= 10, or the exponent below -46).
 #[inline]
-fn upper_tail_fast(ax: u128) -> Option<u128> {
+fn gaussian_fast(ax: u128) -> Option<(i32, u128, u128, i32)> {
     if ax >= CUTOFF {
         return None;
     }
     let (n, frac) = minus_half_square(ax)?;
     let (z, k) = exp_fast(n, frac);
+    Some((n, frac, z, k))
+}
+
+/// Q(|x|) at 2^-128 by the fast path from e^(-x^2/2) ~ z 2^(k-124) (`gaussian_fast`) and
+/// the Mills ratio from `Piecewise::eval_fast` (absolute 2^-84.8 with the table's own
+/// error), so relative 2^-78.5 (M >= 0.099): within 2^-79.5 absolute, or 2^48.5 units.
+#[inline]
+fn upper_tail_fast(ax: u128, z: u128, k: i32) -> u128 {
     let m = MILLS.eval_fast(ax as i128) as u128;
     let (c, _) = mul_u128(m, INV_SQRT_2PI_128);
     let (hi, lo) = mul_u128(z, c);
-    Some(shr_u256(hi, lo, (116 - k) as u32))
+    shr_u256(hi, lo, (116 - k) as u32)
 }
 
 /// |Q128 - exact Q * 2^128| bounds: the fast path's (2^48.5, with slack) plus the slow
@@ -79,13 +86,48 @@ const Q_FAST_MARGIN: u128 = (1 << 49) + (1 << 49);
 /// `upper_tail_128`'s (farther than both paths' errors from a half-way point), else from
 /// `upper_tail_128` itself: the result rounds to the same bits either way.
 #[inline]
-fn upper_tail_rounding_safe(ax: u128) -> u128 {
-    if let Some(q) = upper_tail_fast(ax) {
-        if (q as u64 as u128).abs_diff(1 << 63) > Q_FAST_MARGIN {
-            return q;
-        }
+fn upper_tail_rounding_safe(ax: u128, gaussian: Option<(i32, u128, u128, i32)>) -> u128 {
+    let Some((_, _, z, k)) = gaussian else {
+        return 0; // where upper_tail_128 is 0 too
+    };
+    let q = upper_tail_fast(ax, z, k);
+    if (q as u64 as u128).abs_diff(1 << 63) > Q_FAST_MARGIN {
+        return q;
     }
     upper_tail_128(ax)
+}
+
+/// phi's raw bits from `gaussian_fast`'s result: the fast value when its rounding is
+/// certain (phi at 2^-97, within phi 2^-78.8, i.e. 2^16.9 units, of exact; exp_core's path
+/// within 2^-123 relative; accepted when the 33 bits below the result are farther than
+/// 2^18 from the half-way point 2^32), else exp_core's.
+#[inline]
+fn density(gaussian: Option<(i32, u128, u128, i32)>) -> i128 {
+    let Some((n, frac, zf, kf)) = gaussian else {
+        return 0;
+    };
+    let (hi, lo) = mul_u128(zf, INV_SQRT_2PI_128);
+    let fine = shr_u256(hi, lo, (155 - kf) as u32); // phi at 2^-97
+    let below = fine & ((1 << 33) - 1);
+    if below.abs_diff(1 << 32) > 1 << 18 {
+        return ((fine >> 33) + (below >> 32)) as i128;
+    }
+    let (z, k) = exp_core(n, frac);
+    // phi * 2^64 = z128 * 2^(k-124) * I * 2^-128 * 2^64 = z128 * I * 2^(k - 188).
+    let (hi, lo) = mul_u128(top128(z), INV_SQRT_2PI_128);
+    let half_up = shr_u256(hi, lo, (187 - k) as u32);
+    ((half_up >> 1) + (half_up & 1)) as i128
+}
+
+/// ncdf's raw bits from Q(|x|) at 2^-128: Q rounded once, both tails derived from it.
+#[inline]
+fn cdf_from_tail(raw: i128, q: u128) -> i128 {
+    let q64 = ((q >> 64) + ((q >> 63) & 1)) as i128;
+    if raw < 0 {
+        q64
+    } else {
+        (1 << 64) - q64
+    }
 }
 
 /// The top 128 bits of exp_core's mantissa: e^x = z128 * 2^(k - 124), z128 >= 2^124.
@@ -112,38 +154,32 @@ fn upper_tail_128(ax: u128) -> u128 {
 /// Standard normal density phi(x), within 1 ulp.
 #[inline]
 pub fn npdf(x: Fx) -> Result<Fx, MathError> {
-    let ax = x.to_bits().unsigned_abs();
-    if ax >= CUTOFF {
-        return Ok(Fx::ZERO);
-    }
-    let Some((n, frac)) = minus_half_square(ax) else {
-        return Ok(Fx::ZERO);
-    };
-    // The fast path: phi at 2^-97 (32 bits below the result's), within phi 2^-78.8 of
-    // exact, i.e. 2^16.9 units; exp_core's path is within 2^-123 relative. Accepted when the
-    // 33 bits below the result are farther than that from the half-way point 2^32.
-    let (zf, kf) = exp_fast(n, frac);
-    let (hi, lo) = mul_u128(zf, INV_SQRT_2PI_128);
-    let fine = shr_u256(hi, lo, (155 - kf) as u32); // phi at 2^-97
-    let below = fine & ((1 << 33) - 1);
-    if below.abs_diff(1 << 32) > 1 << 18 {
-        return Ok(Fx::from_bits(((fine >> 33) + (below >> 32)) as i128));
-    }
-    let (z, k) = exp_core(n, frac);
-    // phi * 2^64 = z128 * 2^(k-124) * I * 2^-128 * 2^64 = z128 * I * 2^(k - 188).
-    let (hi, lo) = mul_u128(top128(z), INV_SQRT_2PI_128);
-    let half_up = shr_u256(hi, lo, (187 - k) as u32);
-    Ok(Fx::from_bits(((half_up >> 1) + (half_up & 1)) as i128))
+    Ok(Fx::from_bits(density(gaussian_fast(
+        x.to_bits().unsigned_abs(),
+    ))))
 }
 
 /// Standard normal CDF Phi(x), within 1 ulp, monotone, with ncdf(x) + ncdf(-x) = 1 exactly.
 #[inline]
 pub fn ncdf(x: Fx) -> Result<Fx, MathError> {
     let raw = x.to_bits();
-    let q = upper_tail_rounding_safe(raw.unsigned_abs());
-    // Round Q once and derive both sides from it, so the two tails agree exactly.
-    let q64 = ((q >> 64) + ((q >> 63) & 1)) as i128;
-    Ok(Fx::from_bits(if raw < 0 { q64 } else { (1 << 64) - q64 }))
+    let ax = raw.unsigned_abs();
+    let q = upper_tail_rounding_safe(ax, gaussian_fast(ax));
+    Ok(Fx::from_bits(cdf_from_tail(raw, q)))
+}
+
+/// (ncdf(x), npdf(x)), the same bits as the two calls, with e^(-x^2/2) computed once: for
+/// the Black-Scholes row, which needs both at d1.
+#[inline]
+pub(crate) fn ncdf_npdf(x: Fx) -> (Fx, Fx) {
+    let raw = x.to_bits();
+    let ax = raw.unsigned_abs();
+    let gaussian = gaussian_fast(ax);
+    let q = upper_tail_rounding_safe(ax, gaussian);
+    (
+        Fx::from_bits(cdf_from_tail(raw, q)),
+        Fx::from_bits(density(gaussian)),
+    )
 }
 
 /// x0 = GUESS(sqrt(-2 ln q)) rounded to I64F64 and clamped to [0, 10): inv_ncdf's start
@@ -281,6 +317,7 @@ mod tests {
             let x = Fx::from_bits(x);
             prop_assert_eq!(ncdf(x), Ok(ncdf_slow(x)));
             prop_assert_eq!(npdf(x), Ok(npdf_slow(x)));
+            prop_assert_eq!(ncdf_npdf(x), (ncdf_slow(x), npdf_slow(x)));
         }
 
         #[test]
@@ -295,7 +332,8 @@ mod tests {
         #[test]
         fn the_fast_tail_is_within_its_bound(x in 0i128..(10i128 << 64)) {
             let ax = x as u128;
-            if let Some(fast) = upper_tail_fast(ax) {
+            if let Some((_, _, z, k)) = gaussian_fast(ax) {
+                let fast = upper_tail_fast(ax, z, k);
                 let slow = upper_tail_128(ax);
                 // Both within their bounds of the exact value: within the sum of each other.
                 prop_assert!(fast.abs_diff(slow) <= Q_FAST_MARGIN, "{x:#x}: {fast} vs {slow}");
